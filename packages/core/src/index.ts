@@ -1,0 +1,19 @@
+export * from './login.js'
+export * from './errors.js'
+export * from './ports.js'
+export { systemClock, ManualClock } from './clock.js'
+export { cryptoSecrets } from './secrets.js'
+export { createDemoAccounts, defaultDemoAccounts, type DemoAccount } from './accounts.js'
+export { MemoryLoginStore } from './memory-store.js'
+export { MemoryChangeFeed } from './memory-feed.js'
+export {
+  LoginService,
+  type CreatedLogin,
+  type LoginServiceDeps,
+  type LoginSettings,
+  type PcDescription,
+  type ScannedLogin,
+  type SignedIn,
+  type Watch,
+  type WatchOptions,
+} from './service.js'

@@ -1,0 +1,73 @@
+/** The QR login record, its states and the public status view every transport sends. */
+
+export const loginStatuses = ['pending', 'scanned', 'confirmed', 'consumed', 'cancelled', 'expired'] as const
+export type LoginStatus = (typeof loginStatuses)[number]
+
+/** A person as the rest of the world may see them: nothing more than these fields ever leaves the core. */
+export interface UserProfile {
+  username: string
+  displayName: string
+  avatarUrl: string
+}
+
+/** The PC that asked to sign in, shown to the phone before it approves. */
+export interface Requester {
+  ip: string
+  userAgent: string
+  browser: string
+  os: string
+  createdAt: string
+}
+
+export interface LoginRecord {
+  id: string
+  status: LoginStatus
+  version: number
+  createdAt: number
+  expiresAt: number
+  /** When the login reached a terminal state; retention counts from here. */
+  endedAt?: number
+  /** Only a hash: whoever reads the store cannot watch or exchange. */
+  watchTokenHash: string
+  requester: Requester
+  scannedBy?: UserProfile
+}
+
+export interface LoginStatusView {
+  id: string
+  status: LoginStatus
+  version: number
+  expiresAt: string
+  scannedBy?: { displayName: string; avatarUrl: string }
+}
+
+const terminalStatuses: ReadonlySet<LoginStatus> = new Set(['consumed', 'cancelled', 'expired'])
+
+export function isTerminal(status: LoginStatus): boolean {
+  return terminalStatuses.has(status)
+}
+
+/** Watch streams close after sending one of these: nothing a PC waits for can follow. */
+export function endsWatch(status: LoginStatus): boolean {
+  return status === 'confirmed' || isTerminal(status)
+}
+
+export function toStatusView(record: LoginRecord): LoginStatusView {
+  const view: LoginStatusView = {
+    id: record.id,
+    status: record.status,
+    version: record.version,
+    expiresAt: new Date(record.expiresAt).toISOString(),
+  }
+  if (record.scannedBy) {
+    view.scannedBy = { displayName: record.scannedBy.displayName, avatarUrl: record.scannedBy.avatarUrl }
+  }
+  return view
+}
+
+export const loginIdPattern = '^[A-Za-z0-9_-]{21}$'
+const loginIdRegExp = new RegExp(loginIdPattern)
+
+export function isLoginId(value: unknown): value is string {
+  return typeof value === 'string' && loginIdRegExp.test(value)
+}

@@ -1,0 +1,83 @@
+import type { LoginRecord, LoginStatusView, UserProfile } from './login.js'
+
+/**
+ * Persistence of logins and sessions. Every write names the moment after which
+ * the entry may be forgotten, so no store ever fills with dead logins.
+ * Implementations throw LoginError('STORE_UNAVAILABLE') when they cannot answer,
+ * and never leave a half-written entry behind.
+ */
+export interface LoginStore {
+  /** false when the id is taken (never overwrites). */
+  insert(record: LoginRecord, keepUntil: number): Promise<boolean>
+  get(id: string): Promise<LoginRecord | undefined>
+  /** Atomic compare-and-set on `version`: exactly one of racing writers of the same version wins. */
+  compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean>
+  putSession(session: SessionRecord, keepUntil: number): Promise<void>
+  getSession(tokenHash: string): Promise<SessionRecord | undefined>
+  deleteSession(tokenHash: string): Promise<void>
+  /** Entry and timer counts, so tests can prove nothing leaks. */
+  stats(): StoreStats
+  close(): Promise<void>
+}
+
+export interface StoreStats {
+  logins: number
+  sessions: number
+  timers: number
+}
+
+export type SessionKind = 'pc' | 'phone'
+
+export interface SessionRecord {
+  tokenHash: string
+  kind: SessionKind
+  username: string
+  createdAt: number
+  expiresAt: number
+  /** The QR login a PC session was minted from, and the PC it was minted for. */
+  loginId?: string
+  ip?: string
+  userAgent?: string
+}
+
+export type StatusListener = (status: LoginStatusView) => void
+
+/** Fan-out of status changes to every watcher of a login, on this instance or any other. */
+export interface ChangeFeed {
+  publish(status: LoginStatusView): Promise<void>
+  /** The listener hears every change published after this call returns. */
+  subscribe(id: string, listener: StatusListener): () => void
+  /** Number of logins with at least one local listener, and of listeners. */
+  stats(): { channels: number; listeners: number }
+  close(): Promise<void>
+}
+
+export interface TimerHandle {
+  cancel(): void
+}
+
+/** Time is injected so tests move it by hand instead of sleeping. */
+export interface Clock {
+  now(): number
+  /** Calls `fn` once `delayMs` has passed (on this clock). */
+  setTimer(delayMs: number, fn: () => void | Promise<void>): TimerHandle
+}
+
+/** Where ids and secrets come from: a cryptographic source in production, a script in tests. */
+export interface Secrets {
+  /** A 21-character nanoid. */
+  loginId(): string
+  /** A fresh secret of at least 128 bits, URL-safe. */
+  token(): string
+  /** A one-way hash of a secret: the only form a store ever holds. */
+  hash(secret: string): string
+  /** Constant-time comparison of a presented secret with a stored hash. */
+  matches(secret: string, hash: string): boolean
+}
+
+/** Who may sign in on the phone. The demo directory is the only one this project ships. */
+export interface Accounts {
+  verify(username: string, password: string): UserProfile | undefined
+  find(username: string): UserProfile | undefined
+  list(): UserProfile[]
+}

@@ -1,0 +1,15 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { nanoid } from 'nanoid'
+import type { Secrets } from './ports.js'
+
+/** nanoid ids (126 bits) and 256-bit tokens, both from the operating system's CSPRNG; SHA-256 hashes. */
+export const cryptoSecrets: Secrets = {
+  loginId: () => nanoid(),
+  token: () => randomBytes(32).toString('base64url'),
+  hash: (secret) => createHash('sha256').update(secret).digest('base64url'),
+  matches(secret, hash) {
+    const presented = Buffer.from(cryptoSecrets.hash(secret))
+    const stored = Buffer.from(hash)
+    return presented.length === stored.length && timingSafeEqual(presented, stored)
+  },
+}

@@ -1,0 +1,474 @@
+import { LoginError, isLoginError } from './errors.js'
+import { ExpiryTimers } from './expiry.js'
+import {
+  endsWatch,
+  isTerminal,
+  toStatusView,
+  type LoginRecord,
+  type LoginStatusView,
+  type Requester,
+  type UserProfile,
+} from './login.js'
+import type { Accounts, ChangeFeed, Clock, LoginStore, Secrets, SessionKind, SessionRecord } from './ports.js'
+
+export interface LoginSettings {
+  qrTtlMs: number
+  confirmWindowMs: number
+  exchangeWindowMs: number
+  retentionMs: number
+  sessionTtlMs: number
+}
+
+export interface LoginServiceDeps {
+  store: LoginStore
+  feed: ChangeFeed
+  clock: Clock
+  secrets: Secrets
+  accounts: Accounts
+  settings: LoginSettings
+  /** Failures nobody awaits (background expiry, publishing): reported, never thrown. */
+  onBackgroundError?: (error: unknown, context: string) => void
+}
+
+export type PcDescription = Omit<Requester, 'createdAt'>
+
+export interface CreatedLogin {
+  status: LoginStatusView
+  watchToken: string
+}
+
+export interface ScannedLogin {
+  status: LoginStatusView
+  requester: Requester
+}
+
+export interface WatchOptions {
+  /** The version the watcher already has: it is not sent again. */
+  since?: number
+  /** Called with the current status at once, then with every later one, in version order, never twice. */
+  onStatus: (status: LoginStatusView) => void
+  /** Aborting it closes the watch, as close() does. */
+  signal?: AbortSignal
+}
+
+export interface Watch {
+  readonly current: LoginStatusView
+  /** Idempotent. A watch also closes itself after delivering a status that ends watching. */
+  close(): void
+}
+
+export interface SignedIn {
+  user: UserProfile
+  token: string
+}
+
+const backgroundRetryMs = 1000
+
+export class LoginService {
+  private readonly store: LoginStore
+  private readonly feed: ChangeFeed
+  private readonly clock: Clock
+  private readonly secrets: Secrets
+  private readonly accounts: Accounts
+  private readonly settings: LoginSettings
+  private readonly reportBackgroundError: (error: unknown, context: string) => void
+  private readonly expiry: ExpiryTimers
+  private openWatches = 0
+
+  constructor(deps: LoginServiceDeps) {
+    this.store = deps.store
+    this.feed = deps.feed
+    this.clock = deps.clock
+    this.secrets = deps.secrets
+    this.accounts = deps.accounts
+    this.settings = deps.settings
+    this.reportBackgroundError = deps.onBackgroundError ?? (() => {})
+    this.expiry = new ExpiryTimers(this.clock, (id) => this.expireIfDue(id))
+  }
+
+  // ---- PC side ---------------------------------------------------------
+
+  async createLogin(pc: PcDescription): Promise<CreatedLogin> {
+    const now = this.clock.now()
+    const watchToken = this.secrets.token()
+    for (;;) {
+      const record: LoginRecord = {
+        id: this.secrets.loginId(),
+        status: 'pending',
+        version: 1,
+        createdAt: now,
+        expiresAt: now + this.settings.qrTtlMs,
+        watchTokenHash: this.secrets.hash(watchToken),
+        requester: { ...pc, createdAt: new Date(now).toISOString() },
+      }
+      if (await this.store.insert(record, this.keepUntil(record))) {
+        this.expiry.arm(record.id, record.expiresAt)
+        return { status: toStatusView(record), watchToken }
+      }
+    }
+  }
+
+  /** Short poll. */
+  async read(id: string, watchToken: string | undefined): Promise<LoginStatusView> {
+    const record = await this.load(id)
+    this.checkWatchToken(record, watchToken)
+    return toStatusView(record)
+  }
+
+  /**
+   * Subscribes first and reads second, so no change made in between is lost;
+   * checks the token before anything is delivered.
+   */
+  async watch(id: string, watchToken: string | undefined, options: WatchOptions): Promise<Watch> {
+    let authorized = false
+    let closed = false
+    let lastDelivered = 0
+    let early: LoginStatusView | undefined
+
+    const close = () => {
+      if (closed) return
+      closed = true
+      unsubscribe()
+      options.signal?.removeEventListener('abort', close)
+      this.openWatches--
+    }
+    const deliver = (status: LoginStatusView) => {
+      if (closed) return
+      if (!authorized) {
+        if (!early || status.version > early.version) early = status
+        return
+      }
+      if (status.version <= lastDelivered) return
+      lastDelivered = status.version
+      this.trackExpiry(status)
+      if (endsWatch(status.status)) close()
+      options.onStatus(status)
+    }
+
+    if (options.signal?.aborted) throw new LoginError('VALIDATION_ERROR', 'The watch was aborted before it opened')
+    const unsubscribe = this.feed.subscribe(id, deliver)
+    this.openWatches++
+    options.signal?.addEventListener('abort', close)
+    let current: LoginStatusView
+    try {
+      const record = await this.load(id)
+      this.checkWatchToken(record, watchToken)
+      current = toStatusView(record)
+    } catch (error) {
+      close()
+      throw error
+    }
+    if (early && early.version > current.version) current = early
+    authorized = true
+    if (options.since === current.version) {
+      lastDelivered = current.version
+      this.trackExpiry(current)
+      if (endsWatch(current.status)) close()
+    } else {
+      try {
+        deliver(current)
+      } catch (error) {
+        close()
+        throw error
+      }
+    }
+    return { current, close }
+  }
+
+  /**
+   * Long poll: the first status with a version above `since`, or, after
+   * `waitMs` (or once `signal` aborts), the latest one unchanged.
+   */
+  waitForChange(
+    id: string,
+    watchToken: string | undefined,
+    since: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<LoginStatusView> {
+    return new Promise((resolve, reject) => {
+      const stopWatching = new AbortController()
+      let latest: LoginStatusView | undefined
+      let due = false
+      let settled = false
+
+      const cleanUp = () => {
+        settled = true
+        timer.cancel()
+        signal?.removeEventListener('abort', finish)
+        stopWatching.abort()
+      }
+      // Due before the watch is open (timeout or abort): answer as soon as it is.
+      function finish() {
+        if (settled) return
+        if (!latest) {
+          due = true
+          return
+        }
+        cleanUp()
+        resolve(latest)
+      }
+      const timer = this.clock.setTimer(waitMs, finish)
+      if (signal?.aborted) due = true
+      else signal?.addEventListener('abort', finish)
+
+      const onStatus = (status: LoginStatusView) => {
+        latest = status
+        if (status.version > since) finish()
+      }
+      this.watch(id, watchToken, { since, onStatus, signal: stopWatching.signal }).then(
+        (opened) => {
+          latest ??= opened.current
+          if (due) finish()
+        },
+        (error: unknown) => {
+          cleanUp()
+          reject(error)
+        },
+      )
+    })
+  }
+
+  async exchange(id: string, watchToken: string | undefined, pc: Omit<PcDescription, 'browser' | 'os'>): Promise<SignedIn> {
+    this.checkWatchToken(await this.load(id), watchToken)
+    // The session exists before the login is consumed, so a consumed login
+    // always has its session; a lost race only leaves an unreachable one, removed below.
+    const token = this.secrets.token()
+    const tokenHash = this.secrets.hash(token)
+    let minted: SessionRecord | undefined
+    const mint = async (username: string) => {
+      const now = this.clock.now()
+      minted = {
+        tokenHash,
+        kind: 'pc',
+        username,
+        createdAt: now,
+        expiresAt: now + this.settings.sessionTtlMs,
+        loginId: id,
+        ip: pc.ip,
+        userAgent: pc.userAgent,
+      }
+      await this.store.putSession(minted, minted.expiresAt)
+    }
+    try {
+      const consumed = await this.transition(id, async (record, now) => {
+        switch (record.status) {
+          case 'confirmed':
+            if (!minted) await mint(record.scannedBy!.username)
+            return { ...record, status: 'consumed', version: record.version + 1, endedAt: now }
+          case 'pending':
+          case 'scanned':
+            throw new LoginError('NOT_CONFIRMED', 'The login has not been confirmed on the phone yet')
+          default:
+            throw this.refusal(record)
+        }
+      })
+      return { user: this.profileOf(consumed.scannedBy!), token }
+    } catch (error) {
+      if (minted) await this.store.deleteSession(tokenHash).catch((cause) => this.reportBackgroundError(cause, 'exchange cleanup'))
+      throw error
+    }
+  }
+
+  // ---- Phone side --------------------------------------------------------
+
+  async scan(id: string, user: UserProfile): Promise<ScannedLogin> {
+    const record = await this.transition(id, (current, now) => {
+      switch (current.status) {
+        case 'pending':
+          return {
+            ...current,
+            status: 'scanned',
+            version: current.version + 1,
+            expiresAt: Math.max(current.expiresAt, now + this.settings.confirmWindowMs),
+            scannedBy: { ...user },
+          }
+        case 'scanned':
+          if (current.scannedBy!.username === user.username) return undefined
+          throw new LoginError('ALREADY_SCANNED', 'Another account has already scanned this QR code')
+        case 'confirmed':
+          if (current.scannedBy!.username !== user.username) {
+            throw new LoginError('ALREADY_SCANNED', 'Another account has already scanned this QR code')
+          }
+          throw new LoginError('INVALID_TRANSITION', 'This login has already been confirmed')
+        default:
+          throw this.refusal(current)
+      }
+    })
+    return { status: toStatusView(record), requester: { ...record.requester } }
+  }
+
+  async confirm(id: string, user: UserProfile): Promise<LoginStatusView> {
+    const record = await this.transition(id, (current, now) => {
+      switch (current.status) {
+        case 'scanned':
+          this.checkScanner(current, user)
+          return { ...current, status: 'confirmed', version: current.version + 1, expiresAt: now + this.settings.exchangeWindowMs }
+        case 'pending':
+          throw new LoginError('NOT_SCANNED', 'Scan the QR code before confirming')
+        case 'confirmed':
+          this.checkScanner(current, user)
+          throw new LoginError('INVALID_TRANSITION', 'This login has already been confirmed')
+        default:
+          throw this.refusal(current)
+      }
+    })
+    return toStatusView(record)
+  }
+
+  async cancel(id: string, user: UserProfile): Promise<LoginStatusView> {
+    const record = await this.transition(id, (current, now) => {
+      switch (current.status) {
+        case 'scanned':
+          this.checkScanner(current, user)
+          return { ...current, status: 'cancelled', version: current.version + 1, endedAt: now }
+        case 'pending':
+          return { ...current, status: 'cancelled', version: current.version + 1, endedAt: now }
+        case 'confirmed':
+          throw new LoginError('INVALID_TRANSITION', 'A confirmed login can no longer be cancelled')
+        default:
+          throw this.refusal(current)
+      }
+    })
+    return toStatusView(record)
+  }
+
+  // ---- Sessions ----------------------------------------------------------------
+
+  listAccounts(): UserProfile[] {
+    return this.accounts.list()
+  }
+
+  async signInPhone(username: string, password: string): Promise<SignedIn> {
+    const user = this.accounts.verify(username, password)
+    if (!user) throw new LoginError('BAD_CREDENTIALS', 'Unknown user name or wrong password')
+    const token = this.secrets.token()
+    const now = this.clock.now()
+    const session: SessionRecord = {
+      tokenHash: this.secrets.hash(token),
+      kind: 'phone',
+      username: user.username,
+      createdAt: now,
+      expiresAt: now + this.settings.sessionTtlMs,
+    }
+    await this.store.putSession(session, session.expiresAt)
+    return { user, token }
+  }
+
+  /** The user a session token belongs to, or undefined for a missing, expired or foreign-kind token. */
+  async sessionUser(kind: SessionKind, token: string | undefined): Promise<UserProfile | undefined> {
+    if (!token) return undefined
+    const session = await this.store.getSession(this.secrets.hash(token))
+    if (!session || session.kind !== kind || session.expiresAt <= this.clock.now()) return undefined
+    return this.accounts.find(session.username)
+  }
+
+  async endSession(token: string | undefined): Promise<void> {
+    if (token) await this.store.deleteSession(this.secrets.hash(token))
+  }
+
+  // ---- Housekeeping ------------------------------------------------------------
+
+  /** Counts of everything this instance holds, so tests can prove nothing leaks. */
+  stats() {
+    return {
+      watches: this.openWatches,
+      expiryTimers: this.expiry.size,
+      feed: this.feed.stats(),
+      store: this.store.stats(),
+    }
+  }
+
+  async close(): Promise<void> {
+    this.expiry.clear()
+    await this.feed.close()
+    await this.store.close()
+  }
+
+  // ---- Internals -----------------------------------------------------------
+
+  /** Reads a login, first turning it into `expired` if its time has passed. */
+  private async load(id: string): Promise<LoginRecord> {
+    for (;;) {
+      const record = await this.store.get(id)
+      if (!record) throw new LoginError('QR_NOT_FOUND', 'No QR login with this id')
+      const now = this.clock.now()
+      if (isTerminal(record.status) || record.expiresAt > now) return record
+      const expired: LoginRecord = { ...record, status: 'expired', version: record.version + 1, endedAt: record.expiresAt }
+      if (await this.commit(record, expired)) return expired
+    }
+  }
+
+  /**
+   * Read, decide, compare-and-set; on a lost race decide again against the
+   * winner's state. Bounded: every lost race is someone else's transition,
+   * and a login has at most four.
+   */
+  private async transition(
+    id: string,
+    decide: (record: LoginRecord, now: number) => LoginRecord | undefined | Promise<LoginRecord | undefined>,
+  ): Promise<LoginRecord> {
+    for (;;) {
+      const record = await this.load(id)
+      const next = await decide(record, this.clock.now())
+      if (!next) return record
+      if (await this.commit(record, next)) return next
+    }
+  }
+
+  private async commit(record: LoginRecord, next: LoginRecord): Promise<boolean> {
+    if (!(await this.store.compareAndSet(next, record.version, this.keepUntil(next)))) return false
+    const status = toStatusView(next)
+    this.trackExpiry(status)
+    await this.feed.publish(status).catch((error) => this.reportBackgroundError(error, 'publish'))
+    return true
+  }
+
+  private trackExpiry(status: LoginStatusView): void {
+    if (isTerminal(status.status)) this.expiry.disarm(status.id)
+    else this.expiry.arm(status.id, Date.parse(status.expiresAt))
+  }
+
+  private async expireIfDue(id: string): Promise<void> {
+    try {
+      const record = await this.load(id)
+      if (!isTerminal(record.status)) this.expiry.arm(id, record.expiresAt)
+    } catch (error) {
+      if (isLoginError(error, 'QR_NOT_FOUND')) return
+      this.reportBackgroundError(error, 'expiry')
+      this.expiry.arm(id, this.clock.now() + backgroundRetryMs)
+    }
+  }
+
+  private keepUntil(record: LoginRecord): number {
+    return (record.endedAt ?? record.expiresAt) + this.settings.retentionMs
+  }
+
+  private checkWatchToken(record: LoginRecord, watchToken: string | undefined): void {
+    if (!watchToken) throw new LoginError('WATCH_TOKEN_REQUIRED', 'This login can only be read with its watch token')
+    if (!this.secrets.matches(watchToken, record.watchTokenHash)) {
+      throw new LoginError('WATCH_TOKEN_INVALID', 'The watch token does not belong to this login')
+    }
+  }
+
+  private checkScanner(record: LoginRecord, user: UserProfile): void {
+    if (record.scannedBy?.username !== user.username) {
+      throw new LoginError('NOT_SCANNER', 'Only the account that scanned this QR code can do that')
+    }
+  }
+
+  private refusal(record: LoginRecord): LoginError {
+    switch (record.status) {
+      case 'expired':
+        return new LoginError('QR_EXPIRED', 'This QR code has expired')
+      case 'consumed':
+        return new LoginError('ALREADY_CONSUMED', 'This login has already been used')
+      default:
+        return new LoginError('INVALID_TRANSITION', `This login is ${record.status}`)
+    }
+  }
+
+  private profileOf(user: UserProfile): UserProfile {
+    return this.accounts.find(user.username) ?? { ...user }
+  }
+}

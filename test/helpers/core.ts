@@ -1,0 +1,48 @@
+import {
+  LoginService,
+  ManualClock,
+  MemoryChangeFeed,
+  MemoryLoginStore,
+  createDemoAccounts,
+  cryptoSecrets,
+  type LoginSettings,
+  type LoginStatusView,
+  type LoginStore,
+  type ChangeFeed,
+} from '@qr-login/core'
+
+export const settings: LoginSettings = {
+  qrTtlMs: 120_000,
+  confirmWindowMs: 60_000,
+  exchangeWindowMs: 30_000,
+  retentionMs: 300_000,
+  sessionTtlMs: 3_600_000,
+}
+
+export const pc = { ip: '192.0.2.10', userAgent: 'test-agent', browser: 'Chrome 131', os: 'Windows 10' }
+
+export function coreFixture(overrides: { store?: LoginStore; feed?: ChangeFeed; clock?: ManualClock; settings?: Partial<LoginSettings> } = {}) {
+  const clock = overrides.clock ?? new ManualClock()
+  const store = overrides.store ?? new MemoryLoginStore(clock)
+  const feed = overrides.feed ?? new MemoryChangeFeed()
+  const accounts = createDemoAccounts()
+  const backgroundErrors: unknown[] = []
+  const service = new LoginService({
+    store,
+    feed,
+    clock,
+    secrets: cryptoSecrets,
+    accounts,
+    settings: { ...settings, ...overrides.settings },
+    onBackgroundError: (error) => backgroundErrors.push(error),
+  })
+  const alice = accounts.find('alice')!
+  const bob = accounts.find('bob')!
+  return { clock, store, feed, service, accounts, alice, bob, backgroundErrors }
+}
+
+/** Collects what a watch delivers. */
+export function recorder() {
+  const seen: LoginStatusView[] = []
+  return { seen, onStatus: (status: LoginStatusView) => void seen.push(status) }
+}

@@ -1,0 +1,95 @@
+import type { Test } from 'tap'
+import type { LoginRecord, LoginStore, SessionRecord } from '@qr-login/core'
+
+/** What every LoginStore must do. Run by one test file per store. */
+export interface StoreUnderTest {
+  store: LoginStore
+  now(): number
+  /** Moves time past `ms` so entries whose keepUntil has passed are gone. */
+  letTimePass(ms: number): Promise<void>
+}
+
+let counter = 0
+function record(overrides: Partial<LoginRecord> = {}): LoginRecord {
+  counter++
+  return {
+    id: `store-test-${String(counter).padStart(10, '0')}`.slice(0, 21),
+    status: 'pending',
+    version: 1,
+    createdAt: 1,
+    expiresAt: 2,
+    watchTokenHash: 'hash',
+    requester: { ip: '192.0.2.1', userAgent: 'ua', browser: 'b', os: 'o', createdAt: new Date(1).toISOString() },
+    ...overrides,
+  }
+}
+
+export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
+  t.test('insert then get returns an equal record; a taken id is refused', async (t) => {
+    const { store, now } = await open()
+    const login = record()
+    t.equal(await store.insert(login, now() + 60_000), true)
+    t.same(await store.get(login.id), login)
+    t.equal(await store.insert({ ...login, version: 9 }, now() + 60_000), false)
+    t.same(await store.get(login.id), login, 'the first record is untouched')
+    t.equal(await store.get('store-test-missing00'), undefined)
+  })
+
+  t.test('compareAndSet writes only over the expected version', async (t) => {
+    const { store, now } = await open()
+    const login = record()
+    await store.insert(login, now() + 60_000)
+    const scanned: LoginRecord = {
+      ...login,
+      status: 'scanned',
+      version: 2,
+      scannedBy: { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' },
+    }
+    t.equal(await store.compareAndSet(scanned, 1, now() + 60_000), true)
+    t.same(await store.get(login.id), scanned)
+    t.equal(await store.compareAndSet({ ...login, status: 'cancelled', version: 2 }, 1, now() + 60_000), false)
+    t.same(await store.get(login.id), scanned, 'a stale write changes nothing')
+    t.equal(await store.compareAndSet({ ...login, id: 'store-test-nothere0000' }, 1, now() + 60_000), false)
+  })
+
+  t.test('racing compareAndSets of one version: exactly one wins', async (t) => {
+    const { store, now } = await open()
+    const login = record()
+    await store.insert(login, now() + 60_000)
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.compareAndSet({ ...login, version: 2, expiresAt: i }, 1, now() + 60_000)),
+    )
+    t.equal(results.filter(Boolean).length, 1)
+  })
+
+  t.test('entries are forgotten after keepUntil', async (t) => {
+    const { store, now, letTimePass } = await open()
+    const login = record()
+    await store.insert(login, now() + 1000)
+    const session: SessionRecord = { tokenHash: `h${counter}`, kind: 'pc', username: 'alice', createdAt: now(), expiresAt: now() + 1000 }
+    await store.putSession(session, now() + 1000)
+    t.same(await store.getSession(session.tokenHash), session)
+    await letTimePass(1100)
+    t.equal(await store.get(login.id), undefined)
+    t.equal(await store.getSession(session.tokenHash), undefined)
+  })
+
+  t.test('a compareAndSet moves keepUntil', async (t) => {
+    const { store, now, letTimePass } = await open()
+    const login = record()
+    await store.insert(login, now() + 1000)
+    await store.compareAndSet({ ...login, version: 2 }, 1, now() + 60_000)
+    await letTimePass(1100)
+    t.equal((await store.get(login.id))?.version, 2)
+  })
+
+  t.test('sessions can be deleted', async (t) => {
+    const { store, now } = await open()
+    const session: SessionRecord = { tokenHash: `d${counter++}`, kind: 'phone', username: 'bob', createdAt: now(), expiresAt: now() + 1000 }
+    await store.putSession(session, now() + 60_000)
+    await store.deleteSession(session.tokenHash)
+    t.equal(await store.getSession(session.tokenHash), undefined)
+    await store.deleteSession('never-existed')
+    t.equal(await store.getSession('never-existed'), undefined)
+  })
+}
