@@ -152,9 +152,12 @@ t.test('phone sign-in checks the password and sessions can end', async (t) => {
   const { user, token } = await service.signInPhone('alice', 'demo')
   t.equal(user.username, 'alice')
   t.same(await service.sessionUser('phone', token), user)
-  await service.endSession(token)
+  await service.endSession('pc', token)
+  t.same(await service.sessionUser('phone', token), user, 'ending a PC session with a phone token does nothing')
+  await service.endSession('phone', token)
   t.equal(await service.sessionUser('phone', token), undefined)
   t.equal(await service.sessionUser('phone', undefined), undefined)
+  await service.endSession('phone', undefined)
 })
 
 t.test('sessions expire after their lifetime', async (t) => {

@@ -108,6 +108,11 @@ export class LoginService {
     }
   }
 
+  /** For what anyone who saw the QR may do (fetch its image): says only whether the login exists. */
+  async assertExists(id: string): Promise<void> {
+    await this.load(id)
+  }
+
   /** Short poll. */
   async read(id: string, watchToken: string | undefined): Promise<LoginStatusView> {
     const record = await this.load(id)
@@ -363,8 +368,12 @@ export class LoginService {
     return this.accounts.find(session.username)
   }
 
-  async endSession(token: string | undefined): Promise<void> {
-    if (token) await this.store.deleteSession(this.secrets.hash(token))
+  /** Ends a session of this kind; a token of another kind is left alone. */
+  async endSession(kind: SessionKind, token: string | undefined): Promise<void> {
+    if (!token) return
+    const tokenHash = this.secrets.hash(token)
+    const session = await this.store.getSession(tokenHash)
+    if (session?.kind === kind) await this.store.deleteSession(tokenHash)
   }
 
   // ---- Housekeeping ------------------------------------------------------------

@@ -1,0 +1,111 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import cookie from '@fastify/cookie'
+import websocket from '@fastify/websocket'
+import { FastifySSEPlugin } from 'fastify-sse-v2'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import {
+  LoginService,
+  MemoryChangeFeed,
+  MemoryLoginStore,
+  createDemoAccounts,
+  cryptoSecrets,
+  systemClock,
+  type Clock,
+  type ChangeFeed,
+  type LoginStore,
+  type Secrets,
+} from '@qr-login/core'
+import type { Config } from './config.js'
+import { LiveConnections } from './lib/live-connections.js'
+import errorHandling from './plugins/error-handling.js'
+import security from './plugins/security.js'
+import validation from './plugins/validation.js'
+import docs from './plugins/docs.js'
+import pcRoutes from './routes/pc.js'
+import sseRoutes from './routes/sse.js'
+import wsRoutes from './routes/ws.js'
+import phoneRoutes from './routes/phone.js'
+import pageRoutes from './routes/pages.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    logins: LoginService
+    live: LiveConnections
+  }
+}
+
+/** Ports a test or a deployment may replace; everything else comes from the config. */
+export interface AppOverrides {
+  store?: LoginStore
+  feed?: ChangeFeed
+  clock?: Clock
+  secrets?: Secrets
+}
+
+export type App = FastifyInstance
+
+/** Options that Fastify only takes at construction; process concerns (logger) come from the caller. */
+export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
+  return {
+    logger,
+    // The contract answers 400 to a malformed id of any length, so ids longer than the default 100 must reach validation.
+    routerOptions: { maxParamLength: 2048 },
+    bodyLimit: config.bodyLimitBytes,
+    // Fastify also takes a hop count, which its types do not list.
+    trustProxy: config.trustProxy as boolean | string[],
+    requestTimeout: 60_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }
+}
+
+/** Builds the whole service as a plugin tree. Never listens: server.ts and the tests decide that. */
+export async function buildApp(config: Config, overrides: AppOverrides = {}, logger?: FastifyServerOptions['logger']): Promise<App> {
+  const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>()
+  const clock = overrides.clock ?? systemClock
+  const logins = new LoginService({
+    store: overrides.store ?? new MemoryLoginStore(clock),
+    feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
+    clock,
+    secrets: overrides.secrets ?? cryptoSecrets,
+    accounts: createDemoAccounts(config.demoAccounts),
+    settings: {
+      qrTtlMs: config.qrTtlSeconds * 1000,
+      confirmWindowMs: config.confirmWindowSeconds * 1000,
+      exchangeWindowMs: config.exchangeWindowSeconds * 1000,
+      retentionMs: config.retentionSeconds * 1000,
+      sessionTtlMs: config.sessionTtlSeconds * 1000,
+    },
+    onBackgroundError: (error, context) => app.log.error({ err: error, context }, 'background task failed'),
+  })
+  const live = new LiveConnections({ sse: config.sseHeartbeatMs, ws: config.wsPingMs })
+
+  app.decorate('config', config)
+  app.decorate('logins', logins)
+  app.decorate('live', live)
+
+  // Streams and long polls would keep close() waiting; end them first, telling clients to reconnect.
+  app.addHook('preClose', async () => live.shutdown())
+  app.addHook('onClose', async () => logins.close())
+
+  await app.register(errorHandling)
+  await app.register(validation)
+  await app.register(security)
+  await app.register(cookie)
+  await app.register(FastifySSEPlugin)
+  await app.register(websocket, {
+    options: { maxPayload: 4096 },
+    // Our own preClose (above) closes sockets with 1012; the plugin's default would close them without a code.
+    preClose: (done) => done(),
+  })
+  await app.register(docs)
+  await app.register(pcRoutes)
+  await app.register(sseRoutes)
+  await app.register(wsRoutes)
+  await app.register(phoneRoutes)
+  await app.register(pageRoutes)
+  return app
+}

@@ -1,0 +1,116 @@
+import type { DemoAccount } from '@qr-login/core'
+import { lanIPv4 } from './lib/lan.js'
+
+export interface Config {
+  port: number
+  host: string
+  /** Base of every scanUrl, without a trailing slash. */
+  publicUrl: string
+  qrTtlSeconds: number
+  confirmWindowSeconds: number
+  exchangeWindowSeconds: number
+  retentionSeconds: number
+  pollIntervalMs: number
+  store: 'memory' | 'redis'
+  redisUrl: string
+  /** Explicit allow-list; when empty, PUBLIC_URL and the request's own origin are allowed. */
+  allowedOrigins: string[]
+  trustProxy: boolean | number | string[]
+  logLevel: string
+  sessionTtlSeconds: number
+  sseHeartbeatMs: number
+  wsPingMs: number
+  bodyLimitBytes: number
+  demoAccounts: DemoAccount[]
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function wholeNumber(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got "${raw}"`)
+  }
+  return Number(raw)
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`)
+  return raw as T
+}
+
+function httpUrl(name: string, raw: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`)
+  }
+  return url
+}
+
+function trustProxy(raw: string | undefined): Config['trustProxy'] {
+  if (raw === undefined || raw === '' || raw === 'false') return false
+  if (raw === 'true') return true
+  if (/^\d+$/.test(raw)) return Number(raw)
+  return raw.split(',').map((entry) => entry.trim()).filter(Boolean)
+}
+
+function demoAccounts(env: Env): DemoAccount[] {
+  const password = env.DEMO_PASSWORD || 'demo'
+  const list = (env.DEMO_USERS || 'alice,bob,carol').split(',').map((name) => name.trim()).filter(Boolean)
+  for (const name of list) {
+    if (!/^[a-z0-9_-]{1,32}$/.test(name)) {
+      throw new ConfigError(`DEMO_USERS must list user names of 1-32 characters a-z, 0-9, _ or -, got "${name}"`)
+    }
+  }
+  return list.map((username) => ({ username, password }))
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const port = wholeNumber(env, 'PORT', 3000, 0, 65535)
+  const store = oneOf(env, 'STORE', ['memory', 'redis'] as const, 'memory')
+  if (store === 'redis') throw new ConfigError('STORE=redis is not available in this version yet; use STORE=memory')
+  const publicUrl = httpUrl('PUBLIC_URL', env.PUBLIC_URL || `http://${lanIPv4() ?? '127.0.0.1'}:${port}`)
+  const allowedOrigins = (env.ALLOWED_ORIGINS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => httpUrl('ALLOWED_ORIGINS', entry).origin)
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    publicUrl: publicUrl.href.replace(/\/+$/, ''),
+    qrTtlSeconds: wholeNumber(env, 'QR_TTL_SECONDS', 120, 1),
+    confirmWindowSeconds: wholeNumber(env, 'CONFIRM_WINDOW_SECONDS', 60, 1),
+    exchangeWindowSeconds: wholeNumber(env, 'EXCHANGE_WINDOW_SECONDS', 30, 1),
+    retentionSeconds: wholeNumber(env, 'RETENTION_SECONDS', 300, 1),
+    pollIntervalMs: wholeNumber(env, 'POLL_INTERVAL_MS', 1000, 50),
+    store,
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    allowedOrigins,
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info'),
+    sessionTtlSeconds: wholeNumber(env, 'SESSION_TTL_SECONDS', 12 * 3600, 1),
+    sseHeartbeatMs: wholeNumber(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 15_000),
+    wsPingMs: wholeNumber(env, 'WS_PING_MS', 30_000, 10, 30_000),
+    bodyLimitBytes: wholeNumber(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
+    demoAccounts: demoAccounts(env),
+  }
+}

@@ -1,0 +1,15 @@
+import Bowser from 'bowser'
+
+/** Human-readable browser and OS names ("Chrome 131", "Windows 10") for the phone's "who is asking". */
+export function describeUserAgent(userAgent: string): { browser: string; os: string } {
+  if (!userAgent) return { browser: 'Unknown browser', os: 'Unknown OS' }
+  const parsed = Bowser.parse(userAgent)
+  const major = parsed.browser.version?.split('.')[0]
+  const browser = parsed.browser.name ? [parsed.browser.name, major].filter(Boolean).join(' ') : 'Unknown browser'
+  let os = 'Unknown OS'
+  if (parsed.os.name) {
+    const version = parsed.os.versionName ?? parsed.os.version
+    os = version && !parsed.os.name.includes(version) ? `${parsed.os.name} ${version}` : parsed.os.name
+  }
+  return { browser, os }
+}

@@ -1,0 +1,17 @@
+import fp from 'fastify-plugin'
+import { toErrorBody } from '../errors.js'
+
+/** One error handler: logs the full error, shows a message only for 4xx, always in the contract's shape. */
+export default fp(async function errorHandling(app) {
+  app.setErrorHandler((error, request, reply) => {
+    const body = toErrorBody(error)
+    if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    else request.log.info({ code: body.code, message: body.message }, 'request refused')
+    if (body.code === 'RATE_LIMITED' && !reply.getHeader('retry-after')) reply.header('retry-after', '1')
+    return reply.code(body.statusCode).send(body)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const body = toErrorBody({ statusCode: 404, message: `No route ${request.method} ${request.url.split('?')[0]}` })
+    return reply.code(404).send(body)
+  })
+})

@@ -1,0 +1,159 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import QRCode from 'qrcode'
+import { HttpError } from '../errors.js'
+import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
+import { describeUserAgent } from '../lib/user-agent.js'
+import { CreatedLogin, LoginIdParams, LoginStatusView, StatusQuery, UserEnvelope, errors, security } from '../schemas.js'
+
+const defaultLongPollWaitSeconds = 25
+
+export function userAgentOf(request: FastifyRequest): string {
+  return (request.headers['user-agent'] ?? '').slice(0, 512)
+}
+
+export default async function pcRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { config, logins } = app
+  const watchCookieMaxAge = config.qrTtlSeconds + config.confirmWindowSeconds + config.exchangeWindowSeconds + config.retentionSeconds
+
+  app.post(
+    '/api/qr',
+    {
+      schema: {
+        tags: ['pc'],
+        summary: 'Create a QR login',
+        description: 'Also sets the qr_watch cookie (Path=/api/qr/<id>) that binds the login to this browser.',
+        response: { 201: CreatedLogin, ...errors(400, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const userAgent = userAgentOf(request)
+      const { status, watchToken } = await logins.createLogin({ ip: request.ip, userAgent, ...describeUserAgent(userAgent) })
+      reply.setCookie('qr_watch', watchToken, {
+        path: `/api/qr/${status.id}`,
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: secureCookies(request),
+        maxAge: watchCookieMaxAge,
+      })
+      return reply.code(201).send({
+        ...status,
+        scanUrl: `${config.publicUrl}/m/${status.id}`,
+        qrSvgUrl: `/api/qr/${status.id}/qr.svg`,
+        pollIntervalMs: config.pollIntervalMs,
+        watchToken,
+      })
+    },
+  )
+
+  app.get(
+    '/api/qr/:id',
+    {
+      schema: {
+        tags: ['pc'],
+        summary: 'Short poll, or long poll with wait/since',
+        description: 'Without a query: the status now. With since (and wait, default 25 s): held until version > since or wait seconds pass.',
+        security: security.watch,
+        params: LoginIdParams,
+        querystring: StatusQuery,
+        response: { 200: LoginStatusView, ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params
+      const { token } = presentedToken(request, 'qr_watch')
+      const { wait, since } = request.query
+      if (wait === undefined && since === undefined) return logins.read(id, token)
+
+      const stop = new AbortController()
+      const forget = app.live.add('long-poll', { shutdown: () => stop.abort() })
+      reply.raw.once('close', () => stop.abort())
+      try {
+        const from = since ?? (await logins.read(id, token)).version
+        return await logins.waitForChange(id, token, from, (wait ?? defaultLongPollWaitSeconds) * 1000, stop.signal)
+      } finally {
+        forget()
+      }
+    },
+  )
+
+  app.get(
+    '/api/qr/:id/qr.svg',
+    {
+      schema: {
+        tags: ['pc'],
+        summary: 'The QR image; encodes scanUrl and nothing secret',
+        params: LoginIdParams,
+        produces: ['image/svg+xml'],
+        response: { 200: { type: 'string', description: 'image/svg+xml' }, ...errors(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params
+      await logins.assertExists(id)
+      const svg = await QRCode.toString(`${config.publicUrl}/m/${id}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
+      return reply.type('image/svg+xml').send(svg)
+    },
+  )
+
+  app.post(
+    '/api/qr/:id/exchange',
+    {
+      schema: {
+        tags: ['pc'],
+        summary: 'Trade a confirmed login for a PC session, once',
+        description: 'Sets the sid cookie.',
+        security: security.watch,
+        params: LoginIdParams,
+        response: { 200: UserEnvelope, ...errors(400, 401, 403, 404, 409, 410, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params
+      const { token, viaCookie } = presentedToken(request, 'qr_watch')
+      checkCookieOrigin(request, config, viaCookie)
+      const { user, token: sessionId } = await logins.exchange(id, token, { ip: request.ip, userAgent: userAgentOf(request) })
+      const secure = secureCookies(request)
+      reply.setCookie('sid', sessionId, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: config.sessionTtlSeconds })
+      reply.clearCookie('qr_watch', { path: `/api/qr/${id}`, httpOnly: true, sameSite: 'strict', secure })
+      return { user }
+    },
+  )
+
+  app.get(
+    '/api/me',
+    {
+      schema: {
+        tags: ['pc'],
+        summary: 'Who this PC is signed in as',
+        security: security.pc,
+        response: { 200: UserEnvelope, ...errors(401, 503) },
+      },
+    },
+    async (request) => {
+      const user = await logins.sessionUser('pc', request.cookies.sid)
+      if (!user) throw new HttpError('AUTH_REQUIRED', 'This browser is not signed in')
+      return { user }
+    },
+  )
+
+  app.post(
+    '/api/logout',
+    {
+      schema: {
+        tags: ['pc'],
+        summary: 'End the PC session',
+        security: security.pc,
+        response: { 204: { type: 'null', description: 'Signed out' }, ...errors(403, 503) },
+      },
+    },
+    async (request, reply) => {
+      const sessionId = request.cookies.sid
+      checkCookieOrigin(request, config, Boolean(sessionId))
+      await logins.endSession('pc', sessionId)
+      reply.clearCookie('sid', { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(request) })
+      return reply.code(204).send(null)
+    },
+  )
+}

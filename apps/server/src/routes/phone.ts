@@ -1,0 +1,91 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { UserProfile } from '@qr-login/core'
+import { HttpError } from '../errors.js'
+import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
+import { LoginIdParams, LoginStatusView, PhoneSession, PhoneSignIn, ScanResult, User, UserEnvelope, errors, security } from '../schemas.js'
+import { Type } from 'typebox'
+
+export default async function phoneRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { config, logins } = app
+
+  /** The phone's user, from its cookie or bearer token; a cookie POST must also come from an allowed origin. */
+  async function phoneUser(request: FastifyRequest): Promise<UserProfile> {
+    const { token, viaCookie } = presentedToken(request, 'm_session')
+    if (request.method === 'POST') checkCookieOrigin(request, config, viaCookie)
+    const user = await logins.sessionUser('phone', token)
+    if (!user) throw new HttpError('AUTH_REQUIRED', token ? 'The phone session has ended, sign in again' : 'Sign in on the phone first')
+    return user
+  }
+
+  const phoneAction = (summary: string, response: object) => ({
+    schema: {
+      tags: ['phone'],
+      summary,
+      security: security.phone,
+      params: LoginIdParams,
+      response: { 200: response, ...errors(400, 401, 403, 404, 409, 410, 503) },
+    },
+  })
+
+  app.get(
+    '/api/demo-users',
+    { schema: { tags: ['phone'], summary: 'The demo accounts (password in the README)', response: { 200: Type.Array(User) } } },
+    async () => logins.listAccounts(),
+  )
+
+  app.post(
+    '/api/mobile/session',
+    {
+      schema: {
+        tags: ['phone'],
+        summary: 'Sign the phone in',
+        description: 'Sets the m_session cookie; the token also works as Authorization: Bearer.',
+        body: PhoneSignIn,
+        response: { 200: PhoneSession, ...errors(400, 401, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      if (!request.body) throw new HttpError('VALIDATION_ERROR', 'body must be a JSON object with username and password')
+      const { user, token } = await logins.signInPhone(request.body.username, request.body.password)
+      reply.setCookie('m_session', token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: secureCookies(request),
+        maxAge: config.sessionTtlSeconds,
+      })
+      return { user, token }
+    },
+  )
+
+  app.get(
+    '/api/mobile/me',
+    {
+      schema: {
+        tags: ['phone'],
+        summary: "The phone's user",
+        security: security.phone,
+        response: { 200: UserEnvelope, ...errors(401, 503) },
+      },
+    },
+    async (request) => ({ user: await phoneUser(request) }),
+  )
+
+  app.post('/api/qr/:id/scan', phoneAction('Claim the login; idempotent for the same user', ScanResult), async (request) => {
+    const user = await phoneUser(request)
+    const { status, requester } = await logins.scan(request.params.id, user)
+    return { ...status, requester }
+  })
+
+  app.post('/api/qr/:id/confirm', phoneAction('Approve (only the user who scanned)', LoginStatusView), async (request) => {
+    return logins.confirm(request.params.id, await phoneUser(request))
+  })
+
+  app.post(
+    '/api/qr/:id/cancel',
+    phoneAction('Decline (the user who scanned, or anyone signed in while pending)', LoginStatusView),
+    async (request) => logins.cancel(request.params.id, await phoneUser(request)),
+  )
+}

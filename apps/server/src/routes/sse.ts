@@ -1,0 +1,82 @@
+import type { OutgoingHttpHeaders } from 'node:http'
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { endsWatch, type LoginStatusView } from '@qr-login/core'
+import { Type } from 'typebox'
+import { presentedToken } from '../lib/request-auth.js'
+import { LoginIdParams, errors, security } from '../schemas.js'
+
+const reconnectDelayMs = 1000
+
+function parseLastEventId(header: string | undefined): number | undefined {
+  return header !== undefined && /^\d{1,15}$/.test(header.trim()) ? Number(header) : undefined
+}
+
+export default async function sseRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { logins } = app
+
+  app.get(
+    '/api/qr/:id/events',
+    {
+      schema: {
+        tags: ['pc'],
+        summary: 'Server-Sent Events: `event: status`, `id: <version>`, `data: <status JSON>`',
+        description:
+          'The current status at once (unless Last-Event-ID equals it), then every change; a comment line at least every 15 s; ends after confirmed or a terminal status.',
+        security: security.watch,
+        params: LoginIdParams,
+        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String()) }),
+        produces: ['text/event-stream'],
+        response: { 200: { type: 'string', description: 'text/event-stream' }, ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { token } = presentedToken(request, 'qr_watch')
+      const since = parseLastEventId(request.headers['last-event-id'])
+      let open = false
+      const early: LoginStatusView[] = []
+      const send = (status: LoginStatusView) => {
+        reply.sse({ event: 'status', id: String(status.version), data: JSON.stringify(status) })
+        if (endsWatch(status.status)) end()
+      }
+      const end = () => reply.sseContext?.source.end()
+
+      // Opened before any byte is written, so a refusal is still a plain JSON error.
+      const watch = await logins.watch(request.params.id, token, {
+        since,
+        onStatus: (status) => (open ? send(status) : early.push(status)),
+      })
+
+      // We write the head ourselves so the headers are exactly the contract's;
+      // fastify-sse-v2 then only serializes events and handles backpressure.
+      reply.hijack()
+      reply.raw.writeHead(200, {
+        ...(reply.getHeaders() as OutgoingHttpHeaders),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+      })
+      reply.sse({ retry: reconnectDelayMs })
+      open = true
+
+      const forget = app.live.add('sse', {
+        tick: () => reply.sse({ comment: ' keep-alive' }),
+        shutdown: () => {
+          reply.sse({ comment: ' server restarting, reconnect' })
+          end()
+        },
+      })
+      // fastify-sse-v2 does not notice a client that goes away: free everything ourselves.
+      reply.raw.once('close', () => {
+        forget()
+        watch.close()
+        end()
+      })
+
+      for (const status of early) send(status)
+      if (early.length === 0 && endsWatch(watch.current.status)) end()
+    },
+  )
+}

@@ -1,0 +1,94 @@
+import { Type, type Static } from 'typebox'
+import { loginIdPattern, loginStatuses } from '@qr-login/core'
+
+/** The single source of request validation, response serialization and the OpenAPI description. */
+
+export const LoginIdParams = Type.Object({
+  id: Type.String({ pattern: loginIdPattern, description: 'A 21-character nanoid' }),
+})
+
+export const AvatarParams = Type.Object({
+  file: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}\\.svg$' }),
+})
+
+export const ScannedBy = Type.Object({
+  displayName: Type.String(),
+  avatarUrl: Type.String(),
+})
+
+export const LoginStatusView = Type.Object(
+  {
+    id: Type.String(),
+    status: Type.Enum([...loginStatuses]),
+    version: Type.Integer({ minimum: 1 }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    scannedBy: Type.Optional(ScannedBy),
+  },
+  { description: 'Sent by every transport, identical for the same version' },
+)
+
+export const CreatedLogin = Type.Object({
+  ...LoginStatusView.properties,
+  scanUrl: Type.String({ description: 'What the QR encodes: <PUBLIC_URL>/m/<id>' }),
+  qrSvgUrl: Type.String(),
+  pollIntervalMs: Type.Integer(),
+  watchToken: Type.String({ description: 'The secret that binds the login to this browser; also set as the qr_watch cookie' }),
+})
+
+export const Requester = Type.Object({
+  ip: Type.String(),
+  userAgent: Type.String(),
+  browser: Type.String(),
+  os: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+})
+
+export const ScanResult = Type.Object({
+  ...LoginStatusView.properties,
+  requester: Requester,
+})
+
+export const User = Type.Object({
+  username: Type.String(),
+  displayName: Type.String(),
+  avatarUrl: Type.String(),
+})
+
+export const UserEnvelope = Type.Object({ user: User })
+
+export const PhoneSignIn = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 64 }),
+  password: Type.String({ maxLength: 256 }),
+})
+
+export const PhoneSession = Type.Object({
+  user: User,
+  token: Type.String({ description: 'Also set as the m_session cookie; send as Authorization: Bearer' }),
+})
+
+export const StatusQuery = Type.Object({
+  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 30, description: 'Long poll: hold the request up to this many seconds' })),
+  since: Type.Optional(Type.Integer({ minimum: 0, description: 'Long poll: answer as soon as version > since' })),
+})
+
+export const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String(),
+})
+
+export type LoginIdParams = Static<typeof LoginIdParams>
+
+type SecurityRequirement = Record<string, string[]>
+/** OpenAPI security requirements: which credentials a route takes. */
+export const security = {
+  watch: [{ watchToken: [] }, { bearer: [] }] as SecurityRequirement[],
+  phone: [{ phoneSession: [] }, { bearer: [] }] as SecurityRequirement[],
+  pc: [{ pcSession: [] }] as SecurityRequirement[],
+}
+
+/** Error responses every route may give, for the OpenAPI description. */
+export function errors(...statusCodes: number[]) {
+  return Object.fromEntries(statusCodes.map((statusCode) => [statusCode, ErrorBody]))
+}

@@ -1,0 +1,62 @@
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+
+/** Process concerns only: configuration, logging, listening, graceful shutdown. */
+
+const shutdownGraceMs = 10_000
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Configuration error: ${error.message}`)
+      process.exit(1)
+    }
+    throw error
+  }
+}
+
+const config = loadConfigOrExit()
+const app = await buildApp(config, {}, {
+  level: config.logLevel,
+  redact: {
+    paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token', '*.watchToken'],
+    censor: '[redacted]',
+  },
+})
+
+let closing = false
+async function shutdown(signal: string) {
+  if (closing) return
+  closing = true
+  app.log.info({ signal }, 'shutting down')
+  const force = setTimeout(() => {
+    app.log.error('graceful shutdown took too long, exiting')
+    process.exit(1)
+  }, shutdownGraceMs)
+  force.unref()
+  await app.close()
+  process.exit(0)
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'))
+process.once('SIGINT', () => void shutdown('SIGINT'))
+
+try {
+  await app.listen({ port: config.port, host: config.host })
+} catch (error) {
+  app.log.fatal({ err: error }, 'could not start')
+  process.exit(1)
+}
+const address = app.server.address()
+const port = typeof address === 'object' && address ? address.port : config.port
+const lines = [
+  '',
+  'QR scan-to-login is running',
+  `  On this PC:        http://localhost:${port}/`,
+  `  Phones (in the QR): ${config.publicUrl}/`,
+  `  API reference:     http://localhost:${port}/docs`,
+  `  Store:             ${config.store}`,
+  '',
+]
+process.stdout.write(lines.join('\n') + '\n')

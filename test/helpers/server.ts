@@ -1,0 +1,217 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import type { Test } from 'tap'
+import WebSocket from 'ws'
+import { buildApp, type App, type AppOverrides } from '@qr-login/server'
+import { loadConfig } from '../../apps/server/src/config.js'
+
+export const chromeOnWindows =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+
+export interface CreatedLogin {
+  id: string
+  status: string
+  version: number
+  expiresAt: string
+  scanUrl: string
+  qrSvgUrl: string
+  pollIntervalMs: number
+  watchToken: string
+}
+
+/** Builds the app (not listening) with test-friendly defaults; closed when the test ends. */
+export async function testApp(t: Test, env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<App> {
+  const config = loadConfig({ PUBLIC_URL: 'http://qr.test:3000', LOG_LEVEL: 'silent', ...env })
+  const app = await buildApp(config, overrides)
+  t.teardown(() => app.close())
+  await app.ready()
+  return app
+}
+
+/** The same app listening on 127.0.0.1 and a free port, for tests that need real sockets. */
+export async function listeningApp(t: Test, env: Record<string, string> = {}, overrides: AppOverrides = {}) {
+  const app = await testApp(t, env, overrides)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  return { app, base: `http://127.0.0.1:${port}`, wsBase: `ws://127.0.0.1:${port}` }
+}
+
+export async function createLogin(app: App, headers: Record<string, string> = {}): Promise<CreatedLogin> {
+  const response = await app.inject({ method: 'POST', url: '/api/qr', headers: { 'user-agent': chromeOnWindows, ...headers } })
+  if (response.statusCode !== 201) throw new Error(`create failed: ${response.statusCode} ${response.body}`)
+  return response.json()
+}
+
+export async function phoneToken(app: App, username = 'alice'): Promise<string> {
+  const response = await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username, password: 'demo' } })
+  if (response.statusCode !== 200) throw new Error(`sign-in failed: ${response.body}`)
+  return response.json().token
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` }
+}
+
+export async function phoneAction(app: App, action: 'scan' | 'confirm' | 'cancel', id: string, token: string) {
+  return app.inject({ method: 'POST', url: `/api/qr/${id}/${action}`, headers: bearer(token) })
+}
+
+/** Scan and confirm as alice. */
+export async function approve(app: App, id: string, username = 'alice') {
+  const token = await phoneToken(app, username)
+  await phoneAction(app, 'scan', id, token)
+  return phoneAction(app, 'confirm', id, token)
+}
+
+export interface SseEvent {
+  event?: string
+  id?: string
+  data?: string
+  retry?: string
+  comments: string[]
+}
+
+/** A raw SSE reader over node:http, parsing the stream itself rather than trusting a client library. */
+export function openSse(url: string, headers: Record<string, string> = {}) {
+  const events: SseEvent[] = []
+  const waiters: { predicate: () => boolean; resolve: () => void }[] = []
+  let raw = ''
+  let statusCode = 0
+  let responseHeaders: IncomingHttpHeaders = {}
+  let body = ''
+  let ended = false
+  const notify = () => {
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate()) {
+        waiters.splice(waiters.indexOf(waiter), 1)
+        waiter.resolve()
+      }
+    }
+  }
+  let req: ReturnType<typeof httpRequest> | undefined
+  const ready = new Promise<void>((resolve, reject) => {
+    req = httpRequest(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      statusCode = res.statusCode ?? 0
+      responseHeaders = res.headers
+      res.setEncoding('utf8')
+      resolve()
+      res.on('data', (chunk: string) => {
+        body += chunk
+        if (statusCode !== 200) return
+        raw += chunk
+        let boundary: number
+        while ((boundary = raw.indexOf('\n\n')) >= 0) {
+          const block = raw.slice(0, boundary)
+          raw = raw.slice(boundary + 2)
+          const event: SseEvent = { comments: [] }
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) event.comments.push(line.slice(1).trim())
+            else {
+              const colon = line.indexOf(':')
+              const field = line.slice(0, colon) as 'event' | 'id' | 'data' | 'retry'
+              const value = line.slice(colon + 1).replace(/^ /, '')
+              event[field] = field === 'data' && event.data !== undefined ? `${event.data}\n${value}` : value
+            }
+          }
+          events.push(event)
+        }
+        notify()
+      })
+      res.on('end', () => {
+        ended = true
+        notify()
+      })
+      res.on('error', () => undefined)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  const stream = {
+    ready,
+    events,
+    get statusCode() {
+      return statusCode
+    },
+    get headers() {
+      return responseHeaders
+    },
+    get body() {
+      return body
+    },
+    get ended() {
+      return ended
+    },
+    statuses: () => events.filter((e) => e.event === 'status').map((e) => JSON.parse(e.data!)),
+    until(predicate: () => boolean): Promise<void> {
+      if (predicate()) return Promise.resolve()
+      return new Promise((resolve) => waiters.push({ predicate, resolve }))
+    },
+    close: () => req?.destroy(),
+  }
+  return stream
+}
+
+/** A WebSocket client that records frames and how it was closed. */
+export function openWs(url: string, options: WebSocket.ClientOptions = {}) {
+  const socket = new WebSocket(url, options)
+  const frames: Record<string, unknown>[] = []
+  const waiters: { predicate: () => boolean; resolve: () => void }[] = []
+  let closeCode: number | undefined
+  let pings = 0
+  const notify = () => {
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate()) {
+        waiters.splice(waiters.indexOf(waiter), 1)
+        waiter.resolve()
+      }
+    }
+  }
+  socket.on('message', (data) => {
+    frames.push(JSON.parse(String(data)))
+    notify()
+  })
+  socket.on('ping', () => {
+    pings++
+    notify()
+  })
+  socket.on('close', (code) => {
+    closeCode = code
+    notify()
+  })
+  const refused = new Promise<{ statusCode: number; body: string }>((resolve) => {
+    socket.on('unexpected-response', (_req, res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body }))
+    })
+  })
+  socket.on('error', () => undefined)
+  return {
+    socket,
+    frames,
+    refused,
+    opened: new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve())
+      socket.once('unexpected-response', () => reject(new Error('upgrade refused')))
+    }),
+    get closeCode() {
+      return closeCode
+    },
+    get pings() {
+      return pings
+    },
+    until(predicate: () => boolean): Promise<void> {
+      if (predicate()) return Promise.resolve()
+      return new Promise((resolve) => waiters.push({ predicate, resolve }))
+    },
+  }
+}
+
+/** Resolves when `predicate` holds, checking on every turn of the event loop; for state with no event to await. */
+export async function eventually(predicate: () => boolean, what: string, limitMs = 5000): Promise<void> {
+  const started = Date.now()
+  while (!predicate()) {
+    if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
