@@ -69,7 +69,7 @@ async function ensureRedis() {
 
 function ensureChromium() {
   if (existsSync('/usr/bin/chromium')) return log('chromium is installed')
-  aptInstall(['chromium', 'fonts-noto-cjk'])
+  aptInstall(['chromium'])
 }
 
 try {

@@ -186,14 +186,17 @@ export function openWs(url: string, options: WebSocket.ClientOptions = {}) {
     })
   })
   socket.on('error', () => undefined)
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve())
+    socket.once('unexpected-response', () => reject(new Error('upgrade refused')))
+  })
+  // A test that expects a refusal awaits `refused` and never `opened`.
+  opened.catch(() => undefined)
   return {
     socket,
     frames,
     refused,
-    opened: new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve())
-      socket.once('unexpected-response', () => reject(new Error('upgrade refused')))
-    }),
+    opened,
     get closeCode() {
       return closeCode
     },

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from './ports.js'
 
 const maxTimeoutMs = 2 ** 31 - 1
 
-/** Wall-clock time and Node timers; timers never keep the process alive on their own. */
+/** Wall-clock time and Node timers. Owners cancel their timers on close, so they may keep the process alive meanwhile. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(delayMs, fn) {
@@ -14,7 +14,6 @@ export const systemClock: Clock = {
         if (left > 0) arm(left)
         else void fn()
       }, Math.min(ms, maxTimeoutMs))
-      timer.unref()
     }
     arm(Math.max(0, delayMs))
     return { cancel: () => clearTimeout(timer) }

@@ -5,7 +5,13 @@ export function describeUserAgent(userAgent: string): { browser: string; os: str
   if (!userAgent) return { browser: 'Unknown browser', os: 'Unknown OS' }
   const parsed = Bowser.parse(userAgent)
   const major = parsed.browser.version?.split('.')[0]
-  const browser = parsed.browser.name ? [parsed.browser.name, major].filter(Boolean).join(' ') : 'Unknown browser'
+  // Scripts and CLIs ("curl/8.4.0", "qr-login/0.1.0") are named by their first product token.
+  const product = /^([A-Za-z][\w.-]*)\/(\d+)/.exec(userAgent)
+  const browser = parsed.browser.name
+    ? [parsed.browser.name, major].filter(Boolean).join(' ')
+    : product
+      ? `${product[1]} ${product[2]}`
+      : 'Unknown browser'
   let os = 'Unknown OS'
   if (parsed.os.name) {
     const version = parsed.os.versionName ?? parsed.os.version

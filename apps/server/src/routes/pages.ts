@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import fastifyStatic from '@fastify/static'
 import { AvatarParams } from '../schemas.js'
 import { avatarSvg } from '../lib/avatar.js'
+import { publicDir } from '../paths.js'
 
-const publicDir = fileURLToPath(new URL('../public/', import.meta.url))
 
 export default async function pageRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()

@@ -1,0 +1,81 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../apps/server/src/config.js'
+import { describeUserAgent } from '../../apps/server/src/lib/user-agent.js'
+
+t.test('defaults follow the contract', async (t) => {
+  const config = loadConfig({})
+  t.equal(config.port, 3000)
+  t.equal(config.host, '0.0.0.0')
+  t.match(config.publicUrl, /^http:\/\/\d+\.\d+\.\d+\.\d+:3000$/, 'PUBLIC_URL defaults to the LAN IPv4, never localhost')
+  t.notMatch(config.publicUrl, /localhost/)
+  t.equal(config.qrTtlSeconds, 120)
+  t.equal(config.confirmWindowSeconds, 60)
+  t.equal(config.exchangeWindowSeconds, 30)
+  t.equal(config.retentionSeconds, 300)
+  t.equal(config.pollIntervalMs, 1000)
+  t.equal(config.store, 'memory')
+  t.equal(config.redisUrl, 'redis://127.0.0.1:6379')
+  t.same(config.allowedOrigins, [])
+  t.equal(config.trustProxy, false)
+  t.equal(config.logLevel, 'info')
+  t.equal(config.sseHeartbeatMs, 15_000)
+  t.equal(config.wsPingMs, 30_000)
+  t.same(config.demoAccounts.map((a) => [a.username, a.password]), [['alice', 'demo'], ['bob', 'demo'], ['carol', 'demo']])
+})
+
+t.test('values from the environment', async (t) => {
+  const config = loadConfig({
+    PORT: '8080',
+    PUBLIC_URL: 'https://login.example.com/',
+    QR_TTL_SECONDS: '1',
+    POLL_INTERVAL_MS: '50',
+    TRUST_PROXY: '10.0.0.1, 10.0.0.2',
+    ALLOWED_ORIGINS: 'https://a.example/path',
+  })
+  t.equal(config.port, 8080)
+  t.equal(config.publicUrl, 'https://login.example.com', 'no trailing slash')
+  t.equal(config.qrTtlSeconds, 1)
+  t.equal(config.pollIntervalMs, 50)
+  t.same(config.trustProxy, ['10.0.0.1', '10.0.0.2'])
+  t.same(config.allowedOrigins, ['https://a.example'])
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true)
+  t.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2)
+})
+
+t.test('a bad value is refused with a message naming the variable', async (t) => {
+  const bad: [string, string][] = [
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['QR_TTL_SECONDS', '0'],
+    ['QR_TTL_SECONDS', '1.5'],
+    ['CONFIRM_WINDOW_SECONDS', '-3'],
+    ['EXCHANGE_WINDOW_SECONDS', 'soon'],
+    ['RETENTION_SECONDS', '0'],
+    ['POLL_INTERVAL_MS', '49'],
+    ['STORE', 'postgres'],
+    ['LOG_LEVEL', 'loud'],
+    ['PUBLIC_URL', 'not a url'],
+    ['PUBLIC_URL', 'ftp://example.com'],
+    ['ALLOWED_ORIGINS', 'example.com'],
+    ['SSE_HEARTBEAT_MS', '20000'],
+    ['DEMO_USERS', 'Alice Smith'],
+  ]
+  for (const [name, value] of bad) {
+    t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', message: new RegExp(name) }, `${name}=${value}`)
+  }
+  t.throws(() => loadConfig({ STORE: 'redis' }), ConfigError, 'redis is not offered before it exists')
+})
+
+t.test('user agents are described in human terms', async (t) => {
+  const cases: [string, string, string][] = [
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', 'Chrome 131', 'Windows 10'],
+    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15', 'Safari 17', 'macOS Catalina'],
+    ['Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0', 'Firefox 120', 'Linux'],
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91', 'Microsoft Edge 120', 'Windows 10'],
+    ['curl/8.4.0', 'curl 8', 'Unknown OS'],
+    ['', 'Unknown browser', 'Unknown OS'],
+  ]
+  for (const [userAgent, browser, os] of cases) {
+    t.same(describeUserAgent(userAgent), { browser, os }, userAgent || '(empty)')
+  }
+})

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import t from 'tap'
+import { bearer, createLogin, eventually, listeningApp, openSse, openWs } from '../helpers/server.js'
+
+t.test('close() ends streams, sockets and long polls, telling clients to reconnect', async (t) => {
+  const { app, base, wsBase } = await listeningApp(t)
+  const login = await createLogin(app)
+  const stream = openSse(`${base}/api/qr/${login.id}/events`, bearer(login.watchToken))
+  const socket = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: bearer(login.watchToken) })
+  const longPoll = fetch(`${base}/api/qr/${login.id}?since=1&wait=30`, { headers: bearer(login.watchToken) })
+  await stream.until(() => stream.statuses().length === 1)
+  await socket.until(() => socket.frames.length === 1)
+  await eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held')
+
+  const started = Date.now()
+  await app.close()
+  t.ok(Date.now() - started < 5000, 'close() does not wait for the clients')
+  await stream.until(() => stream.ended)
+  t.ok(stream.events.some((e) => e.comments.some((c) => /reconnect/.test(c))), 'SSE clients are told to reconnect')
+  t.ok(stream.events.some((e) => e.retry !== undefined), 'with a retry delay')
+  await socket.until(() => socket.closeCode !== undefined)
+  t.equal(socket.closeCode, 1012, 'WebSockets close with 1012 (service restart)')
+  const answered = await longPoll
+  t.equal(answered.status, 200, 'long polls are answered')
+  t.equal((await answered.json()).version, 1)
+  t.same(app.logins.stats().feed, { channels: 0, listeners: 0 })
+})
+
+const serverEntry = 'apps/server/src/server.ts'
+function startProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    exited: once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>,
+  }
+}
+
+t.test('a bad configuration stops start-up with a clear message', async (t) => {
+  const server = startProcess({ QR_TTL_SECONDS: 'soon' })
+  const [code] = await server.exited
+  t.equal(code, 1)
+  t.match(server.output().stderr, /Configuration error: QR_TTL_SECONDS must be a whole number/)
+})
+
+t.test('the real process prints its URLs, serves, and exits 0 on SIGTERM', async (t) => {
+  const server = startProcess({ PORT: '0', PUBLIC_URL: 'http://192.0.2.55:3000' })
+  t.teardown(() => server.child.kill('SIGKILL'))
+  const stdout = server.child.stdout
+  await new Promise<void>((resolve) => {
+    const check = () => (/API reference/.test(server.output().stdout) ? resolve() : undefined)
+    stdout.on('data', check)
+    check()
+  })
+  const printed = server.output().stdout
+  t.match(printed, /On this PC: +http:\/\/localhost:\d+\//)
+  t.match(printed, /Phones \(in the QR\): http:\/\/192\.0\.2\.55:3000\//)
+  const port = /localhost:(\d+)/.exec(printed)![1]
+  const created = await fetch(`http://127.0.0.1:${port}/api/qr`, { method: 'POST' })
+  t.equal(created.status, 201)
+  t.match((await created.json()).scanUrl, /^http:\/\/192\.0\.2\.55:3000\/m\//)
+  server.child.kill('SIGTERM')
+  const [code] = await server.exited
+  t.equal(code, 0)
+})
