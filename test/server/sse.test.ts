@@ -53,13 +53,15 @@ t.test('Last-Event-ID equal to the current version skips the first event', async
   t.same(stale.statuses().map((s) => s.status), ['confirmed'], 'an older Last-Event-ID gets the latest status, then the end')
 })
 
-t.test('a reconnect after the final status ends at once', async (t) => {
+t.test('a reconnect that already has the final status gets 204, so EventSource stops reconnecting', async (t) => {
   const { app, base } = await listeningApp(t)
   const login = await createLogin(app)
   await approve(app, login.id)
   const stream = openSse(`${base}/api/qr/${login.id}/events`, { ...bearer(login.watchToken), 'last-event-id': '3' })
   await stream.until(() => stream.ended)
+  t.equal(stream.statusCode, 204)
   t.same(stream.statuses(), [])
+  t.equal(app.logins.stats().watches, 0)
 })
 
 t.test('a terminal status sent on connect ends the stream', async (t) => {

@@ -14,6 +14,10 @@ export default async function pageRoutes(fastify: FastifyInstance) {
   app.get('/m', { schema: { hide: true } }, (_request, reply) => reply.sendFile('phone.html'))
   app.get('/m/:id', { schema: { hide: true } }, (_request, reply) => reply.sendFile('phone.html'))
 
+  app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(avatarSvg('QR')),
+  )
+
   app.get(
     '/avatars/:file',
     { schema: { tags: ['phone'], summary: 'A generated avatar for a user name', params: AvatarParams } },

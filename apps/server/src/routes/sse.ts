@@ -28,7 +28,11 @@ export default async function sseRoutes(fastify: FastifyInstance) {
         params: LoginIdParams,
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String()) }),
         produces: ['text/event-stream'],
-        response: { 200: { type: 'string', description: 'text/event-stream' }, ...errors(400, 401, 403, 404, 503) },
+        response: {
+          200: { type: 'string', description: 'text/event-stream' },
+          204: { type: 'null', description: 'Last-Event-ID already holds the final status: nothing more will come' },
+          ...errors(400, 401, 403, 404, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -47,6 +51,9 @@ export default async function sseRoutes(fastify: FastifyInstance) {
         since,
         onStatus: (status) => (open ? send(status) : early.push(status)),
       })
+
+      // A reconnect that already has the final status: 204 tells EventSource to stop reconnecting.
+      if (early.length === 0 && endsWatch(watch.current.status)) return reply.code(204).send(null)
 
       // We write the head ourselves so the headers are exactly the contract's;
       // fastify-sse-v2 then only serializes events and handles backpressure.
@@ -76,7 +83,6 @@ export default async function sseRoutes(fastify: FastifyInstance) {
       })
 
       for (const status of early) send(status)
-      if (early.length === 0 && endsWatch(watch.current.status)) end()
     },
   )
 }
