@@ -123,4 +123,10 @@ t.test('odd requests never get a 500', async (t) => {
     t.ok(response.statusCode >= 200 && response.statusCode < 500, `${request.url.slice(0, 50)} → ${response.statusCode}`)
     if (response.statusCode >= 400) t.type(response.json().code, 'string')
   }
+  const token = bearer(finished.watchToken)
+  for (const url of ['/', '/m', `/m/${finished.id}`, '/docs', '/docs/json', '/api/demo-users', '/api/me', '/api/mobile/me', `/api/qr/${finished.id}`, `/api/qr/${finished.id}?since=1&wait=0`, `/api/qr/${finished.id}/events`, `/api/qr/${finished.id}/ws`, `/api/qr/${finished.id}/qr.svg`, '/avatars/bob.svg']) {
+    const response = await app.inject({ method: 'HEAD', url, headers: token })
+    t.ok(response.statusCode < 500, `HEAD ${url} → ${response.statusCode}`)
+    t.equal(response.body, '', `HEAD ${url} has no body`)
+  }
 })

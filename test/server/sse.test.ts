@@ -128,3 +128,12 @@ t.test('two watchers of one login on different transports both get every change'
   t.same(second.statuses(), first.statuses())
   t.equal((await longPoll).json().status, 'confirmed')
 })
+
+t.test('HEAD answers with the stream headers and holds nothing open', async (t) => {
+  const { app, base } = await listeningApp(t)
+  const login = await createLogin(app)
+  const response = await fetch(`${base}/api/qr/${login.id}/events`, { method: 'HEAD', headers: bearer(login.watchToken) })
+  t.equal(response.status, 200)
+  t.match(response.headers.get('content-type'), /^text\/event-stream/)
+  t.equal(app.logins.stats().watches, 0)
+})

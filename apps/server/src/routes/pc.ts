@@ -12,6 +12,11 @@ export function userAgentOf(request: FastifyRequest): string {
   return (request.headers['user-agent'] ?? '').slice(0, 512)
 }
 
+/** The client's address as a person reads it: an IPv4 peer of a dual-stack socket without its ::ffff: prefix. */
+export function clientIp(request: FastifyRequest): string {
+  return request.ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1')
+}
+
 export default async function pcRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins } = app
@@ -29,7 +34,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const userAgent = userAgentOf(request)
-      const { status, watchToken } = await logins.createLogin({ ip: request.ip, userAgent, ...describeUserAgent(userAgent) })
+      const { status, watchToken } = await logins.createLogin({ ip: clientIp(request), userAgent, ...describeUserAgent(userAgent) })
       reply.setCookie('qr_watch', watchToken, {
         path: `/api/qr/${status.id}`,
         httpOnly: true,
@@ -113,7 +118,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       const { id } = request.params
       const { token, viaCookie } = presentedToken(request, 'qr_watch')
       checkCookieOrigin(request, config, viaCookie)
-      const { user, token: sessionId } = await logins.exchange(id, token, { ip: request.ip, userAgent: userAgentOf(request) })
+      const { user, token: sessionId } = await logins.exchange(id, token, { ip: clientIp(request), userAgent: userAgentOf(request) })
       const secure = secureCookies(request)
       reply.setCookie('sid', sessionId, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: config.sessionTtlSeconds })
       reply.clearCookie('qr_watch', { path: `/api/qr/${id}`, httpOnly: true, sameSite: 'strict', secure })

@@ -52,6 +52,10 @@ export default async function sseRoutes(fastify: FastifyInstance) {
         onStatus: (status) => (open ? send(status) : early.push(status)),
       })
 
+      if (request.method === 'HEAD') {
+        watch.close()
+        return reply.code(200).type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send('')
+      }
       // A reconnect that already has the final status: 204 tells EventSource to stop reconnecting.
       if (early.length === 0 && endsWatch(watch.current.status)) return reply.code(204).send(null)
 
