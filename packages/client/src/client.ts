@@ -1,0 +1,126 @@
+import { sendJson, type HttpOptions } from './http.js'
+import type { CreatedLogin, LoginHandle, LoginStatusView, ScannedLogin, UserProfile, WebSocketFactory } from './types.js'
+import { watchLogin, type WatchOptions } from './watch.js'
+
+export interface ClientOptions {
+  /** The service's base URL; '' (the default) means the page's own origin. */
+  baseUrl?: string
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch
+  /** Defaults to the global WebSocket when there is one. In Node 20, pass one built on the `ws` package. */
+  webSocket?: WebSocketFactory
+  /** Extra headers on every HTTP request (Node: a User-Agent, say). */
+  headers?: Record<string, string>
+}
+
+function defaultWebSocket(): WebSocketFactory | undefined {
+  const Native = (globalThis as { WebSocket?: new (url: string) => ReturnType<WebSocketFactory> }).WebSocket
+  return Native ? (url) => new Native(url) : undefined
+}
+
+const loginPath = (id: string) => `/api/qr/${encodeURIComponent(id)}`
+
+/**
+ * The PC side of a QR login: create, watch, exchange, and the session it yields.
+ * Everything a login page or an automated login-flow test needs.
+ */
+export class QrLoginClient {
+  readonly http: HttpOptions
+  readonly webSocket?: WebSocketFactory
+
+  constructor(options: ClientOptions = {}) {
+    this.http = {
+      baseUrl: options.baseUrl ?? '',
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      headers: options.headers ?? {},
+    }
+    this.webSocket = options.webSocket ?? defaultWebSocket()
+  }
+
+  createLogin(): Promise<CreatedLogin> {
+    return sendJson(this.http, '/api/qr', { method: 'POST' })
+  }
+
+  /** One read of the status (a short poll). */
+  status(login: LoginHandle): Promise<LoginStatusView> {
+    return sendJson(this.http, loginPath(login.id), { token: login.watchToken })
+  }
+
+  /** Every status in order until one that ends watching; see WatchOptions for transports and resumption. */
+  watch(login: LoginHandle, options: WatchOptions = {}): AsyncGenerator<LoginStatusView> {
+    return watchLogin({ http: this.http, webSocket: this.webSocket }, login, options)
+  }
+
+  /** Waits for the login to end; resolves with its last status. */
+  async waitForEnd(login: LoginHandle, options: WatchOptions = {}): Promise<LoginStatusView> {
+    let last: LoginStatusView | undefined
+    for await (const status of this.watch(login, options)) last = status
+    if (!last) throw new Error('The watch ended without a status')
+    return last
+  }
+
+  /** Trades a confirmed login for this browser's own session (the `sid` cookie). */
+  exchange(login: LoginHandle): Promise<{ user: UserProfile }> {
+    return sendJson(this.http, `${loginPath(login.id)}/exchange`, { method: 'POST', token: login.watchToken })
+  }
+
+  me(): Promise<{ user: UserProfile }> {
+    return sendJson(this.http, '/api/me')
+  }
+
+  logout(): Promise<void> {
+    return sendJson(this.http, '/api/logout', { method: 'POST' })
+  }
+
+  demoUsers(): Promise<UserProfile[]> {
+    return sendJson(this.http, '/api/demo-users')
+  }
+
+  /** Signs a phone in; the returned PhoneClient acts as that user. */
+  async signInPhone(username: string, password: string): Promise<PhoneClient> {
+    const { user, token } = await sendJson<{ user: UserProfile; token: string }>(this.http, '/api/mobile/session', {
+      method: 'POST',
+      body: JSON.stringify({ username, password }),
+    })
+    return new PhoneClient(this.http, user, token)
+  }
+
+  /** A phone that is already signed in: by its token, or (in the phone page) by its m_session cookie. */
+  phone(token?: string): PhoneClient {
+    return new PhoneClient(this.http, undefined, token)
+  }
+}
+
+/** The phone side: scan, confirm, cancel, as the signed-in user. */
+export class PhoneClient {
+  constructor(
+    private readonly http: HttpOptions,
+    readonly user: UserProfile | undefined,
+    /** Sent as a bearer token; without it the browser's m_session cookie is used. */
+    readonly token: string | undefined,
+  ) {}
+
+  me(): Promise<{ user: UserProfile }> {
+    return sendJson(this.http, '/api/mobile/me', { token: this.token })
+  }
+
+  scan(id: string): Promise<ScannedLogin> {
+    return sendJson(this.http, `${loginPath(id)}/scan`, { method: 'POST', token: this.token })
+  }
+
+  confirm(id: string): Promise<LoginStatusView> {
+    return sendJson(this.http, `${loginPath(id)}/confirm`, { method: 'POST', token: this.token })
+  }
+
+  cancel(id: string): Promise<LoginStatusView> {
+    return sendJson(this.http, `${loginPath(id)}/cancel`, { method: 'POST', token: this.token })
+  }
+}
+
+/** The login id and the service's base URL inside a scan URL (`<base>/m/<id>`). */
+export function parseScanUrl(scanUrl: string): { baseUrl: string; id: string } {
+  const url = new URL(scanUrl)
+  const match = /^(.*)\/m\/([A-Za-z0-9_-]{21})\/?$/.exec(url.pathname)
+  if (!match) throw new Error(`Not a QR login scan URL: ${scanUrl}`)
+  return { baseUrl: url.origin + match[1], id: match[2]! }
+}

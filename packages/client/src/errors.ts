@@ -1,0 +1,33 @@
+/** An error answered by the service (its stable `code`), or a transport failure. */
+export class QrLoginError extends Error {
+  constructor(
+    /** The contract's code (`QR_NOT_FOUND`, ...), or `NETWORK_ERROR`, `DROPPED`, `UNSUPPORTED`, `HTTP_<status>`. */
+    readonly code: string,
+    /** The HTTP status; 0 when no answer arrived. */
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message)
+    this.name = 'QrLoginError'
+  }
+
+  /** Worth trying again (the same or another transport): no answer, a dropped stream, overload, a server fault. */
+  get retryable(): boolean {
+    return this.statusCode === 0 || this.statusCode === 429 || this.statusCode >= 500 || this.code === 'UNSUPPORTED'
+  }
+}
+
+export async function errorFromResponse(response: Response): Promise<QrLoginError> {
+  const text = await response.text().catch(() => '')
+  try {
+    const body = JSON.parse(text) as { code?: string; message?: string }
+    if (body && typeof body.code === 'string') return new QrLoginError(body.code, response.status, body.message ?? body.code)
+  } catch {
+    // not JSON: fall through
+  }
+  return new QrLoginError(`HTTP_${response.status}`, response.status, text.slice(0, 200) || response.statusText)
+}
+
+export function networkError(error: unknown): QrLoginError {
+  return new QrLoginError('NETWORK_ERROR', 0, error instanceof Error ? error.message : String(error))
+}

@@ -1,0 +1,19 @@
+export { QrLoginClient, PhoneClient, parseScanUrl, type ClientOptions } from './client.js'
+export { QrLoginError } from './errors.js'
+export type { WatchOptions } from './watch.js'
+export {
+  autoOrder,
+  endsWatch,
+  type CreatedLogin,
+  type LoginHandle,
+  type LoginStatus,
+  type LoginStatusView,
+  type Requester,
+  type ScannedLogin,
+  type TrafficEvent,
+  type TransportChoice,
+  type TransportName,
+  type UserProfile,
+  type WebSocketFactory,
+  type WebSocketLike,
+} from './types.js'

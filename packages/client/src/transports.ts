@@ -1,0 +1,161 @@
+import { QrLoginError, errorFromResponse, networkError } from './errors.js'
+import { joinUrl, send, sleep, type HttpOptions } from './http.js'
+import type { LoginHandle, LoginStatusView, TrafficEvent, TransportName, WebSocketFactory } from './types.js'
+
+export interface TransportContext {
+  http: HttpOptions
+  login: LoginHandle
+  signal: AbortSignal
+  /** The newest version delivered so far (0 before the first). */
+  lastVersion(): number
+  /** Hands a status to the watcher, which drops repeats and keeps version order. */
+  deliver(status: LoginStatusView): void
+  /** True once a status that ends watching was delivered. */
+  finished(): boolean
+  traffic(event: TrafficEvent): void
+  webSocket?: WebSocketFactory
+  longPollWaitSeconds: number
+}
+
+/** Runs until the login reaches a status that ends watching; throws a QrLoginError when it cannot go on. */
+export type Transport = (ctx: TransportContext) => Promise<void>
+
+const textDecoder = () => new TextDecoder()
+
+function bearer(ctx: TransportContext): Record<string, string> {
+  return ctx.login.watchToken ? { authorization: `Bearer ${ctx.login.watchToken}` } : {}
+}
+
+function statusPath(ctx: TransportContext): string {
+  return `/api/qr/${encodeURIComponent(ctx.login.id)}`
+}
+
+async function readStatus(ctx: TransportContext, name: TransportName, query: string): Promise<void> {
+  ctx.traffic({ type: 'request', transport: name })
+  const response = await send(ctx.http, statusPath(ctx) + query, { token: ctx.login.watchToken, signal: ctx.signal })
+  const text = await response.text()
+  ctx.traffic({ type: 'bytes', transport: name, bytes: new TextEncoder().encode(text).length })
+  ctx.deliver(JSON.parse(text) as LoginStatusView)
+}
+
+/** Short polling: ask, wait pollIntervalMs, ask again. Simple, and every question costs a request. */
+export const poll: Transport = async (ctx) => {
+  for (;;) {
+    await readStatus(ctx, 'poll', '')
+    if (ctx.finished()) return
+    await sleep(ctx.login.pollIntervalMs ?? 1000, ctx.signal)
+  }
+}
+
+/** Long polling: the server holds each request until something newer than `since` exists. */
+export const longPoll: Transport = async (ctx) => {
+  for (;;) {
+    const since = ctx.lastVersion()
+    await readStatus(ctx, 'long-poll', since > 0 ? `?since=${since}&wait=${ctx.longPollWaitSeconds}` : '')
+    if (ctx.finished()) return
+  }
+}
+
+/**
+ * Server-Sent Events read with fetch rather than EventSource, so it can send
+ * a bearer token and Last-Event-ID itself and count the bytes it receives.
+ */
+export const sse: Transport = async (ctx) => {
+  ctx.traffic({ type: 'request', transport: 'sse' })
+  const since = ctx.lastVersion()
+  const headers: Record<string, string> = { accept: 'text/event-stream', ...bearer(ctx) }
+  if (since > 0) headers['last-event-id'] = String(since)
+  let response: Response
+  try {
+    response = await ctx.http.fetch(joinUrl(ctx.http.baseUrl, `${statusPath(ctx)}/events`), {
+      headers: { ...ctx.http.headers, ...headers },
+      signal: ctx.signal,
+      credentials: 'same-origin',
+    })
+  } catch (error) {
+    if ((error as Error)?.name === 'AbortError') throw error
+    throw networkError(error)
+  }
+  if (response.status === 204) return // we already hold the final status
+  if (!response.ok) throw await errorFromResponse(response)
+  if (!response.body) throw new QrLoginError('UNSUPPORTED', 0, 'This fetch cannot stream response bodies')
+
+  const reader = response.body.getReader()
+  const decoder = textDecoder()
+  let buffer = ''
+  try {
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) break
+      ctx.traffic({ type: 'bytes', transport: 'sse', bytes: value.byteLength })
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n')
+      let boundary: number
+      while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, boundary)
+        buffer = buffer.slice(boundary + 2)
+        let event = 'message'
+        const data: string[] = []
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim()
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
+        }
+        if (event === 'status' && data.length > 0) ctx.deliver(JSON.parse(data.join('\n')) as LoginStatusView)
+      }
+    }
+  } catch (error) {
+    if ((error as Error)?.name === 'AbortError') throw error
+    throw new QrLoginError('DROPPED', 0, `The event stream broke: ${(error as Error)?.message ?? error}`)
+  } finally {
+    reader.releaseLock()
+  }
+  if (!ctx.finished()) throw new QrLoginError('DROPPED', 0, 'The event stream ended before the login did')
+}
+
+function webSocketUrl(baseUrl: string, path: string): string {
+  const base = baseUrl || (typeof location !== 'undefined' ? location.origin : '')
+  return joinUrl(base.replace(/^http/, 'ws'), path)
+}
+
+/** WebSocket: one connection, a frame per change; the server closes with 1000 when the login is done. */
+export const ws: Transport = (ctx) =>
+  new Promise<void>((resolve, reject) => {
+    const factory = ctx.webSocket
+    if (!factory) return reject(new QrLoginError('UNSUPPORTED', 0, 'No WebSocket implementation available'))
+    ctx.traffic({ type: 'request', transport: 'ws' })
+    let opened = false
+    let socket: ReturnType<WebSocketFactory>
+    try {
+      socket = factory(webSocketUrl(ctx.http.baseUrl, `${statusPath(ctx)}/ws`), bearer(ctx))
+    } catch (error) {
+      return reject(new QrLoginError('UNSUPPORTED', 0, `WebSocket could not be created: ${(error as Error).message}`))
+    }
+    const onAbort = () => socket.close(1000, 'watch stopped')
+    ctx.signal.addEventListener('abort', onAbort, { once: true })
+    socket.onopen = () => {
+      opened = true
+    }
+    socket.onmessage = (event) => {
+      const text = typeof event.data === 'string' ? event.data : new TextDecoder().decode(event.data as ArrayBuffer)
+      ctx.traffic({ type: 'bytes', transport: 'ws', bytes: new TextEncoder().encode(text).length })
+      const frame = JSON.parse(text) as { type: string } & LoginStatusView
+      if (frame.type !== 'status') return
+      const { type: _type, ...status } = frame
+      ctx.deliver(status)
+    }
+    socket.onerror = () => {
+      // onclose follows and decides
+    }
+    socket.onclose = (event) => {
+      ctx.signal.removeEventListener('abort', onAbort)
+      if (ctx.signal.aborted) {
+        const error = new Error('The watch was stopped')
+        error.name = 'AbortError'
+        return reject(error)
+      }
+      if (ctx.finished()) return resolve()
+      if (!opened) return reject(new QrLoginError('UNSUPPORTED', 0, 'The WebSocket upgrade was refused or failed'))
+      reject(new QrLoginError('DROPPED', 0, `The WebSocket closed (${event.code}) before the login ended`))
+    }
+  })
+
+export const transports: Record<TransportName, Transport> = { poll, 'long-poll': longPoll, sse, ws }

@@ -1,0 +1,53 @@
+import type { LoginStatus, LoginStatusView, Requester, UserProfile } from '@qr-login/core'
+
+export type { LoginStatus, LoginStatusView, Requester, UserProfile }
+
+export type TransportName = 'poll' | 'long-poll' | 'sse' | 'ws'
+export type TransportChoice = TransportName | 'auto'
+
+/** `auto` tries these in order and falls back when one cannot be used. */
+export const autoOrder: readonly TransportName[] = ['ws', 'sse', 'long-poll', 'poll']
+
+export interface CreatedLogin extends LoginStatusView {
+  scanUrl: string
+  qrSvgUrl: string
+  pollIntervalMs: number
+  watchToken: string
+}
+
+/** What a watch needs to know of a login. */
+export interface LoginHandle {
+  id: string
+  watchToken?: string
+  pollIntervalMs?: number
+}
+
+export interface ScannedLogin extends LoginStatusView {
+  requester: Requester
+}
+
+/** What each transport costs, reported as it happens (the pages' transport inspector listens to this). */
+export type TrafficEvent =
+  | { type: 'transport'; transport: TransportName }
+  | { type: 'request'; transport: TransportName }
+  | { type: 'bytes'; transport: TransportName; bytes: number }
+  | { type: 'status'; transport: TransportName; status: LoginStatusView; receivedAt: number }
+  | { type: 'retry'; transport: TransportName; delayMs: number; error: Error }
+  | { type: 'fallback'; from: TransportName; to: TransportName; error: Error }
+
+/** The part of a WebSocket the SDK uses: the browser's own, or the `ws` package's in Node. */
+export interface WebSocketLike {
+  readonly readyState: number
+  onopen: ((event: unknown) => void) | null
+  onmessage: ((event: { data: unknown }) => void) | null
+  onclose: ((event: { code: number; reason: string }) => void) | null
+  onerror: ((event: unknown) => void) | null
+  close(code?: number, reason?: string): void
+}
+
+/** Opens a WebSocket; `headers` can only be honoured outside browsers (browsers send the qr_watch cookie instead). */
+export type WebSocketFactory = (url: string, headers: Record<string, string>) => WebSocketLike
+
+export function endsWatch(status: LoginStatus): boolean {
+  return status === 'confirmed' || status === 'consumed' || status === 'cancelled' || status === 'expired'
+}

@@ -1,0 +1,171 @@
+import t from 'tap'
+import WebSocket from 'ws'
+import { QrLoginClient, QrLoginError, parseScanUrl, type LoginStatusView, type TrafficEvent, type TransportName } from '@qr-login/client'
+import { nodeWebSocket } from '@qr-login/client/node'
+import { eventually, listeningApp } from '../helpers/server.js'
+
+function clientFor(base: string) {
+  return new QrLoginClient({ baseUrl: base, webSocket: nodeWebSocket, headers: { 'user-agent': 'qr-login-sdk-test/1.0' } })
+}
+
+async function collect(iterable: AsyncIterable<LoginStatusView>) {
+  const seen: LoginStatusView[] = []
+  for await (const status of iterable) seen.push(status)
+  return seen
+}
+
+for (const transport of ['poll', 'long-poll', 'sse', 'ws'] as TransportName[]) {
+  t.test(`${transport}: a whole login, every status once and in order`, async (t) => {
+    const { base } = await listeningApp(t, { POLL_INTERVAL_MS: '50' })
+    const client = clientFor(base)
+    const login = await client.createLogin()
+    const traffic: TrafficEvent[] = []
+    const seen: LoginStatusView[] = []
+    const watching = (async () => {
+      for await (const status of client.watch(login, { transport, onTraffic: (e) => traffic.push(e) })) {
+        seen.push(status)
+        if (status.status === 'pending') {
+          const phone = await client.signInPhone('alice', 'demo')
+          const scanned = await phone.scan(login.id)
+          t.equal(scanned.requester.browser, 'qr-login-sdk-test 1')
+          await phone.confirm(login.id)
+        }
+      }
+    })()
+    await watching
+    if (transport === 'poll') {
+      t.same(seen.map((s) => s.status).at(-1), 'confirmed')
+      t.ok(seen.every((s, i) => i === 0 || s.version > seen[i - 1]!.version), 'versions only grow')
+    } else {
+      t.same(seen.map((s) => [s.status, s.version]), [['pending', 1], ['scanned', 2], ['confirmed', 3]])
+    }
+    t.ok(traffic.some((e) => e.type === 'transport' && e.transport === transport))
+    t.ok(traffic.filter((e) => e.type === 'bytes').reduce((sum, e) => sum + (e.type === 'bytes' ? e.bytes : 0), 0) > 0, 'bytes are counted')
+    const { user } = await client.exchange(login)
+    t.equal(user.username, 'alice')
+  })
+}
+
+t.test('auto uses WebSocket first', async (t) => {
+  const { base } = await listeningApp(t)
+  const client = clientFor(base)
+  const login = await client.createLogin()
+  const transports: string[] = []
+  const phone = await client.signInPhone('bob', 'demo')
+  await phone.scan(login.id)
+  await phone.cancel(login.id)
+  const seen = await collect(client.watch(login, { onTraffic: (e) => e.type === 'transport' && transports.push(e.transport) }))
+  t.same(seen.map((s) => s.status), ['cancelled'])
+  t.same(transports, ['ws'])
+})
+
+t.test('auto falls back to SSE when the WebSocket upgrade is refused', async (t) => {
+  const { base } = await listeningApp(t)
+  // A WebSocket that announces a foreign Origin is refused with 403 before the upgrade.
+  const client = new QrLoginClient({
+    baseUrl: base,
+    webSocket: (url, headers) => new WebSocket(url, { headers, origin: 'https://elsewhere.example' }) as never,
+  })
+  const login = await client.createLogin()
+  const events: TrafficEvent[] = []
+  const watching = collect(client.watch(login, { onTraffic: (e) => events.push(e) }))
+  const phone = await client.signInPhone('carol', 'demo')
+  await eventually(() => events.some((e) => e.type === 'status'), 'the first status')
+  await phone.scan(login.id)
+  await phone.confirm(login.id)
+  const seen = await watching
+  t.same(seen.map((s) => s.status), ['pending', 'scanned', 'confirmed'])
+  const fallback = events.find((e) => e.type === 'fallback')
+  t.match(fallback, { from: 'ws', to: 'sse' })
+})
+
+t.test('auto falls all the way to polling when nothing streams', async (t) => {
+  const { base } = await listeningApp(t, { POLL_INTERVAL_MS: '50' })
+  // A fetch that cannot stream bodies and no WebSocket: only the polling transports work.
+  const client = new QrLoginClient({
+    baseUrl: base,
+    fetch: async (input, init) => {
+      const response = await fetch(input, init)
+      if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+        await response.body?.cancel()
+        return new Response(null, { status: 200, headers: { 'content-type': 'text/event-stream' } })
+      }
+      return response
+    },
+  })
+  const login = await client.createLogin()
+  const transports: string[] = []
+  const watching = collect(client.watch(login, { onTraffic: (e) => e.type === 'transport' && transports.push(e.transport) }))
+  await eventually(() => transports.includes('long-poll'), 'the fall back to long polling')
+  const phone = await client.signInPhone('alice', 'demo')
+  await phone.scan(login.id)
+  await phone.cancel(login.id)
+  t.same((await watching).map((s) => s.status), ['pending', 'scanned', 'cancelled'])
+  t.same(transports, ['ws', 'sse', 'long-poll'], 'no WebSocket implementation in Node 20, then no streaming body')
+})
+
+for (const transport of ['sse', 'ws', 'long-poll'] as const) {
+  t.test(`${transport}: reconnects after the server drops the connection and resumes without loss or repeats`, async (t) => {
+    const { app, base } = await listeningApp(t)
+    const client = clientFor(base)
+    const login = await client.createLogin()
+    const events: TrafficEvent[] = []
+    const seen: LoginStatusView[] = []
+    // The phone acts in-process: its own keep-alive connections would be dropped too.
+    const phoneToken = await client.signInPhone('alice', 'demo').then((p) => p.token!)
+    const act = (action: string) => app.inject({ method: 'POST', url: `/api/qr/${login.id}/${action}`, headers: { authorization: `Bearer ${phoneToken}` } })
+    const watching = (async () => {
+      for await (const status of client.watch(login, { transport, retryDelayMs: 20, onTraffic: (e) => events.push(e) })) seen.push(status)
+    })()
+    await eventually(() => seen.length === 1, 'the first status')
+    await eventually(() => app.live.count(transport) === 1, 'the connection to be live')
+    // Drop every connection, as a crashing proxy would, then change the login while the client is away.
+    app.server.closeAllConnections()
+    for (const socket of app.websocketServer.clients) socket.terminate()
+    await act('scan')
+    await eventually(() => events.some((e) => e.type === 'retry'), 'a retry')
+    // The change made while the client was away arrives once it is back...
+    await eventually(() => seen.length === 2, 'the missed status after reconnecting')
+    // ...and later changes keep flowing on the new connection.
+    await act('confirm')
+    await watching
+    t.same(seen.map((s) => [s.status, s.version]), [['pending', 1], ['scanned', 2], ['confirmed', 3]])
+  })
+}
+
+t.test('refusals surface as typed errors with the contract code', async (t) => {
+  const { base } = await listeningApp(t)
+  const client = clientFor(base)
+  const login = await client.createLogin()
+  await t.rejects(client.status({ id: login.id, watchToken: 'wrong' }), { name: 'QrLoginError', code: 'WATCH_TOKEN_INVALID', statusCode: 403 })
+  await t.rejects(collect(client.watch({ id: 'A'.repeat(21), watchToken: login.watchToken }, { transport: 'sse' })), {
+    code: 'QR_NOT_FOUND',
+    statusCode: 404,
+  })
+  await t.rejects(client.exchange(login), { code: 'NOT_CONFIRMED' })
+  await t.rejects(client.signInPhone('alice', 'nope'), { code: 'BAD_CREDENTIALS' })
+  const down = new QrLoginClient({ baseUrl: 'http://127.0.0.1:9' })
+  const error = await down.createLogin().catch((e: unknown) => e)
+  t.ok(error instanceof QrLoginError)
+  t.equal((error as QrLoginError).code, 'NETWORK_ERROR')
+})
+
+t.test('a watch stops when its signal aborts', async (t) => {
+  const { app, base } = await listeningApp(t)
+  const client = clientFor(base)
+  const login = await client.createLogin()
+  const abort = new AbortController()
+  const seen: string[] = []
+  for await (const status of client.watch(login, { transport: 'ws', signal: abort.signal })) {
+    seen.push(status.status)
+    abort.abort()
+  }
+  t.same(seen, ['pending'])
+  await eventually(() => app.live.count('ws') === 0, 'the socket to close')
+})
+
+t.test('parseScanUrl finds the base URL and id', async (t) => {
+  t.same(parseScanUrl('http://192.168.1.5:3000/m/V1StGXR8_Z5jdHi6B-myT'), { baseUrl: 'http://192.168.1.5:3000', id: 'V1StGXR8_Z5jdHi6B-myT' })
+  t.same(parseScanUrl('https://example.com/login/m/V1StGXR8_Z5jdHi6B-myT'), { baseUrl: 'https://example.com/login', id: 'V1StGXR8_Z5jdHi6B-myT' })
+  t.throws(() => parseScanUrl('https://example.com/m/short'))
+})
