@@ -1,23 +1,33 @@
-// Bundles the service for `npm start`: our workspace packages are compiled in,
-// every registry dependency stays an ordinary import from node_modules.
-import { readFileSync } from 'node:fs'
+// Bundles what runs outside the test suite: the service (npm start), the CLI
+// and, when present, the browser pages. Our workspace packages are compiled
+// in; every registry dependency of a Node bundle stays an ordinary import.
+import { existsSync, readFileSync } from 'node:fs'
 import { build } from 'esbuild'
 
 const manifest = (path) => JSON.parse(readFileSync(new URL(`../${path}/package.json`, import.meta.url)))
-const workspaces = ['packages/core', 'apps/server']
-const external = [
-  ...new Set(workspaces.flatMap((path) => Object.keys(manifest(path).dependencies ?? {}))),
-].filter((name) => !name.startsWith('@qr-login/'))
+const externalsOf = (...paths) =>
+  [...new Set(paths.flatMap((path) => Object.keys(manifest(path).dependencies ?? {})))].filter((name) => !name.startsWith('@qr-login/'))
 
-await build({
-  entryPoints: ['apps/server/src/server.ts'],
-  outfile: 'apps/server/dist/server.js',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: true,
-  external,
-  logLevel: 'warning',
-})
-console.log('built apps/server/dist/server.js')
+const node = { bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning' }
+
+const builds = [
+  build({ ...node, entryPoints: ['apps/server/src/server.ts'], outfile: 'apps/server/dist/server.js', external: externalsOf('packages/core', 'apps/server') }),
+  build({ ...node, entryPoints: ['apps/cli/src/cli.ts'], outfile: 'apps/cli/dist/cli.js', external: externalsOf('packages/client', 'apps/cli') }),
+]
+if (existsSync(new URL('../apps/web/src', import.meta.url))) {
+  builds.push(
+    build({
+      entryPoints: ['apps/web/src/pc.ts', 'apps/web/src/phone.ts'],
+      outdir: 'apps/web/dist',
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      target: ['chrome100', 'safari15', 'firefox100'],
+      minify: true,
+      sourcemap: true,
+      logLevel: 'warning',
+    }),
+  )
+}
+await Promise.all(builds)
+console.log('built apps/server/dist/server.js, apps/cli/dist/cli.js' + (builds.length > 2 ? ', apps/web/dist/' : ''))

@@ -1,4 +1,5 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import WebSocket from 'ws'
 import { buildApp, type App, type AppOverrides } from '@qr-login/server'
@@ -33,6 +34,18 @@ export async function listeningApp(t: Test, env: Record<string, string> = {}, ov
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
   return { app, base: `http://127.0.0.1:${port}`, wsBase: `ws://127.0.0.1:${port}` }
+}
+
+/** Listening on a port chosen first, so PUBLIC_URL (and so every scanUrl) points at this very server. */
+export async function publicApp(t: Test, env: Record<string, string> = {}) {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  const base = `http://127.0.0.1:${port}`
+  const app = await testApp(t, { PUBLIC_URL: base, ...env })
+  await app.listen({ port, host: '127.0.0.1' })
+  return { app, base, wsBase: base.replace('http', 'ws') }
 }
 
 export async function createLogin(app: App, headers: Record<string, string> = {}): Promise<CreatedLogin> {

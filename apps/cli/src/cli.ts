@@ -1,0 +1,153 @@
+import { parseArgs } from 'node:util'
+import QRCode from 'qrcode'
+import { QrLoginClient, QrLoginError, parseScanUrl, type LoginStatusView, type TransportChoice } from '@qr-login/client'
+import { nodeWebSocket } from '@qr-login/client/node'
+
+/** Exit codes, so scripts can tell outcomes apart. */
+export const exitCodes = { signedIn: 0, failed: 1, usage: 2, cancelled: 3, expired: 4 } as const
+
+const usage = `Usage:
+  qr-login login [--url URL] [--transport auto|ws|sse|long-poll|poll] [--json] [--no-qr]
+      Creates a QR login, draws the QR, prints each status; on confirmation
+      exchanges it and prints the user.
+  qr-login phone <scanUrl> --user NAME [--password PASSWORD] (--confirm | --cancel) [--json]
+      Plays the phone: signs in, scans, shows who is asking, then confirms or cancels.
+
+  --url defaults to $QR_LOGIN_URL or http://localhost:3000; --password to "demo".
+Exit codes: 0 done, 1 error, 2 usage, 3 cancelled, 4 expired.`
+
+const transports: TransportChoice[] = ['auto', 'ws', 'sse', 'long-poll', 'poll']
+const userAgent = 'qr-login-cli/0.1.0'
+
+class UsageError extends Error {}
+
+function client(baseUrl: string) {
+  return new QrLoginClient({ baseUrl, webSocket: nodeWebSocket, headers: { 'user-agent': userAgent } })
+}
+
+function say(json: boolean, value: object, text: string) {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`)
+}
+
+function describe(status: LoginStatusView): string {
+  switch (status.status) {
+    case 'pending':
+      return 'Waiting for a phone to scan the QR code…'
+    case 'scanned':
+      return `Scanned by ${status.scannedBy?.displayName ?? 'someone'} — confirm on your phone.`
+    case 'confirmed':
+      return 'Confirmed on the phone.'
+    case 'cancelled':
+      return 'Cancelled on the phone.'
+    case 'expired':
+      return 'The QR code expired.'
+    case 'consumed':
+      return 'This login was already used.'
+  }
+}
+
+async function login(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      url: { type: 'string', default: process.env.QR_LOGIN_URL || 'http://localhost:3000' },
+      transport: { type: 'string', default: 'auto' },
+      json: { type: 'boolean', default: false },
+      'no-qr': { type: 'boolean', default: false },
+    },
+  })
+  const transport = values.transport as TransportChoice
+  if (!transports.includes(transport)) throw new UsageError(`--transport must be one of ${transports.join(', ')}`)
+  const api = client(values.url)
+  const created = await api.createLogin()
+  if (!values.json && !values['no-qr']) process.stdout.write(`${await QRCode.toString(created.scanUrl, { type: 'terminal', small: true })}\n`)
+  say(values.json, { type: 'created', id: created.id, scanUrl: created.scanUrl, expiresAt: created.expiresAt }, `Scan with your phone: ${created.scanUrl}`)
+
+  let last: LoginStatusView | undefined
+  for await (const status of api.watch(created, {
+    transport,
+    onTraffic: (event) => {
+      if (event.type === 'fallback' && !values.json) process.stderr.write(`(${event.from} unavailable, using ${event.to})\n`)
+    },
+  })) {
+    last = status
+    say(values.json, { type: 'status', ...status }, describe(status))
+  }
+  if (last?.status === 'confirmed') {
+    const { user } = await api.exchange(created)
+    say(values.json, { type: 'signed-in', user }, `Signed in as ${user.displayName} (${user.username}).`)
+    return exitCodes.signedIn
+  }
+  if (last?.status === 'expired') return exitCodes.expired
+  if (last?.status === 'cancelled') return exitCodes.cancelled
+  return exitCodes.failed
+}
+
+function age(createdAt: string): string {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(createdAt)) / 1000))
+  return seconds < 60 ? `${seconds} s ago` : `${Math.round(seconds / 60)} min ago`
+}
+
+async function phone(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      user: { type: 'string' },
+      password: { type: 'string', default: 'demo' },
+      confirm: { type: 'boolean', default: false },
+      cancel: { type: 'boolean', default: false },
+      url: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  })
+  const [scanUrl] = positionals
+  if (!scanUrl || positionals.length > 1) throw new UsageError('phone takes exactly one scan URL')
+  if (!values.user) throw new UsageError('phone needs --user')
+  if (values.confirm === values.cancel) throw new UsageError('phone needs exactly one of --confirm and --cancel')
+  let target: { baseUrl: string; id: string }
+  try {
+    target = parseScanUrl(scanUrl)
+  } catch (error) {
+    throw new UsageError((error as Error).message)
+  }
+  const api = client(values.url ?? target.baseUrl)
+  const device = await api.signInPhone(values.user, values.password)
+  const scanned = await device.scan(target.id)
+  const { requester } = scanned
+  say(
+    values.json,
+    { type: 'scanned', requester },
+    `Sign-in request from ${requester.browser} on ${requester.os}, ${requester.ip}, QR made ${age(requester.createdAt)}.`,
+  )
+  const result = values.confirm ? await device.confirm(target.id) : await device.cancel(target.id)
+  say(values.json, { type: 'status', ...result }, values.confirm ? `Confirmed as ${device.user?.displayName}.` : 'Cancelled.')
+  return exitCodes.signedIn
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    if (command === 'login') return await login(rest)
+    if (command === 'phone') return await phone(rest)
+    if (command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(`${usage}\n`)
+      return 0
+    }
+    throw new UsageError(command ? `Unknown command "${command}"` : 'No command given')
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n\n${usage}\n`)
+      return exitCodes.usage
+    }
+    if (error instanceof QrLoginError) {
+      process.stderr.write(`Error ${error.code}${error.statusCode ? ` (${error.statusCode})` : ''}: ${error.message}\n`)
+      if (error.code === 'QR_EXPIRED') return exitCodes.expired
+      return exitCodes.failed
+    }
+    process.stderr.write(`Error: ${(error as Error)?.message ?? error}\n`)
+    return exitCodes.failed
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))
