@@ -50,6 +50,25 @@ t.test('happy path: pending → scanned → confirmed → consumed, one version 
   t.equal(await service.sessionUser('phone', token), undefined, 'a PC session is not a phone session')
 })
 
+t.test('the timeline records when each version was written', async (t) => {
+  const { service, clock, alice } = coreFixture()
+  const { status, watchToken } = await service.createLogin(pc)
+  const created = clock.now()
+  await clock.advance(1500)
+  await service.scan(status.id, alice)
+  await clock.advance(250)
+  await service.confirm(status.id, alice)
+  t.same(await service.timeline(status.id, watchToken), {
+    now: clock.now(),
+    changes: [
+      { version: 1, at: created },
+      { version: 2, at: created + 1500 },
+      { version: 3, at: created + 1750 },
+    ],
+  })
+  await t.rejects(service.timeline(status.id, 'nope'), { code: 'WATCH_TOKEN_INVALID' })
+})
+
 t.test('scanning never shortens the lifetime', async (t) => {
   const { service, alice } = coreFixture()
   const { status } = await service.createLogin(pc)

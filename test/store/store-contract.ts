@@ -20,6 +20,7 @@ function record(overrides: Partial<LoginRecord> = {}): LoginRecord {
     expiresAt: 2,
     watchTokenHash: 'hash',
     requester: { ip: '192.0.2.1', userAgent: 'ua', browser: 'b', os: 'o', createdAt: new Date(1).toISOString() },
+    changeTimes: [1],
     ...overrides,
   }
 }

@@ -35,6 +35,11 @@ export const CreatedLogin = Type.Object({
   watchToken: Type.String({ description: 'The secret that binds the login to this browser; also set as the qr_watch cookie' }),
 })
 
+export const Timeline = Type.Object({
+  now: Type.Integer({ description: 'The server clock (ms since the epoch), for estimating the client clock offset' }),
+  changes: Type.Array(Type.Object({ version: Type.Integer(), at: Type.Integer({ description: 'When this version was written (ms)' }) })),
+})
+
 export const Requester = Type.Object({
   ip: Type.String(),
   userAgent: Type.String(),

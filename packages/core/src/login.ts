@@ -31,6 +31,8 @@ export interface LoginRecord {
   watchTokenHash: string
   requester: Requester
   scannedBy?: UserProfile
+  /** When each version was written (index 0 is version 1): lets a client measure change → arrival delay. */
+  changeTimes: number[]
 }
 
 export interface LoginStatusView {

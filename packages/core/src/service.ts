@@ -100,6 +100,7 @@ export class LoginService {
         expiresAt: now + this.settings.qrTtlMs,
         watchTokenHash: this.secrets.hash(watchToken),
         requester: { ...pc, createdAt: new Date(now).toISOString() },
+        changeTimes: [now],
       }
       if (await this.store.insert(record, this.keepUntil(record))) {
         this.expiry.arm(record.id, record.expiresAt)
@@ -118,6 +119,13 @@ export class LoginService {
     const record = await this.load(id)
     this.checkWatchToken(record, watchToken)
     return toStatusView(record)
+  }
+
+  /** When each version was written, and the server's clock now, so a client can measure change → arrival delay. */
+  async timeline(id: string, watchToken: string | undefined): Promise<{ now: number; changes: { version: number; at: number }[] }> {
+    const record = await this.load(id)
+    this.checkWatchToken(record, watchToken)
+    return { now: this.clock.now(), changes: record.changeTimes.map((at, index) => ({ version: index + 1, at })) }
   }
 
   /**
@@ -425,7 +433,8 @@ export class LoginService {
     }
   }
 
-  private async commit(record: LoginRecord, next: LoginRecord): Promise<boolean> {
+  private async commit(record: LoginRecord, proposed: LoginRecord): Promise<boolean> {
+    const next = { ...proposed, changeTimes: [...record.changeTimes, this.clock.now()] }
     if (!(await this.store.compareAndSet(next, record.version, this.keepUntil(next)))) return false
     const status = toStatusView(next)
     this.trackExpiry(status)

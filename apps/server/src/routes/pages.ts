@@ -1,18 +1,71 @@
-import type { FastifyInstance } from 'fastify'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import fastifyStatic from '@fastify/static'
+import { Type } from 'typebox'
 import { AvatarParams } from '../schemas.js'
 import { avatarSvg } from '../lib/avatar.js'
-import { publicDir } from '../paths.js'
+import { webAssetsDir, webPublicDir } from '../paths.js'
 
+type Lang = 'en' | 'zh-CN'
+
+/** ?lang= wins (and is remembered in a cookie), then the cookie, then Accept-Language. */
+export function pickLanguage(query: string | undefined, cookie: string | undefined, acceptLanguage: string | undefined): Lang {
+  const known = (value: string | undefined): Lang | undefined =>
+    value === undefined ? undefined : /^zh\b/i.test(value) ? 'zh-CN' : /^en\b/i.test(value) ? 'en' : undefined
+  const chosen = known(query) ?? known(cookie)
+  if (chosen) return chosen
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().split(';')
+      const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean)
+      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q) }
+    })
+    .filter((entry) => entry.tag && entry.q > 0)
+    .sort((a, b) => b.q - a.q)
+  for (const { tag } of ranked) {
+    const lang = known(tag)
+    if (lang) return lang
+  }
+  return 'en'
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+const LangQuery = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 16 })) })
 
 export default async function pageRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  await app.register(fastifyStatic, { root: publicDir, index: false, wildcard: false })
+  const pages = {
+    pc: readFileSync(join(webPublicDir, 'index.html'), 'utf8'),
+    phone: readFileSync(join(webPublicDir, 'phone.html'), 'utf8'),
+  }
+  if (!existsSync(webAssetsDir)) app.log.warn(`${webAssetsDir} is missing: run npm run build for the page scripts`)
 
-  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'))
-  app.get('/m', { schema: { hide: true } }, (_request, reply) => reply.sendFile('phone.html'))
-  app.get('/m/:id', { schema: { hide: true } }, (_request, reply) => reply.sendFile('phone.html'))
+  await app.register(fastifyStatic, { root: webPublicDir, prefix: '/static/', index: false, wildcard: false })
+  await app.register(fastifyStatic, { root: webAssetsDir, prefix: '/assets/', index: false, wildcard: false, decorateReply: false, allowedPath: () => existsSync(webAssetsDir) })
+
+  const servePage = (page: keyof typeof pages) => async (request: FastifyRequest<{ Querystring: { lang?: string } }>, reply: FastifyReply) => {
+    const lang = pickLanguage(request.query.lang, request.cookies.lang, request.headers['accept-language'])
+    if (request.query.lang) reply.setCookie('lang', lang, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
+    // The session cookies are HttpOnly, so the page learns who is signed in from here instead of probing an API with a 401.
+    const user = await app.logins
+      .sessionUser(page === 'pc' ? 'pc' : 'phone', page === 'pc' ? request.cookies.sid : request.cookies.m_session)
+      .catch(() => undefined)
+    const html = pages[page]
+      .replace('<html lang="en">', `<html lang="${lang}">`)
+      .replace('</head>', user ? `<meta name="qr-login-user" content="${escapeAttribute(JSON.stringify(user))}">\n</head>` : '</head>')
+    // Pages change with the session and the language: let caches keep no copy.
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('vary', 'accept-language, cookie').send(html)
+  }
+  const pageSchema = { hide: true, querystring: LangQuery }
+  app.get('/', { schema: pageSchema }, servePage('pc'))
+  app.get('/m', { schema: pageSchema }, servePage('phone'))
+  app.get('/m/:id', { schema: pageSchema }, servePage('phone'))
 
   app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
     reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(avatarSvg('QR')),

@@ -4,7 +4,7 @@ import QRCode from 'qrcode'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { describeUserAgent } from '../lib/user-agent.js'
-import { CreatedLogin, LoginIdParams, LoginStatusView, StatusQuery, UserEnvelope, errors, security } from '../schemas.js'
+import { CreatedLogin, LoginIdParams, LoginStatusView, StatusQuery, Timeline, UserEnvelope, errors, security } from '../schemas.js'
 
 const defaultLongPollWaitSeconds = 25
 
@@ -81,6 +81,20 @@ export default async function pcRoutes(fastify: FastifyInstance) {
         forget()
       }
     },
+  )
+
+  app.get(
+    '/api/qr/:id/timeline',
+    {
+      schema: {
+        tags: ['pc'],
+        summary: 'When each version was written (not in the v1 contract; used by the transport inspector)',
+        security: security.watch,
+        params: LoginIdParams,
+        response: { 200: Timeline, ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request) => logins.timeline(request.params.id, presentedToken(request, 'qr_watch').token),
   )
 
   app.get(

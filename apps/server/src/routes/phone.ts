@@ -73,6 +73,25 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     async (request) => ({ user: await phoneUser(request) }),
   )
 
+  app.post(
+    '/api/mobile/logout',
+    {
+      schema: {
+        tags: ['phone'],
+        summary: 'Sign the phone out (not in the v1 contract; used by the phone page)',
+        security: security.phone,
+        response: { 204: { type: 'null', description: 'Signed out' }, ...errors(403, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { token, viaCookie } = presentedToken(request, 'm_session')
+      checkCookieOrigin(request, config, viaCookie)
+      await logins.endSession('phone', token)
+      reply.clearCookie('m_session', { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(request) })
+      return reply.code(204).send(null)
+    },
+  )
+
   app.post('/api/qr/:id/scan', phoneAction('Claim the login; idempotent for the same user', ScanResult), async (request) => {
     const user = await phoneUser(request)
     const { status, requester } = await logins.scan(request.params.id, user)

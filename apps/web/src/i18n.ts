@@ -1,0 +1,198 @@
+/** English and Simplified Chinese. The server picks the language (Accept-Language, ?lang=, the switch's cookie) and sets <html lang>. */
+export type Lang = 'en' | 'zh-CN'
+
+const en = {
+  'pc.title': 'Sign in with your phone',
+  'pc.pending': "Scan the QR code with your phone's camera",
+  'pc.openOnPhone': 'or open {url} on your phone',
+  'pc.scanned': 'Scanned by {name} — confirm on your phone',
+  'pc.confirmed': 'Confirmed — signing you in…',
+  'pc.signedIn': 'Signed in as {name}',
+  'pc.logout': 'Sign out',
+  'pc.cancelled': 'Sign-in was cancelled on the phone.',
+  'pc.newQr': 'New QR code',
+  'pc.expired': 'This QR code has expired.',
+  'pc.refresh': 'Refresh',
+  'pc.autoRefresh': 'A new one appears in a moment.',
+  'pc.expiresIn': 'Expires in {time}',
+  'pc.loading': 'Getting a QR code…',
+  'pc.error': 'Something went wrong: {message}',
+  'pc.retry': 'Try again',
+  'pc.qrAlt': 'QR code to scan with your phone',
+  'pc.transport': 'Transport',
+  'transport.auto': 'Auto',
+  'transport.poll': 'Short poll',
+  'transport.long-poll': 'Long poll',
+  'transport.sse': 'SSE',
+  'transport.ws': 'WebSocket',
+  'inspector.title': 'Transport inspector',
+  'inspector.intro': 'What watching this login costs, per transport, measured on this page.',
+  'inspector.transport': 'Transport',
+  'inspector.requests': 'Requests',
+  'inspector.bytes': 'Bytes in',
+  'inspector.events': 'Statuses',
+  'inspector.lastDelay': 'Last delay',
+  'inspector.avgDelay': 'Avg delay',
+  'inspector.active': 'active',
+  'inspector.delayNote': 'Delay: from the server writing a change to this page receiving it.',
+  'lang.switch': '中文',
+  'phone.title': 'Confirm sign-in',
+  'phone.signInTitle': 'Sign in to the demo app',
+  'phone.signInIntro': 'This is a mock mobile app. Pick a demo account:',
+  'phone.username': 'User name',
+  'phone.password': 'Password',
+  'phone.signIn': 'Sign in',
+  'phone.quickPick': 'Sign in as {name}',
+  'phone.signedInAs': 'Signed in as {name}',
+  'phone.signOut': 'Sign out',
+  'phone.askTitle': 'Sign in on a computer?',
+  'phone.browser': 'Browser',
+  'phone.os': 'System',
+  'phone.ip': 'IP address',
+  'phone.requested': 'Requested',
+  'phone.ago': '{age} ago',
+  'phone.warning': 'Only confirm a sign-in you started yourself, on a computer in front of you. If someone sent you this code or asked you to scan it, cancel.',
+  'phone.confirm': 'Confirm sign-in',
+  'phone.cancel': 'Cancel',
+  'phone.done': 'You are signed in on the computer.',
+  'phone.cancelledDone': 'Sign-in cancelled. Nothing was shared.',
+  'phone.expired': 'This QR code has expired. Refresh it on the computer and scan again.',
+  'phone.unknown': 'This QR code is not valid.',
+  'phone.alreadyScanned': 'This QR code has already been scanned by another account.',
+  'phone.finished': 'This sign-in is already finished.',
+  'phone.badCredentials': 'Wrong user name or password.',
+  'phone.error': 'Something went wrong: {message}',
+  'phone.homeTitle': 'Scan to sign in',
+  'phone.homeInstructions': "Open your phone's camera app and point it at the QR code on the computer; then open the link it shows.",
+  'phone.scanWithCamera': 'Scan with camera',
+  'phone.cameraUnavailable': 'The camera is not available here: {message}',
+  'phone.insecure': 'The in-page camera needs HTTPS. Use your camera app instead.',
+} as const
+
+export type MessageKey = keyof typeof en
+
+const zh: Record<MessageKey, string> = {
+  'pc.title': '用手机扫码登录',
+  'pc.pending': '请使用手机相机扫描二维码',
+  'pc.openOnPhone': '或在手机上打开 {url}',
+  'pc.scanned': '{name} 已扫码，请在手机上确认',
+  'pc.confirmed': '已确认，正在登录…',
+  'pc.signedIn': '已登录：{name}',
+  'pc.logout': '退出登录',
+  'pc.cancelled': '已在手机上取消登录。',
+  'pc.newQr': '获取新二维码',
+  'pc.expired': '二维码已过期。',
+  'pc.refresh': '刷新',
+  'pc.autoRefresh': '稍后将自动刷新。',
+  'pc.expiresIn': '{time} 后过期',
+  'pc.loading': '正在获取二维码…',
+  'pc.error': '出错了：{message}',
+  'pc.retry': '重试',
+  'pc.qrAlt': '用手机扫描的二维码',
+  'pc.transport': '传输方式',
+  'transport.auto': '自动',
+  'transport.poll': '短轮询',
+  'transport.long-poll': '长轮询',
+  'transport.sse': 'SSE',
+  'transport.ws': 'WebSocket',
+  'inspector.title': '传输检查器',
+  'inspector.intro': '在本页实测的各传输方式开销。',
+  'inspector.transport': '传输方式',
+  'inspector.requests': '请求数',
+  'inspector.bytes': '接收字节',
+  'inspector.events': '状态数',
+  'inspector.lastDelay': '最近延迟',
+  'inspector.avgDelay': '平均延迟',
+  'inspector.active': '使用中',
+  'inspector.delayNote': '延迟：从服务器写入变化到本页收到的时间。',
+  'lang.switch': 'English',
+  'phone.title': '确认登录',
+  'phone.signInTitle': '登录演示应用',
+  'phone.signInIntro': '这是一个模拟的手机应用。请选择演示账号：',
+  'phone.username': '用户名',
+  'phone.password': '密码',
+  'phone.signIn': '登录',
+  'phone.quickPick': '以 {name} 登录',
+  'phone.signedInAs': '当前账号：{name}',
+  'phone.signOut': '退出',
+  'phone.askTitle': '要在电脑上登录吗？',
+  'phone.browser': '浏览器',
+  'phone.os': '系统',
+  'phone.ip': 'IP 地址',
+  'phone.requested': '发起时间',
+  'phone.ago': '{age}前',
+  'phone.warning': '仅当这是你本人刚刚在面前的电脑上发起的登录时才确认。如果有人发给你此二维码或让你扫描，请取消。',
+  'phone.confirm': '确认登录',
+  'phone.cancel': '取消',
+  'phone.done': '电脑端已登录。',
+  'phone.cancelledDone': '已取消登录，未分享任何信息。',
+  'phone.expired': '二维码已过期。请在电脑上刷新后重新扫描。',
+  'phone.unknown': '二维码无效。',
+  'phone.alreadyScanned': '此二维码已被其他账号扫描。',
+  'phone.finished': '此次登录已结束。',
+  'phone.badCredentials': '用户名或密码错误。',
+  'phone.error': '出错了：{message}',
+  'phone.homeTitle': '扫码登录',
+  'phone.homeInstructions': '打开手机相机，对准电脑上的二维码，然后打开识别出的链接。',
+  'phone.scanWithCamera': '用相机扫描',
+  'phone.cameraUnavailable': '无法使用相机：{message}',
+  'phone.insecure': '页面内相机需要 HTTPS，请改用手机相机应用。',
+}
+
+const catalogs: Record<Lang, Record<MessageKey, string>> = { en, 'zh-CN': zh }
+
+export function currentLang(): Lang {
+  return document.documentElement.lang === 'zh-CN' ? 'zh-CN' : 'en'
+}
+
+export function t(key: MessageKey, params: Record<string, string> = {}): string {
+  return catalogs[currentLang()][key].replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? '')
+}
+
+/** Fills every element carrying data-i18n (text) or data-i18n-attr="attr:key" (an attribute). */
+export function translatePage(): void {
+  for (const element of document.querySelectorAll<HTMLElement>('[data-i18n]')) {
+    element.textContent = t(element.dataset.i18n as MessageKey)
+  }
+  for (const element of document.querySelectorAll<HTMLElement>('[data-i18n-attr]')) {
+    const [attribute, key] = element.dataset.i18nAttr!.split(':')
+    element.setAttribute(attribute!, t(key as MessageKey))
+  }
+}
+
+/** The language switch: a link to the same page in the other language (the server remembers it in a cookie). */
+export function wireLanguageSwitch(link: HTMLAnchorElement): void {
+  const other = currentLang() === 'en' ? 'zh-CN' : 'en'
+  // Computed when used: by then the URL also names the login on screen, so the switch keeps it.
+  const update = () => {
+    const url = new URL(location.href)
+    url.searchParams.set('lang', other)
+    link.href = url.pathname + url.search
+  }
+  update()
+  link.lang = other
+  link.addEventListener('click', update)
+  link.addEventListener('focus', update)
+  link.addEventListener('pointerenter', update)
+}
+
+/** Who the server says is signed in on this page (see the qr-login-user meta tag), if anyone. */
+export function signedInUser<T>(): T | undefined {
+  const content = document.querySelector<HTMLMetaElement>('meta[name="qr-login-user"]')?.content
+  try {
+    return content ? (JSON.parse(content) as T) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000))
+  return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`
+}
+
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000))
+  if (currentLang() === 'zh-CN') return seconds < 60 ? `${seconds} 秒` : `${Math.round(seconds / 60)} 分钟`
+  return seconds < 60 ? `${seconds} s` : `${Math.round(seconds / 60)} min`
+}

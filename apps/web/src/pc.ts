@@ -1,0 +1,242 @@
+import { QrLoginClient, QrLoginError, type LoginHandle, type LoginStatusView, type TransportChoice, type UserProfile } from '@qr-login/client'
+import { formatDuration, signedInUser, t, translatePage, wireLanguageSwitch } from './i18n.js'
+import { TransportInspector } from './inspector.js'
+
+const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
+
+const main = element<HTMLElement>('main')
+const qr = element<HTMLImageElement>('qr')
+const scanner = element<HTMLDivElement>('scanner')
+const scannerAvatar = element<HTMLImageElement>('scanner-avatar')
+const countdown = element<HTMLParagraphElement>('countdown')
+const message = element<HTMLParagraphElement>('message')
+const hint = element<HTMLParagraphElement>('hint')
+const renew = element<HTMLButtonElement>('renew')
+const loginView = element<HTMLDivElement>('login-view')
+const signedInView = element<HTMLDivElement>('signed-in-view')
+const signedInMessage = element<HTMLParagraphElement>('signed-in-message')
+const userAvatar = element<HTMLImageElement>('user-avatar')
+const logoutButton = element<HTMLButtonElement>('logout')
+const transportSelect = element<HTMLSelectElement>('transport')
+
+const transports: TransportChoice[] = ['auto', 'poll', 'long-poll', 'sse', 'ws']
+/** Stop refreshing an unattended page after this many QR codes expire in a row. */
+const maxAutoRefreshes = 10
+const autoRefreshDelayMs = 1500
+
+const client = new QrLoginClient()
+const inspector = new TransportInspector(element<HTMLTableElement>('inspector').tBodies[0]!, client)
+
+let login: (LoginHandle & { expiresAt: string; scanUrl?: string }) | undefined
+let lastVersion = 0
+let watching: AbortController | undefined
+let countdownTimer: ReturnType<typeof setInterval> | undefined
+let expiredInARow = 0
+let refreshTimer: ReturnType<typeof setTimeout> | undefined
+
+function transport(): TransportChoice {
+  const chosen = new URL(location.href).searchParams.get('transport') as TransportChoice | null
+  return chosen && transports.includes(chosen) ? chosen : 'auto'
+}
+
+/** The URL says which transport and which login: reload, or open it in another tab, and you are back on the same one. */
+function rememberInUrl(id: string | undefined) {
+  const url = new URL(location.href)
+  if (id) url.searchParams.set('login', id)
+  else url.searchParams.delete('login')
+  url.searchParams.set('transport', transportSelect.value)
+  history.replaceState(null, '', url.pathname + url.search)
+}
+
+function setState(state: string, text: string, extra = '') {
+  main.dataset.state = state
+  message.textContent = text
+  hint.textContent = extra
+}
+
+function showRenewButton(label: string | undefined) {
+  renew.hidden = !label
+  renew.textContent = label ?? ''
+}
+
+function tickCountdown() {
+  if (!login) return
+  const left = Date.parse(login.expiresAt) - Date.now()
+  countdown.textContent = left > 0 ? t('pc.expiresIn', { time: formatDuration(left) }) : ''
+}
+
+function render(status: LoginStatusView) {
+  lastVersion = status.version
+  if (login) login.expiresAt = status.expiresAt
+  tickCountdown()
+  scanner.hidden = !status.scannedBy
+  if (status.scannedBy) scannerAvatar.src = status.scannedBy.avatarUrl
+  switch (status.status) {
+    case 'pending':
+      setState('pending', t('pc.pending'), login?.scanUrl ? t('pc.openOnPhone', { url: login.scanUrl }) : '')
+      break
+    case 'scanned':
+      setState('scanned', t('pc.scanned', { name: status.scannedBy?.displayName ?? '' }))
+      break
+    case 'confirmed':
+      setState('confirmed', t('pc.confirmed'))
+      void exchange()
+      break
+    case 'consumed':
+      void showSignedInOrRenew()
+      break
+    case 'cancelled':
+      stopCountdown()
+      setState('cancelled', t('pc.cancelled'))
+      showRenewButton(t('pc.newQr'))
+      break
+    case 'expired':
+      stopCountdown()
+      expiredInARow++
+      setState('expired', t('pc.expired'), expiredInARow <= maxAutoRefreshes ? t('pc.autoRefresh') : '')
+      showRenewButton(t('pc.refresh'))
+      scheduleAutoRefresh()
+      break
+  }
+}
+
+function scheduleAutoRefresh() {
+  if (expiredInARow > maxAutoRefreshes) return
+  const refreshWhenVisible = () => {
+    if (document.visibilityState !== 'visible') return
+    document.removeEventListener('visibilitychange', refreshWhenVisible)
+    refreshTimer = setTimeout(() => void newLogin(), autoRefreshDelayMs)
+  }
+  document.addEventListener('visibilitychange', refreshWhenVisible)
+  refreshWhenVisible()
+}
+
+function stopCountdown() {
+  clearInterval(countdownTimer)
+  countdown.textContent = ''
+}
+
+async function watch() {
+  watching?.abort()
+  const current = login
+  if (!current) return
+  const stop = new AbortController()
+  watching = stop
+  try {
+    for await (const status of client.watch(current, {
+      transport: transportSelect.value as TransportChoice,
+      since: lastVersion,
+      signal: stop.signal,
+      onTraffic: (event) => inspector.record(event, current),
+    })) {
+      if (stop.signal.aborted) return
+      render(status)
+    }
+  } catch (error) {
+    if (stop.signal.aborted) return
+    showError(error)
+  }
+}
+
+function showError(error: unknown) {
+  const text = error instanceof QrLoginError ? `${error.message} (${error.code})` : String((error as Error)?.message ?? error)
+  setState('error', t('pc.error', { message: text }))
+  showRenewButton(t('pc.retry'))
+}
+
+async function exchange() {
+  if (!login) return
+  try {
+    const { user } = await client.exchange(login)
+    showSignedIn(user)
+  } catch (error) {
+    // Another tab of this browser may have exchanged first: then this browser is signed in all the same.
+    if (error instanceof QrLoginError && error.code === 'ALREADY_CONSUMED') return showSignedInOrRenew()
+    showError(error)
+  }
+}
+
+async function showSignedInOrRenew() {
+  try {
+    showSignedIn((await client.me()).user)
+  } catch {
+    await newLogin()
+  }
+}
+
+function showSignedIn(user: UserProfile) {
+  watching?.abort()
+  stopCountdown()
+  rememberInUrl(undefined)
+  main.dataset.state = 'signed-in'
+  loginView.hidden = true
+  signedInView.hidden = false
+  userAvatar.src = user.avatarUrl
+  signedInMessage.textContent = t('pc.signedIn', { name: user.displayName })
+  logoutButton.focus()
+}
+
+function startLogin(created: LoginHandle & { expiresAt: string; scanUrl?: string }, status?: LoginStatusView) {
+  login = created
+  lastVersion = 0
+  loginView.hidden = false
+  signedInView.hidden = true
+  showRenewButton(undefined)
+  qr.src = `/api/qr/${encodeURIComponent(created.id)}/qr.svg`
+  main.dataset.loginId = created.id
+  rememberInUrl(created.id)
+  clearInterval(countdownTimer)
+  countdownTimer = setInterval(tickCountdown, 1000)
+  if (status) render(status)
+  else tickCountdown()
+  void watch()
+}
+
+async function newLogin() {
+  clearTimeout(refreshTimer)
+  watching?.abort()
+  setState('loading', t('pc.loading'))
+  try {
+    startLogin(await client.createLogin())
+  } catch (error) {
+    showError(error)
+  }
+}
+
+/** A second tab opened on ?login=<id> watches the same login: the qr_watch cookie is shared by the browser. */
+async function attach(id: string): Promise<boolean> {
+  try {
+    const status = await client.status({ id })
+    if (status.status === 'consumed' || status.status === 'cancelled' || status.status === 'expired') return false
+    startLogin({ id, expiresAt: status.expiresAt }, status)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function start() {
+  translatePage()
+  wireLanguageSwitch(element<HTMLAnchorElement>('lang-switch'))
+  transportSelect.value = transport()
+  transportSelect.addEventListener('change', () => {
+    rememberInUrl(login?.id)
+    void watch()
+  })
+  renew.addEventListener('click', () => {
+    expiredInARow = 0
+    void newLogin()
+  })
+  logoutButton.addEventListener('click', async () => {
+    await client.logout().catch(() => undefined)
+    expiredInARow = 0
+    await newLogin()
+  })
+  const user = signedInUser<UserProfile>()
+  if (user) return showSignedIn(user)
+  const id = new URL(location.href).searchParams.get('login')
+  if (id && (await attach(id))) return
+  await newLogin()
+}
+
+void start()

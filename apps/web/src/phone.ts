@@ -1,0 +1,170 @@
+import { QrLoginClient, QrLoginError, type PhoneClient, type ScannedLogin, type UserProfile } from '@qr-login/client'
+import { scanWithCamera } from './camera.js'
+import { formatAge, signedInUser, t, translatePage, wireLanguageSwitch, type MessageKey } from './i18n.js'
+
+const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
+const main = element<HTMLElement>('main')
+const views = ['sign-in-view', 'ask-view', 'home-view', 'result-view'].map((id) => element<HTMLElement>(id))
+
+const client = new QrLoginClient()
+// The phone page relies on its m_session cookie (HttpOnly), never on a token in script.
+const phone: PhoneClient = client.phone()
+const loginId = /^\/m\/([A-Za-z0-9_-]{21})\/?$/.exec(location.pathname)?.[1]
+const malformedId = !loginId && /^\/m\/./.test(location.pathname)
+
+function show(viewId: string, state: string) {
+  for (const view of views) view.hidden = view.id !== viewId
+  main.dataset.state = state
+}
+
+function showResult(state: string, key: MessageKey, params: Record<string, string> = {}) {
+  show('result-view', state)
+  element('result').textContent = t(key, params)
+}
+
+function showAccount(user: UserProfile | undefined) {
+  element('account').hidden = !user
+  element('account-name').textContent = user ? t('phone.signedInAs', { name: user.displayName }) : ''
+}
+
+/** Each refusal of the service has its own screen. */
+function showFailure(error: unknown) {
+  const code = error instanceof QrLoginError ? error.code : ''
+  switch (code) {
+    case 'QR_NOT_FOUND':
+    case 'VALIDATION_ERROR':
+      return showResult('unknown', 'phone.unknown')
+    case 'QR_EXPIRED':
+      return showResult('expired', 'phone.expired')
+    case 'ALREADY_SCANNED':
+      return showResult('already-scanned', 'phone.alreadyScanned')
+    case 'ALREADY_CONSUMED':
+    case 'INVALID_TRANSITION':
+    case 'NOT_SCANNED':
+      return showResult('finished', 'phone.finished')
+    default:
+      return showResult('error', 'phone.error', { message: (error as Error)?.message ?? String(error) })
+  }
+}
+
+async function showSignIn(): Promise<UserProfile> {
+  show('sign-in-view', 'sign-in')
+  const picks = element('quick-picks')
+  const form = element<HTMLFormElement>('sign-in-form')
+  const password = element<HTMLInputElement>('password')
+  const error = element('sign-in-error')
+  return new Promise((resolve) => {
+    const signIn = async (username: string) => {
+      error.textContent = ''
+      try {
+        const signed = await client.signInPhone(username, password.value)
+        resolve(signed.user!)
+      } catch (failure) {
+        error.textContent =
+          failure instanceof QrLoginError && failure.code === 'BAD_CREDENTIALS'
+            ? t('phone.badCredentials')
+            : t('phone.error', { message: (failure as Error).message })
+      }
+    }
+    void client.demoUsers().then((users) => {
+      picks.replaceChildren(
+        ...users.map((user) => {
+          const button = document.createElement('button')
+          button.type = 'button'
+          button.className = 'pick'
+          button.dataset.username = user.username
+          const avatar = document.createElement('img')
+          avatar.src = user.avatarUrl
+          avatar.alt = ''
+          avatar.width = avatar.height = 40
+          const label = document.createElement('span')
+          label.textContent = t('phone.quickPick', { name: user.displayName })
+          button.append(avatar, label)
+          button.addEventListener('click', () => void signIn(user.username))
+          return button
+        }),
+      )
+    })
+    form.addEventListener('submit', (event) => {
+      event.preventDefault()
+      void signIn(element<HTMLInputElement>('username').value.trim())
+    })
+  })
+}
+
+function showRequest(scanned: ScannedLogin): Promise<'confirm' | 'cancel'> {
+  const { requester } = scanned
+  element('req-browser').textContent = requester.browser
+  element('req-os').textContent = requester.os
+  element('req-ip').textContent = requester.ip
+  const age = element('req-age')
+  const updateAge = () => (age.textContent = t('phone.ago', { age: formatAge(Date.now() - Date.parse(requester.createdAt)) }))
+  updateAge()
+  const ticker = setInterval(updateAge, 1000)
+  show('ask-view', 'ask')
+  return new Promise((resolve) => {
+    const choose = (choice: 'confirm' | 'cancel') => {
+      clearInterval(ticker)
+      resolve(choice)
+    }
+    element('confirm').addEventListener('click', () => choose('confirm'), { once: true })
+    element('cancel').addEventListener('click', () => choose('cancel'), { once: true })
+  })
+}
+
+async function approve(id: string) {
+  try {
+    const scanned = await phone.scan(id)
+    const choice = await showRequest(scanned)
+    for (const button of document.querySelectorAll<HTMLButtonElement>('.choice')) button.disabled = true
+    if (choice === 'confirm') {
+      await phone.confirm(id)
+      showResult('done', 'phone.done')
+    } else {
+      await phone.cancel(id)
+      showResult('cancelled', 'phone.cancelledDone')
+    }
+  } catch (error) {
+    showFailure(error)
+  }
+}
+
+function showHome() {
+  show('home-view', 'home')
+  const camera = element<HTMLButtonElement>('camera')
+  const instructions = element('home-instructions')
+  if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
+    instructions.textContent = `${t('phone.homeInstructions')} ${t('phone.insecure')}`
+    return
+  }
+  camera.hidden = false
+  camera.addEventListener('click', async () => {
+    camera.disabled = true
+    try {
+      const text = await scanWithCamera(element<HTMLVideoElement>('viewfinder'), new AbortController().signal)
+      const url = new URL(text, location.href)
+      if (url.origin === location.origin && /^\/m\/[A-Za-z0-9_-]{21}$/.test(url.pathname)) location.assign(url.href)
+      else showResult('unknown', 'phone.unknown')
+    } catch (error) {
+      instructions.textContent = t('phone.cameraUnavailable', { message: (error as Error).message })
+      camera.disabled = false
+    }
+  })
+}
+
+async function start() {
+  translatePage()
+  wireLanguageSwitch(element<HTMLAnchorElement>('lang-switch'))
+  element('sign-out').addEventListener('click', async () => {
+    await client.http.fetch('/api/mobile/logout', { method: 'POST', credentials: 'same-origin' }).catch(() => undefined)
+    location.reload()
+  })
+  if (malformedId) return showResult('unknown', 'phone.unknown')
+  let user = signedInUser<UserProfile>()
+  if (!user) user = await showSignIn()
+  showAccount(user)
+  if (loginId) await approve(loginId)
+  else showHome()
+}
+
+void start()
