@@ -17,6 +17,7 @@ import {
 } from '@qr-login/core'
 import type { Config } from './config.js'
 import { LiveConnections } from './lib/live-connections.js'
+import { tlsMaterial, type TlsMaterial } from './lib/tls.js'
 import errorHandling from './plugins/error-handling.js'
 import security from './plugins/security.js'
 import validation from './plugins/validation.js'
@@ -46,8 +47,9 @@ export interface AppOverrides {
 export type App = FastifyInstance
 
 /** Options that Fastify only takes at construction; process concerns (logger) come from the caller. */
-export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = false): FastifyServerOptions {
+export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = false, tls?: TlsMaterial): FastifyServerOptions {
   return {
+    ...(tls ? { https: tls } : {}),
     logger,
     // The contract answers 400 to a malformed id of any length, so ids longer than the default 100 must reach validation.
     routerOptions: { maxParamLength: 2048 },
@@ -64,7 +66,7 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
 
 /** Builds the whole service as a plugin tree. Never listens: server.ts and the tests decide that. */
 export async function buildApp(config: Config, overrides: AppOverrides = {}, logger?: FastifyServerOptions['logger']): Promise<App> {
-  const app = Fastify(serverOptions(config, logger)).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify(serverOptions(config, logger, await tlsMaterial(config))).withTypeProvider<TypeBoxTypeProvider>()
   const clock = overrides.clock ?? systemClock
   const logins = new LoginService({
     store: overrides.store ?? new MemoryLoginStore(clock),

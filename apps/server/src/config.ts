@@ -22,6 +22,12 @@ export interface Config {
   wsPingMs: number
   bodyLimitBytes: number
   demoAccounts: DemoAccount[]
+  /** Serve HTTPS (so the phone's in-page camera works over the LAN). */
+  https: boolean
+  /** Your own certificate; without them a self-signed one is made and kept in certDir. */
+  tlsCertFile?: string
+  tlsKeyFile?: string
+  certDir: string
 }
 
 export class ConfigError extends Error {
@@ -87,7 +93,10 @@ export function loadConfig(env: Env = process.env): Config {
   const port = wholeNumber(env, 'PORT', 3000, 0, 65535)
   const store = oneOf(env, 'STORE', ['memory', 'redis'] as const, 'memory')
   if (store === 'redis') throw new ConfigError('STORE=redis is not available in this version yet; use STORE=memory')
-  const publicUrl = httpUrl('PUBLIC_URL', env.PUBLIC_URL || `http://${lanIPv4() ?? '127.0.0.1'}:${port}`)
+  const https = oneOf(env, 'HTTPS', ['0', '1', 'false', 'true', 'off', 'on'] as const, '0')
+  const httpsOn = https === '1' || https === 'true' || https === 'on'
+  if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together')
+  const publicUrl = httpUrl('PUBLIC_URL', env.PUBLIC_URL || `${httpsOn ? 'https' : 'http'}://${lanIPv4() ?? '127.0.0.1'}:${port}`)
   const allowedOrigins = (env.ALLOWED_ORIGINS ?? '')
     .split(',')
     .map((entry) => entry.trim())
@@ -112,5 +121,9 @@ export function loadConfig(env: Env = process.env): Config {
     wsPingMs: wholeNumber(env, 'WS_PING_MS', 30_000, 10, 30_000),
     bodyLimitBytes: wholeNumber(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
     demoAccounts: demoAccounts(env),
+    https: httpsOn,
+    tlsCertFile: env.TLS_CERT_FILE || undefined,
+    tlsKeyFile: env.TLS_KEY_FILE || undefined,
+    certDir: env.CERT_DIR || '.certs',
   }
 }

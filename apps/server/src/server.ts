@@ -50,13 +50,17 @@ try {
 }
 const address = app.server.address()
 const port = typeof address === 'object' && address ? address.port : config.port
+const scheme = config.https ? 'https' : 'http'
 const lines = [
   '',
   'QR scan-to-login is running',
-  `  On this PC:        http://localhost:${port}/`,
+  `  On this PC:        ${scheme}://localhost:${port}/`,
   `  Phones (in the QR): ${config.publicUrl}/`,
-  `  API reference:     http://localhost:${port}/docs`,
+  `  API reference:     ${scheme}://localhost:${port}/docs`,
   `  Store:             ${config.store}`,
+  ...(config.https && !config.tlsCertFile
+    ? [`  HTTPS:             self-signed certificate in ${config.certDir}/ (accept it once on the phone)`]
+    : []),
   '',
 ]
 process.stdout.write(lines.join('\n') + '\n')
