@@ -1,0 +1,62 @@
+// Takes the README's screenshots of the pages in Debian's headless chromium.
+// Run: npm run screenshots   (Chinese text needs fonts-noto-cjk installed)
+import { mkdirSync } from 'node:fs'
+import { chromium } from 'playwright-core'
+import { buildApp } from '../apps/server/src/app.js'
+import { loadConfig } from '../apps/server/src/config.js'
+
+const out = 'docs/screenshots'
+mkdirSync(out, { recursive: true })
+const port = 3399
+const base = `http://127.0.0.1:${port}`
+const app = await buildApp(loadConfig({ PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'warn', QR_TTL_SECONDS: '120' }))
+await app.listen({ port, host: '127.0.0.1' })
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+})
+const shot = async (page: import('playwright-core').Page, name: string) => {
+  await page.waitForTimeout(250) // let the avatar images and the countdown settle
+  await page.screenshot({ path: `${out}/${name}.png` })
+  console.log(`${out}/${name}.png`)
+}
+try {
+  const pc = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+  const phone = await (await browser.newContext({ viewport: { width: 390, height: 700 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })).newPage()
+
+  await pc.goto(`${base}/?transport=sse`)
+  await pc.waitForSelector('main[data-state="pending"]')
+  await shot(pc, 'pc-waiting')
+  const id = await pc.locator('main').getAttribute('data-login-id')
+
+  await phone.goto(`${base}/m/${id}`)
+  await phone.waitForSelector('main[data-state="sign-in"] .pick')
+  await shot(phone, 'phone-sign-in')
+  await phone.click('.pick[data-username="alice"]')
+  await phone.waitForSelector('main[data-state="ask"]')
+  await shot(phone, 'phone-confirm')
+  await pc.waitForSelector('main[data-state="scanned"]')
+  await shot(pc, 'pc-scanned')
+  await phone.click('#confirm')
+  await pc.waitForSelector('main[data-state="signed-in"]')
+  await shot(pc, 'pc-signed-in')
+  await phone.waitForSelector('main[data-state="done"]')
+  await shot(phone, 'phone-done')
+
+  const expiring = await buildApp(loadConfig({ PORT: String(port + 1), PUBLIC_URL: `http://127.0.0.1:${port + 1}`, LOG_LEVEL: 'warn', QR_TTL_SECONDS: '1' }))
+  await expiring.listen({ port: port + 1, host: '127.0.0.1' })
+  const lonely = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+  await lonely.goto(`http://127.0.0.1:${port + 1}/?transport=ws`)
+  await lonely.waitForSelector('main[data-state="expired"]')
+  await shot(lonely, 'pc-expired')
+  await expiring.close()
+
+  const chinese = await (await browser.newContext({ viewport: { width: 1100, height: 640 }, extraHTTPHeaders: { 'accept-language': 'zh-CN' } })).newPage()
+  await chinese.goto(`${base}/?transport=ws`)
+  await chinese.waitForSelector('main[data-state="pending"]')
+  await shot(chinese, 'pc-waiting-zh')
+} finally {
+  await browser.close()
+  await app.close()
+}
