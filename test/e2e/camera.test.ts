@@ -2,9 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { chromium } from 'playwright-core'
 import QRCode from 'qrcode'
-import { mobile, recordProblems } from '../helpers/browser.js'
+import { launchBrowser, mobile, recordProblems } from '../helpers/browser.js'
 import { publicApp } from '../helpers/server.js'
 
 /** A Y4M video of one QR code, for Chromium's fake camera. */
@@ -32,20 +31,11 @@ function qrVideo(text: string): string {
 t.test('the phone home page scans a QR with the in-page camera and opens the login', async (t) => {
   const { app, base } = await publicApp(t)
   const login = (await app.inject({ method: 'POST', url: '/api/qr' })).json()
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-video-capture=${qrVideo(login.scanUrl)}`,
-    ],
-  })
-  t.teardown(() => browser.close())
+  const browser = await launchBrowser(t, [
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${qrVideo(login.scanUrl)}`,
+  ])
   const problems: string[] = []
   const context = await browser.newContext({ ...mobile, permissions: ['camera'] })
   const page = recordProblems(await context.newPage(), 'phone', problems)
