@@ -11,7 +11,7 @@ const externalsOf = (...paths) =>
 const node = { bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning' }
 
 const builds = [
-  build({ ...node, entryPoints: ['apps/server/src/server.ts'], outfile: 'apps/server/dist/server.js', external: externalsOf('packages/core', 'apps/server') }),
+  build({ ...node, entryPoints: ['apps/server/src/server.ts'], outfile: 'apps/server/dist/server.js', external: externalsOf('packages/core', 'packages/redis', 'apps/server') }),
   build({ ...node, entryPoints: ['apps/cli/src/cli.ts'], outfile: 'apps/cli/dist/cli.js', external: externalsOf('packages/client', 'apps/cli') }),
 ]
 if (existsSync(new URL('../apps/web/src', import.meta.url))) {

@@ -63,7 +63,9 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
   for (const [name, value] of bad) {
     t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', message: new RegExp(name) }, `${name}=${value}`)
   }
-  t.throws(() => loadConfig({ STORE: 'redis' }), ConfigError, 'redis is not offered before it exists')
+  t.throws(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' }), ConfigError)
+  t.throws(() => loadConfig({ REDIS_PREFIX: 'has spaces' }), ConfigError)
+  t.equal(loadConfig({ STORE: 'redis', REDIS_PREFIX: 'test:1:' }).redisPrefix, 'test:1:')
 })
 
 t.test('user agents are described in human terms', async (t) => {

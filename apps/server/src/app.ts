@@ -14,7 +14,9 @@ import {
   type ChangeFeed,
   type LoginStore,
   type Secrets,
+  toStatusView,
 } from '@qr-login/core'
+import { redisBackend } from '@qr-login/redis'
 import type { Config } from './config.js'
 import { LiveConnections } from './lib/live-connections.js'
 import { tlsMaterial, type TlsMaterial } from './lib/tls.js'
@@ -46,6 +48,30 @@ export interface AppOverrides {
 
 export type App = FastifyInstance
 
+/** STORE=memory: one process holds everything. STORE=redis: every instance shares logins, sessions and changes. */
+async function storage(app: FastifyInstance, config: Config, clock: Clock, overrides: AppOverrides): Promise<{ store: LoginStore; feed: ChangeFeed }> {
+  if (overrides.store && overrides.feed) return { store: overrides.store, feed: overrides.feed }
+  if (config.store === 'memory') {
+    return {
+      store: overrides.store ?? new MemoryLoginStore(clock),
+      feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
+    }
+  }
+  const backend = redisBackend({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    clock,
+    reload: (store) => async (id) => {
+      const record = await store.get(id)
+      return record && toStatusView(record)
+    },
+    onError: (error, context) => app.log.warn({ err: error, context }, 'redis'),
+  })
+  // Start even if Redis is away: requests answer 503 until it is back, then everything resumes by itself.
+  await backend.connected.catch((error: unknown) => app.log.error({ err: error }, 'Redis is not reachable yet; answering 503 until it is'))
+  return { store: overrides.store ?? backend.store, feed: overrides.feed ?? backend.feed }
+}
+
 /** Options that Fastify only takes at construction; process concerns (logger) come from the caller. */
 export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = false, tls?: TlsMaterial): FastifyServerOptions {
   return {
@@ -68,9 +94,10 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
 export async function buildApp(config: Config, overrides: AppOverrides = {}, logger?: FastifyServerOptions['logger']): Promise<App> {
   const app = Fastify(serverOptions(config, logger, await tlsMaterial(config))).withTypeProvider<TypeBoxTypeProvider>()
   const clock = overrides.clock ?? systemClock
+  const { store, feed } = await storage(app, config, clock, overrides)
   const logins = new LoginService({
-    store: overrides.store ?? new MemoryLoginStore(clock),
-    feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
+    store,
+    feed,
     clock,
     secrets: overrides.secrets ?? cryptoSecrets,
     accounts: createDemoAccounts(config.demoAccounts),

@@ -13,6 +13,8 @@ export interface Config {
   pollIntervalMs: number
   store: 'memory' | 'redis'
   redisUrl: string
+  /** Prepended to every Redis key and channel, so several deployments (or test runs) can share one Redis. */
+  redisPrefix: string
   /** Explicit allow-list; when empty, PUBLIC_URL and the request's own origin are allowed. */
   allowedOrigins: string[]
   trustProxy: boolean | number | string[]
@@ -92,7 +94,10 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 export function loadConfig(env: Env = process.env): Config {
   const port = wholeNumber(env, 'PORT', 3000, 0, 65535)
   const store = oneOf(env, 'STORE', ['memory', 'redis'] as const, 'memory')
-  if (store === 'redis') throw new ConfigError('STORE=redis is not available in this version yet; use STORE=memory')
+  const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379'
+  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`)
+  const redisPrefix = env.REDIS_PREFIX ?? 'qr:'
+  if (!/^[\w:.-]{0,32}$/.test(redisPrefix)) throw new ConfigError(`REDIS_PREFIX may hold up to 32 letters, digits, _ : . -, got "${redisPrefix}"`)
   const https = oneOf(env, 'HTTPS', ['0', '1', 'false', 'true', 'off', 'on'] as const, '0')
   const httpsOn = https === '1' || https === 'true' || https === 'on'
   if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together')
@@ -112,7 +117,8 @@ export function loadConfig(env: Env = process.env): Config {
     retentionSeconds: wholeNumber(env, 'RETENTION_SECONDS', 300, 1),
     pollIntervalMs: wholeNumber(env, 'POLL_INTERVAL_MS', 1000, 50),
     store,
-    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisUrl,
+    redisPrefix,
     allowedOrigins,
     trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info'),

@@ -1,0 +1,119 @@
+import type { Redis } from 'ioredis'
+import { LoginError, type ChangeFeed, type LoginStatusView, type StatusListener } from '@qr-login/core'
+import { keys } from './keys.js'
+
+/**
+ * Status changes through Redis pub/sub: every instance hears every change and
+ * hands it to its own watchers. Pub/sub forgets what it sent while a
+ * subscriber was away, so each time the subscription is (re)established,
+ * every login watched here is read again and its current status delivered
+ * (watchers drop versions they already have).
+ */
+export class RedisChangeFeed implements ChangeFeed {
+  private readonly channels = new Map<string, Set<StatusListener>>()
+  private readonly channel: string
+  private subscribed = false
+  private closed = false
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    /** Reads a login's current status from the store, for the resync after a reconnect. */
+    private readonly reload: (id: string) => Promise<LoginStatusView | undefined>,
+    private readonly onError: (error: unknown, context: string) => void = () => {},
+    prefix = 'qr:',
+  ) {
+    this.channel = keys.statusChannel(prefix)
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return
+      try {
+        this.dispatch(JSON.parse(message) as LoginStatusView)
+      } catch (error) {
+        this.onError(error, 'status message')
+      }
+    })
+    subscriber.on('close', () => {
+      this.subscribed = false
+    })
+    subscriber.on('ready', () => void this.establish())
+    subscriber.on('error', (error: unknown) => this.onError(error, 'redis subscriber'))
+  }
+
+  /** Connects and subscribes; resolves once changes are being heard (or rejects if Redis cannot be reached now). */
+  async start(): Promise<void> {
+    await this.subscriber.connect()
+    await this.establish()
+  }
+
+  get listening(): boolean {
+    return this.subscribed
+  }
+
+  async publish(status: LoginStatusView): Promise<void> {
+    try {
+      await this.publisher.publish(this.channel, JSON.stringify(status))
+    } catch (error) {
+      throw new LoginError('STORE_UNAVAILABLE', `Redis publish: ${(error as Error)?.message ?? error}`, { cause: error })
+    }
+  }
+
+  subscribe(id: string, listener: StatusListener): () => void {
+    let listeners = this.channels.get(id)
+    if (!listeners) {
+      listeners = new Set()
+      this.channels.set(id, listeners)
+    }
+    listeners.add(listener)
+    return () => {
+      const current = this.channels.get(id)
+      if (!current?.delete(listener)) return
+      if (current.size === 0) this.channels.delete(id)
+    }
+  }
+
+  stats(): { channels: number; listeners: number } {
+    let listeners = 0
+    for (const set of this.channels.values()) listeners += set.size
+    return { channels: this.channels.size, listeners }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    this.channels.clear()
+    this.subscriber.disconnect()
+  }
+
+  private async establish(): Promise<void> {
+    if (this.closed || this.subscribed) return
+    try {
+      // Confirmed by Redis before we read anything: a change after this point reaches us.
+      await this.subscriber.subscribe(this.channel)
+    } catch (error) {
+      this.onError(error, 'redis subscribe')
+      return
+    }
+    this.subscribed = true
+    await Promise.all(
+      [...this.channels.keys()].map(async (id) => {
+        try {
+          const status = await this.reload(id)
+          if (status) this.dispatch(status)
+        } catch (error) {
+          this.onError(error, 'resync')
+        }
+      }),
+    )
+  }
+
+  private dispatch(status: LoginStatusView): void {
+    const listeners = this.channels.get(status.id)
+    if (!listeners) return
+    for (const listener of [...listeners]) {
+      try {
+        listener(status)
+      } catch (error) {
+        this.onError(error, 'status listener')
+      }
+    }
+  }
+}

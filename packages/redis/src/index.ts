@@ -1,0 +1,33 @@
+import type { Clock, LoginStatusView } from '@qr-login/core'
+import { commandConnection, subscriberConnection, type RedisConnectionOptions } from './client.js'
+import { RedisChangeFeed } from './feed.js'
+import { RedisLoginStore } from './store.js'
+
+export { RedisLoginStore } from './store.js'
+export { RedisChangeFeed } from './feed.js'
+export { commandConnection, subscriberConnection } from './client.js'
+export { keys } from './keys.js'
+
+export interface RedisBackendOptions extends RedisConnectionOptions {
+  url: string
+  clock: Clock
+  prefix?: string
+  reload: (store: RedisLoginStore) => (id: string) => Promise<LoginStatusView | undefined>
+  onError?: (error: unknown, context: string) => void
+}
+
+/**
+ * The store and change feed over two connections (commands, and a subscriber).
+ * Does not wait for Redis: while it is away requests get 503 and the
+ * connections keep retrying; service resumes by itself.
+ */
+export function redisBackend(options: RedisBackendOptions) {
+  const commands = commandConnection(options.url, options)
+  const subscriber = subscriberConnection(options.url)
+  const onError = options.onError ?? (() => {})
+  commands.on('error', (error: unknown) => onError(error, 'redis commands'))
+  const store = new RedisLoginStore(commands, options.clock, options.prefix)
+  const feed = new RedisChangeFeed(commands, subscriber, options.reload(store), onError, options.prefix)
+  const connected = Promise.all([commands.connect(), feed.start()]).then(() => undefined)
+  return { store, feed, commands, subscriber, connected }
+}

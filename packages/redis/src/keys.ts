@@ -1,0 +1,10 @@
+/**
+ * Key names. The part in braces is the Redis Cluster hash tag: everything of
+ * one login lives in one slot, so its Lua scripts stay single-slot.
+ */
+export const keys = {
+  login: (prefix: string, id: string) => `${prefix}login:{${id}}`,
+  session: (prefix: string, tokenHash: string) => `${prefix}session:{${tokenHash}}`,
+  /** One channel for every status change; each instance keeps only what its own watchers want. */
+  statusChannel: (prefix: string) => `${prefix}status`,
+}

@@ -1,0 +1,109 @@
+import type { Redis, Result } from 'ioredis'
+import { LoginError, type Clock, type LoginRecord, type LoginStore, type SessionRecord, type StoreStats } from '@qr-login/core'
+import { keys } from './keys.js'
+
+// A login is a hash: v (its version, compared by the scripts) and d (the record as JSON).
+const insertScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'd', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`
+
+const compareAndSetScript = `
+local current = redis.call('HGET', KEYS[1], 'v')
+if not current or current ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    qrInsert(key: string, version: string, json: string, ttlMs: string): Result<number, Context>
+    qrCompareAndSet(key: string, expected: string, version: string, json: string, ttlMs: string): Result<number, Context>
+  }
+}
+
+/**
+ * Logins and sessions in Redis. Every transition is one Lua script, so
+ * compare-and-set is atomic across every instance; every key carries a TTL,
+ * so Redis never fills with dead logins.
+ */
+export class RedisLoginStore implements LoginStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly clock: Clock,
+    private readonly prefix = 'qr:',
+  ) {
+    redis.defineCommand('qrInsert', { numberOfKeys: 1, lua: insertScript })
+    redis.defineCommand('qrCompareAndSet', { numberOfKeys: 1, lua: compareAndSetScript })
+  }
+
+  insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
+    return this.guard(async () => {
+      const done = await this.redis.qrInsert(keys.login(this.prefix, record.id), String(record.version), JSON.stringify(record), this.ttl(keepUntil))
+      return done === 1
+    })
+  }
+
+  get(id: string): Promise<LoginRecord | undefined> {
+    return this.guard(async () => {
+      const json = await this.redis.hget(keys.login(this.prefix, id), 'd')
+      return json ? (JSON.parse(json) as LoginRecord) : undefined
+    })
+  }
+
+  compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean> {
+    return this.guard(async () => {
+      const done = await this.redis.qrCompareAndSet(
+        keys.login(this.prefix, next.id),
+        String(expectedVersion),
+        String(next.version),
+        JSON.stringify(next),
+        this.ttl(keepUntil),
+      )
+      return done === 1
+    })
+  }
+
+  putSession(session: SessionRecord, keepUntil: number): Promise<void> {
+    return this.guard(async () => {
+      await this.redis.set(keys.session(this.prefix, session.tokenHash), JSON.stringify(session), 'PX', Number(this.ttl(keepUntil)))
+    })
+  }
+
+  getSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    return this.guard(async () => {
+      const json = await this.redis.get(keys.session(this.prefix, tokenHash))
+      return json ? (JSON.parse(json) as SessionRecord) : undefined
+    })
+  }
+
+  deleteSession(tokenHash: string): Promise<void> {
+    return this.guard(async () => {
+      await this.redis.del(keys.session(this.prefix, tokenHash))
+    })
+  }
+
+  /** Nothing is held in this process: every entry lives in Redis, under its TTL. */
+  stats(): StoreStats {
+    return { logins: 0, sessions: 0, timers: 0 }
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect()
+  }
+
+  /** Relative TTLs, so the Redis host's clock does not need to agree with ours. */
+  private ttl(keepUntil: number): string {
+    return String(Math.max(1, Math.ceil(keepUntil - this.clock.now())))
+  }
+
+  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation()
+    } catch (error) {
+      if (error instanceof LoginError) throw error
+      throw new LoginError('STORE_UNAVAILABLE', `Redis: ${(error as Error)?.message ?? error}`, { cause: error })
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import t from 'tap'
+import { systemClock } from '@qr-login/core'
+import { RedisLoginStore, commandConnection } from '@qr-login/redis'
+import { storeContract } from './store-contract.js'
+import { cleanUpPrefix, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js'
+
+// The same suite as the memory store. Redis forgets by its own clock, so time passes for real here.
+storeContract(t, async () => {
+  const prefix = uniquePrefix('store')
+  cleanUpPrefix(t, prefix)
+  const redis = commandConnection(sharedRedisUrl)
+  await redis.connect()
+  const store = new RedisLoginStore(redis, systemClock, prefix)
+  t.teardown(() => store.close())
+  return {
+    store,
+    now: () => Date.now(),
+    letTimePass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }
+})
+
+t.test('keys carry TTLs and a cluster hash tag', async (t) => {
+  const prefix = uniquePrefix('ttl')
+  cleanUpPrefix(t, prefix)
+  const redis = commandConnection(sharedRedisUrl)
+  await redis.connect()
+  const store = new RedisLoginStore(redis, systemClock, prefix)
+  t.teardown(() => store.close())
+  const id = 'TTLtestTTLtestTTLtest'
+  await store.insert(
+    { id, status: 'pending', version: 1, createdAt: 0, expiresAt: 0, watchTokenHash: 'h', requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' }, changeTimes: [0] },
+    Date.now() + 60_000,
+  )
+  const [key] = await redis.keys(`${prefix}*`)
+  t.equal(key, `${prefix}login:{${id}}`)
+  const ttl = await redis.pttl(key!)
+  t.ok(ttl > 59_000 && ttl <= 60_000, `pttl ${ttl}`)
+})
+
+t.test('an unreachable Redis is STORE_UNAVAILABLE at once, not a hang', async (t) => {
+  const redis = commandConnection('redis://127.0.0.1:9')
+  redis.on('error', () => undefined)
+  redis.connect().catch(() => undefined)
+  const store = new RedisLoginStore(redis, systemClock, 'unreachable:')
+  t.teardown(() => store.close())
+  await t.rejects(store.get('x'.repeat(21)), { name: 'LoginError', code: 'STORE_UNAVAILABLE' })
+})
