@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Test } from 'tap'
 import { Redis } from 'ioredis'
 
@@ -36,11 +39,15 @@ export async function freePort(): Promise<number> {
 }
 
 /** A redis-server of the test's own on a spare port, so stopping it never disturbs the shared one. */
-export async function privateRedis(t: Test) {
+export async function privateRedis(t: Test, options: { persistent?: boolean } = {}) {
   const port = await freePort()
+  // Persistent: every write is on disk before it is acknowledged, so a stopped server comes back with its data.
+  const persistence = options.persistent
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(join(tmpdir(), 'qr-redis-'))]
+    : ['--appendonly', 'no']
   let child: ChildProcess | undefined
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' })
     for (let attempt = 0; attempt < 100; attempt++) {
       const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
       try {
