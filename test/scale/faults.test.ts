@@ -100,7 +100,7 @@ t.test('a change published while the subscriber was cut off reaches watchers aft
   await commands.client('KILL', 'TYPE', 'pubsub')
   const scanned = { ...record, status: 'scanned' as const, version: 2, changeTimes: [...record.changeTimes, Date.now()] }
   t.equal(await store.compareAndSet(scanned, 1, Date.now() + 60_000), true)
-  await feed.publish(toStatusView(scanned)) // nobody is subscribed right now: pub/sub drops it
+  await feed.publish(toStatusView(scanned), Date.now()) // nobody is subscribed right now: pub/sub drops it
   await scannedArrived
   t.same(heard.map((s) => [s.status, s.version]), [['scanned', 2]], 'delivered by the resync')
 })

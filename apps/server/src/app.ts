@@ -15,6 +15,7 @@ import {
   type LoginStore,
   type Secrets,
   toStatusView,
+  isLoginError,
 } from '@qr-login/core'
 import { redisBackend } from '@qr-login/redis'
 import type { Config } from './config.js'
@@ -24,6 +25,7 @@ import errorHandling from './plugins/error-handling.js'
 import security from './plugins/security.js'
 import validation from './plugins/validation.js'
 import docs from './plugins/docs.js'
+import metricsRoute, { createMetrics } from './plugins/metrics.js'
 import pcRoutes from './routes/pc.js'
 import sseRoutes from './routes/sse.js'
 import wsRoutes from './routes/ws.js'
@@ -95,6 +97,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
   const app = Fastify(serverOptions(config, logger, await tlsMaterial(config))).withTypeProvider<TypeBoxTypeProvider>()
   const clock = overrides.clock ?? systemClock
   const { store, feed } = await storage(app, config, clock, overrides)
+  const live = new LiveConnections({ sse: config.sseHeartbeatMs, ws: config.wsPingMs })
+  const metrics = createMetrics(() => ({ sse: live.count('sse'), ws: live.count('ws'), 'long-poll': live.count('long-poll') }))
   const logins = new LoginService({
     store,
     feed,
@@ -108,13 +112,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
       retentionMs: config.retentionSeconds * 1000,
       sessionTtlMs: config.sessionTtlSeconds * 1000,
     },
-    onBackgroundError: (error, context) => app.log.error({ err: error, context }, 'background task failed'),
+    onBackgroundError: (error, context) => {
+      if (isLoginError(error, 'STORE_UNAVAILABLE')) metrics.storeError()
+      app.log.error({ err: error, context }, 'background task failed')
+    },
+    onTransition: (status) => metrics.transition(status),
   })
-  const live = new LiveConnections({ sse: config.sseHeartbeatMs, ws: config.wsPingMs })
 
   app.decorate('config', config)
   app.decorate('logins', logins)
   app.decorate('live', live)
+  app.decorate('metrics', metrics)
 
   // Streams and long polls would keep close() waiting; end them first, telling clients to reconnect.
   app.addHook('preClose', async () => live.shutdown())
@@ -131,6 +139,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
     preClose: (done) => done(),
   })
   await app.register(docs)
+  await app.register(metricsRoute)
   await app.register(pcRoutes)
   await app.register(sseRoutes)
   await app.register(wsRoutes)

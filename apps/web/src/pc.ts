@@ -25,6 +25,9 @@ const maxAutoRefreshes = 10
 const autoRefreshDelayMs = 1500
 
 const client = new QrLoginClient()
+/** Tabs of this browser tell each other when it signs in or out: one exchange serves them all. */
+const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('qr-login') : undefined
+let signedInAs: UserProfile | undefined
 const inspector = new TransportInspector(element<HTMLTableElement>('inspector').tBodies[0]!, client)
 
 let login: (LoginHandle & { expiresAt: string; scanUrl?: string }) | undefined
@@ -149,22 +152,29 @@ async function exchange() {
   try {
     const { user } = await client.exchange(login)
     showSignedIn(user)
+    tabs?.postMessage({ type: 'signed-in', user })
   } catch (error) {
-    // Another tab of this browser may have exchanged first: then this browser is signed in all the same.
+    // Another tab of this browser may have exchanged first: its message (or its cookie) says so.
     if (error instanceof QrLoginError && error.code === 'ALREADY_CONSUMED') return showSignedInOrRenew()
     showError(error)
   }
 }
 
+/** Signed in by another tab? Wait briefly for its message, then ask the server; otherwise start over. */
 async function showSignedInOrRenew() {
-  try {
-    showSignedIn((await client.me()).user)
-  } catch {
-    await newLogin()
+  const deadline = Date.now() + 3000
+  while (!signedInAs && Date.now() < deadline) {
+    try {
+      return showSignedIn((await client.me()).user)
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
   }
+  if (!signedInAs) await newLogin()
 }
 
 function showSignedIn(user: UserProfile) {
+  signedInAs = user
   watching?.abort()
   stopCountdown()
   rememberInUrl(undefined)
@@ -229,8 +239,17 @@ async function start() {
   })
   logoutButton.addEventListener('click', async () => {
     await client.logout().catch(() => undefined)
+    tabs?.postMessage({ type: 'signed-out' })
+    signedInAs = undefined
     expiredInARow = 0
     await newLogin()
+  })
+  tabs?.addEventListener('message', (event: MessageEvent<{ type: string; user?: UserProfile }>) => {
+    if (event.data.type === 'signed-in' && event.data.user && !signedInAs) showSignedIn(event.data.user)
+    if (event.data.type === 'signed-out' && signedInAs) {
+      signedInAs = undefined
+      void newLogin()
+    }
   })
   const user = signedInUser<UserProfile>()
   if (user) return showSignedIn(user)

@@ -7,12 +7,12 @@ export class MemoryChangeFeed implements ChangeFeed {
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
-  async publish(status: LoginStatusView): Promise<void> {
+  async publish(status: LoginStatusView, changedAt: number): Promise<void> {
     const listeners = this.channels.get(status.id)
     if (!listeners) return
     for (const listener of [...listeners]) {
       try {
-        listener(status)
+        listener(status, changedAt)
       } catch (error) {
         this.onListenerError(error)
       }

@@ -40,11 +40,12 @@ export interface SessionRecord {
   userAgent?: string
 }
 
-export type StatusListener = (status: LoginStatusView) => void
+/** `changedAt`: when the change was written (ms), for measuring change → delivery delay; absent on re-reads. */
+export type StatusListener = (status: LoginStatusView, changedAt?: number) => void
 
 /** Fan-out of status changes to every watcher of a login, on this instance or any other. */
 export interface ChangeFeed {
-  publish(status: LoginStatusView): Promise<void>
+  publish(status: LoginStatusView, changedAt: number): Promise<void>
   /** The listener hears every change published after this call returns. */
   subscribe(id: string, listener: StatusListener): () => void
   /** Number of logins with at least one local listener, and of listeners. */

@@ -28,6 +28,8 @@ export interface LoginServiceDeps {
   settings: LoginSettings
   /** Failures nobody awaits (background expiry, publishing): reported, never thrown. */
   onBackgroundError?: (error: unknown, context: string) => void
+  /** Every version this instance writes, creation included (for metrics); called once each, on the writing instance only. */
+  onTransition?: (status: LoginStatusView) => void
 }
 
 export type PcDescription = Omit<Requester, 'createdAt'>
@@ -45,8 +47,11 @@ export interface ScannedLogin {
 export interface WatchOptions {
   /** The version the watcher already has: it is not sent again. */
   since?: number
-  /** Called with the current status at once, then with every later one, in version order, never twice. */
-  onStatus: (status: LoginStatusView) => void
+  /**
+   * Called with the current status at once, then with every later one, in version order, never twice.
+   * `changedAt` (ms) comes with changes heard live, so a transport can measure its delivery delay.
+   */
+  onStatus: (status: LoginStatusView, changedAt?: number) => void
   /** Aborting it closes the watch, as close() does. */
   signal?: AbortSignal
 }
@@ -72,6 +77,7 @@ export class LoginService {
   private readonly accounts: Accounts
   private readonly settings: LoginSettings
   private readonly reportBackgroundError: (error: unknown, context: string) => void
+  private readonly onTransition: (status: LoginStatusView) => void
   private readonly expiry: ExpiryTimers
   private openWatches = 0
 
@@ -83,6 +89,7 @@ export class LoginService {
     this.accounts = deps.accounts
     this.settings = deps.settings
     this.reportBackgroundError = deps.onBackgroundError ?? (() => {})
+    this.onTransition = deps.onTransition ?? (() => {})
     this.expiry = new ExpiryTimers(this.clock, (id) => this.expireIfDue(id))
   }
 
@@ -104,7 +111,9 @@ export class LoginService {
       }
       if (await this.store.insert(record, this.keepUntil(record))) {
         this.expiry.arm(record.id, record.expiresAt)
-        return { status: toStatusView(record), watchToken }
+        const status = toStatusView(record)
+        this.onTransition(status)
+        return { status, watchToken }
       }
     }
   }
@@ -145,7 +154,7 @@ export class LoginService {
       options.signal?.removeEventListener('abort', close)
       this.openWatches--
     }
-    const deliver = (status: LoginStatusView) => {
+    const deliver = (status: LoginStatusView, changedAt?: number) => {
       if (closed) return
       if (!authorized) {
         if (!early || status.version > early.version) early = status
@@ -155,7 +164,7 @@ export class LoginService {
       lastDelivered = status.version
       this.trackExpiry(status)
       if (endsWatch(status.status)) close()
-      options.onStatus(status)
+      options.onStatus(status, changedAt)
     }
 
     if (options.signal?.aborted) throw new LoginError('VALIDATION_ERROR', 'The watch was aborted before it opened')
@@ -198,10 +207,13 @@ export class LoginService {
     since: number,
     waitMs: number,
     signal?: AbortSignal,
+    /** Told when the answer was written, if it is a change heard live (for delay metrics). */
+    onAnswer?: (changedAt: number | undefined) => void,
   ): Promise<LoginStatusView> {
     return new Promise((resolve, reject) => {
       const stopWatching = new AbortController()
       let latest: LoginStatusView | undefined
+      let latestChangedAt: number | undefined
       let due = false
       let settled = false
 
@@ -219,14 +231,16 @@ export class LoginService {
           return
         }
         cleanUp()
+        onAnswer?.(latestChangedAt)
         resolve(latest)
       }
       const timer = this.clock.setTimer(waitMs, finish)
       if (signal?.aborted) due = true
       else signal?.addEventListener('abort', finish)
 
-      const onStatus = (status: LoginStatusView) => {
+      const onStatus = (status: LoginStatusView, changedAt?: number) => {
         latest = status
+        latestChangedAt = changedAt
         if (status.version > since) finish()
       }
       this.watch(id, watchToken, { since, onStatus, signal: stopWatching.signal }).then(
@@ -438,7 +452,8 @@ export class LoginService {
     if (!(await this.store.compareAndSet(next, record.version, this.keepUntil(next)))) return false
     const status = toStatusView(next)
     this.trackExpiry(status)
-    await this.feed.publish(status).catch((error) => this.reportBackgroundError(error, 'publish'))
+    this.onTransition(status)
+    await this.feed.publish(status, next.changeTimes.at(-1)!).catch((error) => this.reportBackgroundError(error, 'publish'))
     return true
   }
 

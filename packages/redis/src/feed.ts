@@ -27,7 +27,8 @@ export class RedisChangeFeed implements ChangeFeed {
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return
       try {
-        this.dispatch(JSON.parse(message) as LoginStatusView)
+        const { status, changedAt } = JSON.parse(message) as { status: LoginStatusView; changedAt: number }
+        this.dispatch(status, changedAt)
       } catch (error) {
         this.onError(error, 'status message')
       }
@@ -49,9 +50,9 @@ export class RedisChangeFeed implements ChangeFeed {
     return this.subscribed
   }
 
-  async publish(status: LoginStatusView): Promise<void> {
+  async publish(status: LoginStatusView, changedAt: number): Promise<void> {
     try {
-      await this.publisher.publish(this.channel, JSON.stringify(status))
+      await this.publisher.publish(this.channel, JSON.stringify({ status, changedAt }))
     } catch (error) {
       throw new LoginError('STORE_UNAVAILABLE', `Redis publish: ${(error as Error)?.message ?? error}`, { cause: error })
     }
@@ -105,12 +106,12 @@ export class RedisChangeFeed implements ChangeFeed {
     )
   }
 
-  private dispatch(status: LoginStatusView): void {
+  private dispatch(status: LoginStatusView, changedAt?: number): void {
     const listeners = this.channels.get(status.id)
     if (!listeners) return
     for (const listener of [...listeners]) {
       try {
-        listener(status)
+        listener(status, changedAt)
       } catch (error) {
         this.onError(error, 'status listener')
       }

@@ -5,6 +5,7 @@ import { toErrorBody } from '../errors.js'
 export default fp(async function errorHandling(app) {
   app.setErrorHandler((error, request, reply) => {
     const body = toErrorBody(error)
+    if (body.code === 'STORE_UNAVAILABLE') app.metrics?.storeError()
     if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: body.code, message: body.message }, 'request refused')
     if (body.code === 'RATE_LIMITED' && !reply.getHeader('retry-after')) reply.header('retry-after', '1')

@@ -76,7 +76,9 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       reply.raw.once('close', () => stop.abort())
       try {
         const from = since ?? (await logins.read(id, token)).version
-        return await logins.waitForChange(id, token, from, (wait ?? defaultLongPollWaitSeconds) * 1000, stop.signal)
+        return await logins.waitForChange(id, token, from, (wait ?? defaultLongPollWaitSeconds) * 1000, stop.signal, (changedAt) =>
+          app.metrics.delivered('long-poll', changedAt),
+        )
       } finally {
         forget()
       }

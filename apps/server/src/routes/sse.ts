@@ -40,7 +40,8 @@ export default async function sseRoutes(fastify: FastifyInstance) {
       const since = parseLastEventId(request.headers['last-event-id'])
       let open = false
       const early: LoginStatusView[] = []
-      const send = (status: LoginStatusView) => {
+      const send = (status: LoginStatusView, changedAt?: number) => {
+        app.metrics.delivered('sse', changedAt)
         reply.sse({ event: 'status', id: String(status.version), data: JSON.stringify(status) })
         if (endsWatch(status.status)) end()
       }
@@ -49,7 +50,7 @@ export default async function sseRoutes(fastify: FastifyInstance) {
       // Opened before any byte is written, so a refusal is still a plain JSON error.
       const watch = await logins.watch(request.params.id, token, {
         since,
-        onStatus: (status) => (open ? send(status) : early.push(status)),
+        onStatus: (status, changedAt) => (open ? send(status, changedAt) : early.push(status)),
       })
 
       if (request.method === 'HEAD') {

@@ -64,8 +64,9 @@ export default async function wsRoutes(fastify: FastifyInstance) {
 
       logins
         .watch(id, presentedToken(request, 'qr_watch').token, {
-          onStatus: (status) => {
+          onStatus: (status, changedAt) => {
             socket.send(JSON.stringify({ type: 'status', ...status }))
+            app.metrics.delivered('ws', changedAt)
             if (endsWatch(status.status)) socket.close(normalClosure, status.status)
           },
         })

@@ -1,0 +1,68 @@
+import fp from 'fastify-plugin'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { LoginStatusView } from '@qr-login/core'
+import type { ConnectionKind } from '../lib/live-connections.js'
+
+export interface Metrics {
+  registry: Registry
+  /** A status handed to a client: observe how long after the change it left. */
+  delivered(transport: ConnectionKind | 'poll', changedAt: number | undefined): void
+  transition(status: LoginStatusView): void
+  storeError(): void
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics
+  }
+}
+
+/** Prometheus metrics at /metrics: logins by final state, watchers by transport, change → delivery delay, store errors, process. */
+export function createMetrics(watchers: () => Record<ConnectionKind, number>): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
+  const created = new Counter({ name: 'qr_logins_created_total', help: 'QR logins created on this instance', registers: [registry] })
+  const finished = new Counter({
+    name: 'qr_logins_finished_total',
+    help: 'QR logins that reached a final state on this instance, by state',
+    labelNames: ['state'],
+    registers: [registry],
+  })
+  for (const state of ['consumed', 'cancelled', 'expired']) finished.inc({ state }, 0)
+  const confirmed = new Counter({ name: 'qr_logins_confirmed_total', help: 'QR logins confirmed on this instance', registers: [registry] })
+  new Gauge({
+    name: 'qr_watchers',
+    help: 'Open watch connections on this instance, by transport',
+    labelNames: ['transport'],
+    registers: [registry],
+    collect() {
+      for (const [transport, count] of Object.entries(watchers())) this.set({ transport }, count)
+    },
+  })
+  const delay = new Histogram({
+    name: 'qr_notify_delay_seconds',
+    help: 'From a status change being written to its delivery to a watcher, by transport',
+    labelNames: ['transport'],
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const storeErrors = new Counter({ name: 'qr_store_errors_total', help: 'Store operations that failed (answered 503)', registers: [registry] })
+  return {
+    registry,
+    delivered(transport, changedAt) {
+      if (changedAt !== undefined) delay.observe({ transport }, Math.max(0, Date.now() - changedAt) / 1000)
+    },
+    transition(status) {
+      if (status.version === 1) created.inc()
+      if (status.status === 'confirmed') confirmed.inc()
+      if (status.status === 'consumed' || status.status === 'cancelled' || status.status === 'expired') finished.inc({ state: status.status })
+    },
+    storeError: () => storeErrors.inc(),
+  }
+}
+
+export default fp(async function metricsRoute(app) {
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    return reply.type(app.metrics.registry.contentType).header('cache-control', 'no-store').send(await app.metrics.registry.metrics())
+  })
+})
