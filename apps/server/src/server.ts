@@ -39,6 +39,15 @@ async function shutdown(signal: string) {
   await app.close()
   process.exit(0)
 }
+// For `npm run bench`: started with --expose-gc, a SIGUSR2 collects garbage so memory can be read after GC.
+const collectGarbage = (globalThis as { gc?: () => void }).gc
+if (collectGarbage) {
+  process.on('SIGUSR2', () => {
+    collectGarbage()
+    collectGarbage()
+    process.stdout.write('gc:done\n')
+  })
+}
 process.once('SIGTERM', () => void shutdown('SIGTERM'))
 process.once('SIGINT', () => void shutdown('SIGINT'))
 

@@ -1,0 +1,274 @@
+// The load generator, in a process of its own (forked by scripts/bench/index.ts).
+// Opens N watchers of one transport, then confirms the logins at a set rate and
+// measures, in this one process and clock, the delay from sending each confirm
+// to its watcher receiving `confirmed`. Sockets are spread over several
+// 127.x.y.z source addresses so ports never run out.
+import { Agent, request, type IncomingMessage } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import * as hdr from 'hdr-histogram-js'
+import WebSocket from 'ws'
+
+export type BenchTransport = 'sse' | 'ws' | 'long-poll' | 'poll' | 'floor'
+
+export interface Job {
+  transport: BenchTransport
+  base: string
+  /** Where confirms go (another instance, for the cross-instance figure); defaults to base. */
+  confirmBase?: string
+  logins: { id: string; token: string }[]
+  phoneToken: string
+  confirmRate: number
+  sources: string[]
+  pollIntervalMs: number
+  settleMs: number
+}
+
+export interface Outcome {
+  watchers: number
+  opened: number
+  received: number
+  lost: number
+  errors: number
+  errorSamples: string[]
+  delayMs: { p50: number; p90: number; p99: number; max: number; mean: number }
+  bytesPerLogin: number
+  requestsPerLogin: number
+  confirmSeconds: number
+}
+
+interface Watcher {
+  id: string
+  confirmedAt?: number
+  bytes: number
+  requests: number
+  close(): void
+}
+
+const errorSamples: string[] = []
+let errorCount = 0
+function fail(what: string, error: unknown) {
+  errorCount++
+  if (errorSamples.length < 10) errorSamples.push(`${what}: ${(error as Error)?.message ?? error}`)
+}
+
+function readAll(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = ''
+    response.setEncoding('utf8')
+    response.on('data', (chunk: string) => (body += chunk))
+    response.on('end', () => resolve(body))
+    response.on('error', reject)
+  })
+}
+
+/** An event stream (ours or the floor's): ready at the first event, done at `confirmed`. */
+function streamWatcher(url: string, headers: Record<string, string>, localAddress: string, ready: () => void): Watcher {
+  const watcher: Watcher = { id: '', bytes: 0, requests: 1, close: () => req.destroy() }
+  let carry = ''
+  let first = true
+  const req = request(url, { headers: { accept: 'text/event-stream', ...headers }, localAddress, agent: false }, (response) => {
+    if (response.statusCode !== 200) return fail('stream', new Error(`status ${response.statusCode}`))
+    response.setEncoding('utf8')
+    response.on('data', (chunk: string) => {
+      watcher.bytes += Buffer.byteLength(chunk)
+      const text = carry + chunk
+      if (first && text.includes('event: status')) {
+        first = false
+        ready()
+      }
+      if (!watcher.confirmedAt && text.includes('"status":"confirmed"')) watcher.confirmedAt = performance.now()
+      carry = text.slice(-40)
+    })
+    response.on('error', () => undefined)
+  })
+  req.on('error', (error) => watcher.confirmedAt || fail('stream', error))
+  req.end()
+  return watcher
+}
+
+function wsWatcher(url: string, token: string, localAddress: string, ready: () => void): Watcher {
+  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, localAddress, perMessageDeflate: false })
+  const watcher: Watcher = {
+    id: '',
+    bytes: 0,
+    requests: 1,
+    close: () => socket.terminate(),
+  }
+  let first = true
+  socket.on('message', (data: Buffer) => {
+    if (first) {
+      first = false
+      ready()
+    }
+    if (!watcher.confirmedAt && data.includes('"status":"confirmed"')) watcher.confirmedAt = performance.now()
+  })
+  socket.on('close', () => {
+    watcher.bytes = (socket as unknown as { _socket?: { bytesRead: number } })._socket?.bytesRead ?? watcher.bytes
+  })
+  socket.on('error', (error) => watcher.confirmedAt || fail('ws', error))
+  return watcher
+}
+
+/** Long poll (hold up to 30 s for a newer version) or short poll (ask every interval). */
+function pollWatcher(base: string, id: string, token: string, localAddress: string, long: boolean, intervalMs: number, ready: () => void): Watcher {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, localAddress } as ConstructorParameters<typeof Agent>[0])
+  let stopped = false
+  let version = 0
+  const watcher: Watcher = {
+    id,
+    bytes: 0,
+    requests: 0,
+    close: () => {
+      stopped = true
+      agent.destroy()
+    },
+  }
+  const ask = () => {
+    if (stopped || watcher.confirmedAt) return
+    watcher.requests++
+    const query = long && version > 0 ? `?since=${version}&wait=30` : ''
+    const req = request(`${base}/api/qr/${id}${query}`, { agent, headers: { authorization: `Bearer ${token}` } }, (response) => {
+      readAll(response).then((body) => {
+        watcher.bytes += Buffer.byteLength(body) + 200 // the response head, roughly
+        if (response.statusCode !== 200) return fail('poll', new Error(`status ${response.statusCode} ${body.slice(0, 80)}`))
+        const status = JSON.parse(body) as { status: string; version: number }
+        if (version === 0) ready()
+        version = status.version
+        if (status.status === 'confirmed') watcher.confirmedAt = performance.now()
+        else if (long) ask()
+        else setTimeout(ask, intervalMs)
+      }, (error) => fail('poll', error))
+    })
+    req.on('error', (error) => stopped || fail('poll', error))
+    req.end()
+  }
+  ask()
+  return watcher
+}
+
+function openWatcher(job: Job, login: { id: string; token: string }, index: number, ready: () => void): Watcher {
+  const source = job.sources[index % job.sources.length]!
+  const auth = { authorization: `Bearer ${login.token}` }
+  let watcher: Watcher
+  switch (job.transport) {
+    case 'sse':
+      watcher = streamWatcher(`${job.base}/api/qr/${login.id}/events`, auth, source, ready)
+      break
+    case 'floor':
+      watcher = streamWatcher(`${job.base}/events/${login.id}`, {}, source, ready)
+      break
+    case 'ws':
+      watcher = wsWatcher(`${job.base.replace('http', 'ws')}/api/qr/${login.id}/ws`, login.token, source, ready)
+      break
+    case 'long-poll':
+    case 'poll':
+      watcher = pollWatcher(job.base, login.id, login.token, source, job.transport === 'long-poll', job.pollIntervalMs, ready)
+      break
+  }
+  watcher.id = login.id
+  return watcher
+}
+
+let watchers: Watcher[] = []
+let opened = 0
+
+async function open(job: Job) {
+  const batch = 250
+  for (let start = 0; start < job.logins.length; start += batch) {
+    await Promise.all(
+      job.logins.slice(start, start + batch).map(
+        (login, offset) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              fail('open', new Error('no first status within 30 s'))
+              resolve()
+            }, 30_000)
+            watchers.push(
+              openWatcher(job, login, start + offset, () => {
+                clearTimeout(timer)
+                opened++
+                resolve()
+              }),
+            )
+          }),
+      ),
+    )
+  }
+}
+
+async function confirmAll(job: Job): Promise<Outcome> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 128 })
+  const sentAt = new Map<string, number>()
+  const started = performance.now()
+  const gapMs = 1000 / job.confirmRate
+  const confirmPath = (id: string) => (job.transport === 'floor' ? `/fire/${id}` : `/api/qr/${id}/confirm`)
+  for (let i = 0; i < job.logins.length; i++) {
+    const due = started + i * gapMs
+    const wait = due - performance.now()
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+    const { id } = job.logins[i]!
+    const req = request(`${job.confirmBase ?? job.base}${confirmPath(id)}`, { method: 'POST', agent, headers: { authorization: `Bearer ${job.phoneToken}` } }, (response) => {
+      readAll(response).then((body) => {
+        if (response.statusCode !== 200) fail('confirm', new Error(`status ${response.statusCode} ${body.slice(0, 80)}`))
+      }, (error) => fail('confirm', error))
+    })
+    req.on('error', (error) => fail('confirm', error))
+    sentAt.set(id, performance.now())
+    req.end()
+  }
+  const deadline = performance.now() + job.settleMs
+  while (watchers.some((w) => !w.confirmedAt) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  const confirmSeconds = (performance.now() - started) / 1000
+  for (const watcher of watchers) watcher.close()
+  await new Promise((resolve) => setTimeout(resolve, 50)) // let close handlers record bytes
+  agent.destroy()
+
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+  let received = 0
+  let bytes = 0
+  let requests = 0
+  for (const watcher of watchers) {
+    bytes += watcher.bytes
+    requests += watcher.requests
+    if (!watcher.confirmedAt) continue
+    received++
+    histogram.recordValue(Math.max(1, Math.round((watcher.confirmedAt - sentAt.get(watcher.id)!) * 1000)))
+  }
+  const ms = (microseconds: number) => Math.round(microseconds / 10) / 100
+  return {
+    watchers: job.logins.length,
+    opened,
+    received,
+    lost: job.logins.length - received,
+    errors: errorCount,
+    errorSamples,
+    delayMs: {
+      p50: ms(histogram.getValueAtPercentile(50)),
+      p90: ms(histogram.getValueAtPercentile(90)),
+      p99: ms(histogram.getValueAtPercentile(99)),
+      max: ms(histogram.maxValue),
+      mean: ms(histogram.mean),
+    },
+    bytesPerLogin: Math.round(bytes / job.logins.length),
+    requestsPerLogin: Math.round((requests / job.logins.length) * 100) / 100,
+    confirmSeconds: Math.round(confirmSeconds * 100) / 100,
+  }
+}
+
+let job: Job | undefined
+process.on('message', (message: { type: 'open'; job: Job } | { type: 'confirm' }) => {
+  if (message.type === 'open') {
+    job = message.job
+    watchers = []
+    opened = 0
+    open(job).then(
+      () => process.send!({ type: 'opened', opened, errors: errorCount, errorSamples }),
+      (error: unknown) => process.send!({ type: 'failed', error: String(error) }),
+    )
+  } else {
+    confirmAll(job!).then(
+      (outcome) => process.send!({ type: 'done', outcome }),
+      (error: unknown) => process.send!({ type: 'failed', error: String(error) }),
+    )
+  }
+})

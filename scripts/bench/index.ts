@@ -1,0 +1,324 @@
+// npm run bench [-- --quick] [--out DIR]
+// What each transport costs, against a bare node:http floor, on this machine.
+// The server (and the floor) run in processes of their own, the load
+// generator in another; this process only orchestrates and measures.
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { cpus, totalmem, release } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { Agent, request } from 'node:http'
+import { createServer } from 'node:net'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import type { BenchTransport, Job, Outcome } from './generator.js'
+import { writeReport } from './report.js'
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    watchers: { type: 'string' },
+    'skip-throughput': { type: 'boolean', default: false },
+  },
+})
+const quick = values.quick
+const outPrefix = values.out ?? (quick ? '.bench/benchmarks' : 'docs/benchmarks')
+const sources = Array.from({ length: 40 }, (_, i) => `127.0.0.${i + 2}`)
+
+export interface Scenario {
+  name: string
+  transport: BenchTransport
+  store: 'memory' | 'redis' | 'floor'
+  crossInstance?: boolean
+  watchers: number
+  confirmRate: number
+}
+
+export interface ScenarioResult extends Scenario {
+  outcome: Outcome
+  rssPerWatcherKB: number
+  heapPerWatcherKB: number
+  rssBaselineMB: number
+  cpuMsPerLogin: number
+}
+
+const chosenScenarios: Scenario[] = quick
+  ? [
+      ...(['sse', 'ws', 'long-poll', 'poll'] as const).map((transport) => ({ name: `${transport} 300 @200/s`, transport, store: 'memory' as const, watchers: 300, confirmRate: 200 })),
+      { name: 'floor 300 @200/s', transport: 'floor', store: 'floor', watchers: 300, confirmRate: 200 },
+      { name: 'ws redis 300 @200/s', transport: 'ws', store: 'redis', watchers: 300, confirmRate: 200 },
+      { name: 'ws redis cross 300 @200/s', transport: 'ws', store: 'redis', crossInstance: true, watchers: 300, confirmRate: 200 },
+    ]
+  : [
+      ...(['sse', 'ws', 'long-poll'] as const).flatMap((transport) => [
+        { name: `${transport} 5k @200/s`, transport, store: 'memory' as const, watchers: 5000, confirmRate: 200 },
+        { name: `${transport} 10k @1000/s`, transport, store: 'memory' as const, watchers: 10_000, confirmRate: 1000 },
+      ]),
+      { name: 'poll 2k @200/s', transport: 'poll', store: 'memory', watchers: 2000, confirmRate: 200 },
+      { name: 'floor 5k @200/s', transport: 'floor', store: 'floor', watchers: 5000, confirmRate: 200 },
+      { name: 'floor 10k @1000/s', transport: 'floor', store: 'floor', watchers: 10_000, confirmRate: 1000 },
+      { name: 'ws redis 5k @200/s', transport: 'ws', store: 'redis', watchers: 5000, confirmRate: 200 },
+      { name: 'ws redis cross 5k @200/s', transport: 'ws', store: 'redis', crossInstance: true, watchers: 5000, confirmRate: 200 },
+    ]
+
+/** --watchers N shrinks every scenario (the test suite runs the harness at 20 per transport). */
+const scenarios = values.watchers ? chosenScenarios.map((s) => ({ ...s, watchers: Number(values.watchers), name: s.name.replace(/^(\S+( redis)?( cross)?) \S+/, `$1 ${values.watchers}`) })) : chosenScenarios
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+interface Server {
+  base: string
+  child: ChildProcess
+  lines: string[]
+  waitLine(pattern: RegExp): Promise<void>
+}
+
+async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Server> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--expose-gc', ...args], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const lines: string[] = []
+  const waiters: { pattern: RegExp; resolve: () => void }[] = []
+  let buffer = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk
+    const parts = buffer.split('\n')
+    buffer = parts.pop()!
+    for (const line of parts) {
+      lines.push(line)
+      for (const waiter of [...waiters]) {
+        if (waiter.pattern.test(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1)
+          waiter.resolve()
+        }
+      }
+    }
+  })
+  const server: Server = {
+    base: `http://127.0.0.1:${port}`,
+    child,
+    lines,
+    waitLine: (pattern) => new Promise((resolve) => waiters.push({ pattern, resolve })),
+  }
+  const up = server.waitLine(ready)
+  await up
+  return server
+}
+
+const serverEnv = (extra: Record<string, string> = {}) => ({
+  QR_TTL_SECONDS: '900',
+  CONFIRM_WINDOW_SECONDS: '900',
+  EXCHANGE_WINDOW_SECONDS: '900',
+  POLL_INTERVAL_MS: '1000',
+  PUBLIC_URL: 'http://192.0.2.1:3000',
+  ...extra,
+})
+
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 64 })
+function call(method: string, url: string, token?: string, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {}
+    if (token) headers.authorization = `Bearer ${token}`
+    if (body) headers['content-type'] = 'application/json'
+    const req = request(url, { method, agent: keepAlive, headers }, (response) => {
+      let text = ''
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+async function inBatches<T>(count: number, size: number, make: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = []
+  for (let start = 0; start < count; start += size) {
+    results.push(...(await Promise.all(Array.from({ length: Math.min(size, count - start) }, (_, i) => make(start + i)))))
+  }
+  return results
+}
+
+/** Memory after a full GC and CPU time so far, as the server itself reports them. */
+async function serverFigures(server: Server, floor: boolean): Promise<{ rss: number; heap: number; cpuSeconds: number }> {
+  if (floor) {
+    const { body } = await call('GET', `${server.base}/memory`)
+    const usage = JSON.parse(body) as { rss: number; heapUsed: number; cpuSeconds: number }
+    return { rss: usage.rss, heap: usage.heapUsed, cpuSeconds: usage.cpuSeconds }
+  }
+  const collected = server.waitLine(/^gc:done$/)
+  server.child.kill('SIGUSR2')
+  await collected
+  const { body } = await call('GET', `${server.base}/metrics`)
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(body)?.[1] ?? NaN)
+  return { rss: metric('process_resident_memory_bytes'), heap: metric('nodejs_heap_size_used_bytes'), cpuSeconds: metric('process_cpu_seconds_total') }
+}
+
+function generator(): { child: ChildProcess; ask<T>(message: object, reply: string): Promise<T> } {
+  const child = fork(new URL('./generator.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return {
+    child,
+    ask: (message, reply) =>
+      new Promise((resolve, reject) => {
+        const onMessage = (answer: { type: string; error?: string }) => {
+          if (answer.type === 'failed') reject(new Error(answer.error))
+          if (answer.type !== reply) return
+          child.off('message', onMessage)
+          resolve(answer as never)
+        }
+        child.on('message', onMessage)
+        child.send(message)
+      }),
+  }
+}
+
+async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
+  const processes: ChildProcess[] = []
+  try {
+    let watchServer: Server
+    let confirmServer: Server
+    const prefix = `bench:${process.pid}:${Date.now()}:`
+    if (scenario.store === 'floor') {
+      watchServer = confirmServer = await startProcess(['--import', 'tsx', 'scripts/bench/floor.ts'], {}, /^floor:listening/)
+    } else {
+      const env = serverEnv(scenario.store === 'redis' ? { STORE: 'redis', REDIS_PREFIX: prefix } : {})
+      watchServer = await startProcess(['apps/server/dist/server.js'], env, /is running/)
+      confirmServer = scenario.crossInstance ? await startProcess(['apps/server/dist/server.js'], env, /is running/) : watchServer
+    }
+    processes.push(watchServer.child, confirmServer.child)
+    const floor = scenario.store === 'floor'
+
+    // Set-up (not measured): the logins, a phone session, and the scans.
+    let logins: { id: string; token: string }[]
+    let phoneToken = ''
+    if (floor) {
+      logins = Array.from({ length: scenario.watchers }, (_, i) => ({ id: `floor${i}`, token: '' }))
+    } else {
+      logins = await inBatches(scenario.watchers, 64, async () => {
+        const created = JSON.parse((await call('POST', `${watchServer.base}/api/qr`)).body) as { id: string; watchToken: string }
+        return { id: created.id, token: created.watchToken }
+      })
+      phoneToken = JSON.parse((await call('POST', `${confirmServer.base}/api/mobile/session`, undefined, '{"username":"alice","password":"demo"}')).body).token
+      await inBatches(logins.length, 64, (i) => call('POST', `${confirmServer.base}/api/qr/${logins[i]!.id}/scan`, phoneToken))
+    }
+
+    const before = await serverFigures(watchServer, floor)
+    const load = generator()
+    processes.push(load.child)
+    const job: Job = {
+      transport: scenario.transport,
+      base: watchServer.base,
+      confirmBase: confirmServer.base,
+      logins,
+      phoneToken,
+      confirmRate: scenario.confirmRate,
+      sources,
+      pollIntervalMs: 1000,
+      settleMs: scenario.transport === 'poll' ? 5000 : 15_000,
+    }
+    await load.ask({ type: 'open', job }, 'opened')
+    const held = await serverFigures(watchServer, floor)
+    const { outcome } = await load.ask<{ outcome: Outcome }>({ type: 'confirm' }, 'done')
+    const after = await serverFigures(watchServer, floor)
+    const cpuSeconds = after.cpuSeconds - held.cpuSeconds + (scenario.crossInstance ? 0 : 0)
+    const result: ScenarioResult = {
+      ...scenario,
+      outcome,
+      rssPerWatcherKB: Math.round(((held.rss - before.rss) / scenario.watchers / 1024) * 10) / 10,
+      heapPerWatcherKB: Math.round(((held.heap - before.heap) / scenario.watchers / 1024) * 10) / 10,
+      rssBaselineMB: Math.round(before.rss / 1024 / 1024),
+      cpuMsPerLogin: Math.round((cpuSeconds / scenario.watchers) * 1000 * 100) / 100,
+    }
+    const d = outcome.delayMs
+    console.log(
+      `${scenario.name.padEnd(28)} held ${outcome.opened}/${scenario.watchers}  lost ${outcome.lost}  errors ${outcome.errors}  ` +
+        `p50 ${d.p50}  p90 ${d.p90}  p99 ${d.p99}  max ${d.max} ms  RSS/watcher ${result.rssPerWatcherKB} KB  heap/watcher ${result.heapPerWatcherKB} KB  ` +
+        `${outcome.bytesPerLogin} B & ${outcome.requestsPerLogin} req/login  CPU ${result.cpuMsPerLogin} ms/login`,
+    )
+    if (outcome.errorSamples.length) console.log(`  errors: ${outcome.errorSamples.join(' | ')}`)
+    return result
+  } finally {
+    for (const child of processes) child.kill('SIGKILL')
+  }
+}
+
+export interface ThroughputResult {
+  name: string
+  connections: number
+  seconds: number
+  requestsPerSecond: number
+  p99Ms: number
+  non2xx: number
+  errors: number
+}
+
+async function throughput(): Promise<ThroughputResult[]> {
+  const server = await startProcess(['apps/server/dist/server.js'], serverEnv(), /is running/)
+  try {
+    const created = JSON.parse((await call('POST', `${server.base}/api/qr`)).body) as { id: string; watchToken: string }
+    const seconds = quick ? 3 : 10
+    const runs: { name: string; url: string; method: 'GET' | 'POST'; headers?: Record<string, string> }[] = [
+      { name: 'POST /api/qr (create, no image)', url: `${server.base}/api/qr`, method: 'POST' },
+      { name: 'GET /api/qr/:id/qr.svg', url: `${server.base}/api/qr/${created.id}/qr.svg`, method: 'GET' },
+      { name: 'GET /api/qr/:id (short-poll read)', url: `${server.base}/api/qr/${created.id}`, method: 'GET', headers: { authorization: `Bearer ${created.watchToken}` } },
+    ]
+    const results: ThroughputResult[] = []
+    for (const run of runs) {
+      const result = await autocannon({ url: run.url, method: run.method, headers: run.headers, connections: 100, duration: seconds, pipelining: 1 })
+      const row = {
+        name: run.name,
+        connections: 100,
+        seconds,
+        requestsPerSecond: Math.round(result.requests.average),
+        p99Ms: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      }
+      console.log(`${row.name.padEnd(36)} ${row.requestsPerSecond} req/s  p99 ${row.p99Ms} ms  non-2xx ${row.non2xx}  errors ${row.errors}`)
+      results.push(row)
+    }
+    return results
+  } finally {
+    server.child.kill('SIGKILL')
+  }
+}
+
+const started = Date.now()
+const machine = {
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  memoryGB: Math.round(totalmem() / 1024 ** 3),
+  node: process.version,
+  kernel: release(),
+}
+console.log(`bench (${quick ? 'quick' : 'full'}) on ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`)
+const only = values.only ? new RegExp(values.only) : undefined
+const results: ScenarioResult[] = []
+for (const scenario of scenarios) if (!only || only.test(scenario.name)) results.push(await runScenario(scenario))
+const rates = values['skip-throughput'] || (only && !only.test('throughput')) ? [] : await throughput()
+keepAlive.destroy()
+const report = {
+  date: new Date().toISOString(),
+  command: `npm run bench${quick ? ' -- --quick' : ''}`,
+  machine,
+  seconds: Math.round((Date.now() - started) / 1000),
+  scenarios: results,
+  throughput: rates,
+}
+mkdirSync(dirname(outPrefix), { recursive: true })
+writeFileSync(`${outPrefix}.json`, JSON.stringify(report, null, 2) + '\n')
+writeReport(outPrefix, report)
+console.log(`wrote ${outPrefix}.md, .json and .svg in ${report.seconds} s`)
+const failed = results.filter((r) => r.outcome.lost > 0 || r.outcome.errors > 0)
+if (failed.length) {
+  console.error(`lost notifications or errors in: ${failed.map((r) => r.name).join(', ')}`)
+  process.exitCode = 1
+}

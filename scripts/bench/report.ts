@@ -1,0 +1,148 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import type { ScenarioResult, ThroughputResult } from './index.js'
+
+interface Report {
+  date: string
+  command: string
+  machine: { cpus: number; cpuModel: string; memoryGB: number; node: string; kernel: string }
+  seconds: number
+  scenarios: ScenarioResult[]
+  throughput: ThroughputResult[]
+}
+
+const notesHeading = '## Notes'
+
+function find(report: Report, test: (s: ScenarioResult) => boolean) {
+  return report.scenarios.find(test)
+}
+
+/** The issue's targets, each checked against this run's figures. */
+function targets(report: Report): string[][] {
+  const rows: string[][] = []
+  const memory = (t: string, n: number) => find(report, (s) => s.transport === t && s.store === 'memory' && s.watchers === n)
+  const floor = (n: number) => find(report, (s) => s.store === 'floor' && s.watchers === n)
+  const check = (figure: string, target: string, value: string | undefined, met: boolean | undefined) =>
+    rows.push([figure, target, value ?? 'not run', value === undefined ? '–' : met ? 'met' : '**missed**'])
+  const big = Math.max(...report.scenarios.map((s) => s.watchers))
+  for (const t of ['sse', 'ws', 'long-poll']) {
+    const s = memory(t, big)
+    check(`${t}: watchers held`, '10,000, zero errors', s && `${s.outcome.opened} held, ${s.outcome.errors} errors, ${s.outcome.lost} lost`, s && s.outcome.opened >= 10_000 && s.outcome.errors === 0 && s.outcome.lost === 0)
+  }
+  for (const t of ['sse', 'ws', 'long-poll']) {
+    const s = find(report, (r) => r.transport === t && r.store === 'memory' && r.watchers === 5000 && r.confirmRate === 200)
+    check(`${t}: p99 at 5,000 watchers, 200 confirms/s`, '≤ 5 ms', s && `${s.outcome.delayMs.p99} ms`, s && s.outcome.delayMs.p99 <= 5)
+  }
+  for (const t of ['sse', 'ws', 'long-poll']) {
+    const s = find(report, (r) => r.transport === t && r.store === 'memory' && r.watchers === 10_000 && r.confirmRate === 1000)
+    check(`${t}: p99 / max at 10,000 watchers, 1,000 confirms/s`, '≤ 15 ms / ≤ 50 ms', s && `${s.outcome.delayMs.p99} / ${s.outcome.delayMs.max} ms`, s && s.outcome.delayMs.p99 <= 15 && s.outcome.delayMs.max <= 50)
+  }
+  for (const [t, limit] of [['ws', 10], ['long-poll', 10], ['sse', 20]] as const) {
+    const s = memory(t, big)
+    check(`${t}: RSS per watcher after GC`, `≤ ${limit} KB`, s && `${s.rssPerWatcherKB} KB`, s && s.rssPerWatcherKB <= limit)
+  }
+  const rate = (prefix: string) => report.throughput.find((r) => r.name.startsWith(prefix))
+  const poll = rate('GET /api/qr/:id ')
+  check('short-poll reads, 100 connections', '≥ 20,000 req/s', poll && `${poll.requestsPerSecond} req/s`, poll && poll.requestsPerSecond >= 20_000)
+  const create = rate('POST /api/qr')
+  check('POST /api/qr (no image)', '≥ 8,000/s', create && `${create.requestsPerSecond}/s`, create && create.requestsPerSecond >= 8000)
+  const svg = rate('GET /api/qr/:id/qr.svg')
+  check('qr.svg', '≥ 2,000/s', svg && `${svg.requestsPerSecond}/s`, svg && svg.requestsPerSecond >= 2000)
+  const sse = memory('sse', big)
+  const bare = floor(big)
+  if (sse && bare) {
+    const memoryRatio = Math.round((sse.rssPerWatcherKB / Math.max(0.1, bare.rssPerWatcherKB)) * 10) / 10
+    const p99Ratio = Math.round((sse.outcome.delayMs.p99 / Math.max(0.01, bare.outcome.delayMs.p99)) * 10) / 10
+    check('SSE memory / floor', '≤ 2×', `${memoryRatio}×`, memoryRatio <= 2)
+    check('SSE p99 / floor', '≤ 2×', `${p99Ratio}×`, p99Ratio <= 2)
+  }
+  const single = find(report, (s) => s.store === 'redis' && !s.crossInstance)
+  const cross = find(report, (s) => s.store === 'redis' && s.crossInstance === true)
+  if (single && cross) {
+    const gap = Math.round((cross.outcome.delayMs.p99 - single.outcome.delayMs.p99) * 100) / 100
+    check('Redis: cross-instance p99 − single-instance p99', '≤ 2 ms', `${gap} ms (${cross.outcome.delayMs.p99} − ${single.outcome.delayMs.p99})`, gap <= 2)
+  }
+  return rows
+}
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+function chart(report: Report): string {
+  const rows = report.scenarios
+  const width = 760
+  const rowHeight = 22
+  const top = 40
+  const height = top + rows.length * rowHeight + 40
+  const maxDelay = Math.max(1, ...rows.map((r) => r.outcome.delayMs.p99))
+  const maxMemory = Math.max(1, ...rows.map((r) => r.rssPerWatcherKB))
+  const bar = (x: number, y: number, w: number, colour: string) => `<rect x="${x}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="14" fill="${colour}"/>`
+  const text = (x: number, y: number, value: string, anchor = 'start') => `<text x="${x}" y="${y}" text-anchor="${anchor}">${value.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" fill="#1b2230">`,
+    '<rect width="100%" height="100%" fill="#fff"/>',
+    text(10, 18, 'confirm → notify p99 (ms)'),
+    text(480, 18, 'server RSS per watcher after GC (KB)'),
+  ]
+  rows.forEach((row, index) => {
+    const y = top + index * rowHeight
+    parts.push(text(10, y + 11, row.name))
+    parts.push(bar(190, y, (row.outcome.delayMs.p99 / maxDelay) * 220, row.store === 'floor' ? '#9aa4b5' : '#1f5fd1'))
+    parts.push(text(190 + (row.outcome.delayMs.p99 / maxDelay) * 220 + 4, y + 11, String(row.outcome.delayMs.p99)))
+    parts.push(bar(480, y, (row.rssPerWatcherKB / maxMemory) * 220, row.store === 'floor' ? '#9aa4b5' : '#177245'))
+    parts.push(text(480 + (row.rssPerWatcherKB / maxMemory) * 220 + 4, y + 11, String(row.rssPerWatcherKB)))
+  })
+  parts.push(text(10, height - 12, `${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, ${report.date.slice(0, 10)}; grey: the bare node:http floor`))
+  parts.push('</svg>')
+  return parts.join('\n')
+}
+
+export function writeReport(prefix: string, report: Report): void {
+  const scenarioRows = report.scenarios.map((s) => [
+    s.name,
+    s.store === 'floor' ? 'bare node:http' : s.crossInstance ? `${s.store}, across instances` : s.store,
+    `${s.outcome.opened}/${s.watchers}`,
+    s.outcome.lost,
+    s.outcome.errors,
+    s.outcome.delayMs.p50,
+    s.outcome.delayMs.p90,
+    s.outcome.delayMs.p99,
+    s.outcome.delayMs.max,
+    s.rssPerWatcherKB,
+    s.heapPerWatcherKB,
+    s.outcome.bytesPerLogin,
+    s.outcome.requestsPerLogin,
+    s.cpuMsPerLogin,
+  ])
+  const markdown = `# Benchmarks
+
+Produced by \`${report.command}\` on ${report.date.slice(0, 16).replace('T', ' ')} UTC, in ${report.seconds} s:
+${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGB} GB, Node ${report.machine.node}, Linux ${report.machine.kernel}.
+The server runs in its own process (\`node --expose-gc apps/server/dist/server.js\`), the load generator in another
+(sockets spread over 127.0.0.2–41), all on this one machine. Raw figures: [benchmarks.json](benchmarks.json).
+
+![confirm → notify p99 and memory per watcher, per transport](benchmarks.svg)
+
+## Targets
+
+${table(['figure', 'target', 'this run', ''], targets(report))}
+
+## Watchers: hold N, then confirm every login at a set rate
+
+Delay is from the generator sending \`POST /api/qr/:id/confirm\` to its watcher receiving \`confirmed\` (one process,
+one clock; an HDR histogram). Memory is the server's RSS and V8 heap after a full GC with the watchers held, minus the
+same before they connected, per watcher. Bytes and requests are what each watcher received and made, per completed
+login; CPU is server CPU time during the confirm phase per login. The floor is a bare \`node:http\` server holding the
+same SSE connections and writing one event each.
+
+${table(['scenario', 'server', 'held', 'lost', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'RSS KB/watcher', 'heap KB/watcher', 'bytes/login', 'requests/login', 'CPU ms/login'], scenarioRows)}
+
+## Throughput (autocannon, 100 connections)
+
+${table(['endpoint', 'seconds', 'requests/s', 'p99 ms', 'non-2xx', 'errors'], report.throughput.map((r) => [r.name, r.seconds, r.requestsPerSecond, r.p99Ms, r.non2xx, r.errors]))}
+`
+  const file = `${prefix}.md`
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').split(`\n${notesHeading}\n`)[1] : undefined
+  writeFileSync(file, kept ? `${markdown}\n${notesHeading}\n${kept}` : markdown)
+  writeFileSync(`${prefix}.svg`, chart(report))
+}

@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+
+// Keeps the benchmark harness working: every transport, the floor and the Redis
+// scenarios at a tiny size. Asserts what must hold at any size — nothing lost,
+// no errors — and never a timing.
+t.test('the bench harness at 20 watchers per scenario: nothing lost, no errors', async (t) => {
+  const out = join(mkdtempSync(join(tmpdir(), 'qr-bench-')), 'benchmarks')
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/index.ts', '--quick', '--watchers', '20', '--skip-throughput', '--out', out], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0, output)
+  const report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as {
+    scenarios: { name: string; transport: string; watchers: number; outcome: { opened: number; received: number; lost: number; errors: number } }[]
+  }
+  t.same([...new Set(report.scenarios.map((s) => s.transport))].sort(), ['floor', 'long-poll', 'poll', 'sse', 'ws'])
+  for (const scenario of report.scenarios) {
+    t.equal(scenario.watchers, 20, scenario.name)
+    t.equal(scenario.outcome.opened, 20, `${scenario.name}: every watcher held`)
+    t.equal(scenario.outcome.received, 20, `${scenario.name}: every confirmation arrived`)
+    t.equal(scenario.outcome.lost, 0)
+    t.equal(scenario.outcome.errors, 0)
+  }
+  t.match(readFileSync(`${out}.md`, 'utf8'), /## Targets/)
+  t.match(readFileSync(`${out}.svg`, 'utf8'), /^<svg /)
+})
