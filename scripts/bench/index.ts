@@ -20,6 +20,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     watchers: { type: 'string' },
     'skip-throughput': { type: 'boolean', default: false },
+    /** Extra node flags for the server, for profiling: --server-args="--cpu-prof --cpu-prof-dir=.bench/prof" */
+    'server-args': { type: 'string' },
   },
 })
 const quick = values.quick
@@ -82,7 +84,8 @@ interface Server {
 
 async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Server> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--expose-gc', ...args], {
+  const extra = values['server-args']?.split(' ').filter(Boolean) ?? []
+  const child = spawn(process.execPath, ['--expose-gc', ...extra, ...args], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -95,6 +98,7 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
     buffer = parts.pop()!
     for (const line of parts) {
       lines.push(line)
+      if (process.env.BENCH_ECHO_SERVER) console.log(`  server: ${line}`)
       for (const waiter of [...waiters]) {
         if (waiter.pattern.test(line)) {
           waiters.splice(waiters.indexOf(waiter), 1)

@@ -1,16 +1,19 @@
 /**
  * Every open SSE stream, WebSocket and long poll, so a graceful close can end
- * them (they would otherwise keep app.close() waiting), and one shared ticker
- * for heartbeats instead of a timer per connection.
+ * them (they would otherwise keep app.close() waiting), and a shared ticker for
+ * heartbeats instead of a timer per connection.
  */
 export interface LiveConnection {
   /** Called on shutdown: tell the client to reconnect elsewhere, then end. */
   shutdown(): void
-  /** Called on every tick of the matching kind. */
+  /** Called once per interval of its kind (heartbeat, ping). */
   tick?(): void
 }
 
 export type ConnectionKind = 'sse' | 'ws' | 'long-poll'
+
+/** Slices per interval: each tick visits one slice, so 10,000 heartbeats are never written in one go. */
+const slicesPerInterval = 50
 
 export class LiveConnections {
   private readonly byKind: Record<ConnectionKind, Set<LiveConnection>> = {
@@ -18,21 +21,34 @@ export class LiveConnections {
     ws: new Set(),
     'long-poll': new Set(),
   }
+  private readonly slices: Partial<Record<ConnectionKind, Set<LiveConnection>[]>> = {}
+  private readonly nextSlice: Record<ConnectionKind, number> = { sse: 0, ws: 0, 'long-poll': 0 }
   private readonly tickers: NodeJS.Timeout[] = []
 
   constructor(intervals: Partial<Record<ConnectionKind, number>>) {
     for (const [kind, ms] of Object.entries(intervals) as [ConnectionKind, number][]) {
+      const slices = Array.from({ length: slicesPerInterval }, () => new Set<LiveConnection>())
+      this.slices[kind] = slices
+      let current = 0
+      // One slice per tick: every connection is visited once per interval, the work spread evenly across it.
       const timer = setInterval(() => {
-        for (const connection of this.byKind[kind]) connection.tick?.()
-      }, ms)
+        for (const connection of slices[current]!) connection.tick?.()
+        current = (current + 1) % slicesPerInterval
+      }, ms / slicesPerInterval)
       timer.unref()
       this.tickers.push(timer)
     }
   }
 
   add(kind: ConnectionKind, connection: LiveConnection): () => void {
+    const slices = this.slices[kind]
+    const slice = this.nextSlice[kind]++ % slicesPerInterval
+    slices?.[slice]!.add(connection)
     this.byKind[kind].add(connection)
-    return () => this.byKind[kind].delete(connection)
+    return () => {
+      slices?.[slice]!.delete(connection)
+      this.byKind[kind].delete(connection)
+    }
   }
 
   count(kind: ConnectionKind): number {
@@ -41,9 +57,10 @@ export class LiveConnections {
 
   shutdown(): void {
     for (const timer of this.tickers) clearInterval(timer)
-    for (const set of Object.values(this.byKind)) {
-      for (const connection of [...set]) connection.shutdown()
-      set.clear()
+    for (const [kind, connections] of Object.entries(this.byKind) as [ConnectionKind, Set<LiveConnection>][]) {
+      for (const connection of [...connections]) connection.shutdown()
+      connections.clear()
+      for (const slice of this.slices[kind] ?? []) slice.clear()
     }
   }
 }
