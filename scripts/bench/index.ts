@@ -67,6 +67,16 @@ const chosenScenarios: Scenario[] = quick
 /** --watchers N shrinks every scenario (the test suite runs the harness at 20 per transport). */
 const scenarios = values.watchers ? chosenScenarios.map((s) => ({ ...s, watchers: Number(values.watchers), name: s.name.replace(/^(\S+( redis)?( cross)?) \S+/, `$1 ${values.watchers}`) })) : chosenScenarios
 
+/** SIGTERM first (a profiled server writes its profile on the way out), SIGKILL if it lingers. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  await exited
+  clearTimeout(timer)
+}
+
 async function freePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -250,7 +260,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     if (outcome.errorSamples.length) console.log(`  errors: ${outcome.errorSamples.join(' | ')}`)
     return result
   } finally {
-    for (const child of processes) child.kill('SIGKILL')
+    await Promise.all([...new Set(processes)].map(stop))
   }
 }
 
@@ -291,7 +301,7 @@ async function throughput(): Promise<ThroughputResult[]> {
     }
     return results
   } finally {
-    server.child.kill('SIGKILL')
+    await stop(server.child)
   }
 }
 
