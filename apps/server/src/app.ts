@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import websocket from '@fastify/websocket'
-import { FastifySSEPlugin } from 'fastify-sse-v2'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import {
   LoginService,
@@ -132,7 +131,6 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
   await app.register(validation)
   await app.register(security)
   await app.register(cookie)
-  await app.register(FastifySSEPlugin)
   await app.register(websocket, {
     options: { maxPayload: 4096 },
     // Our own preClose (above) closes sockets with 1012; the plugin's default would close them without a code.

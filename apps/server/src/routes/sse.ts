@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { endsWatch, type LoginStatusView } from '@qr-login/core'
 import { Type } from 'typebox'
+import type { EventMessage } from 'fastify-sse-v2'
+import { serializeSSEEvent } from 'fastify-sse-v2/lib/sse.js'
 import { presentedToken } from '../lib/request-auth.js'
 import { LoginIdParams, errors, security } from '../schemas.js'
 
@@ -42,10 +44,19 @@ export default async function sseRoutes(fastify: FastifyInstance) {
       const early: LoginStatusView[] = []
       const send = (status: LoginStatusView, changedAt?: number) => {
         app.metrics.delivered('sse', changedAt)
-        reply.sse({ event: 'status', id: String(status.version), data: JSON.stringify(status) })
+        write({ event: 'status', id: String(status.version), data: JSON.stringify(status) })
         if (endsWatch(status.status)) end()
       }
-      const end = () => reply.sseContext?.source.end()
+      // fastify-sse-v2's serializer writes every event; its per-stream pipeline (it-pushable, an
+      // async-generator chain, it-to-stream) doubled the heap per watcher and the p99 at 10,000
+      // watchers (docs/benchmarks.md), so events go straight to the socket. They are a few hundred
+      // bytes, at most four per login plus a heartbeat: nothing for backpressure to hold back.
+      const write = (event: EventMessage) => {
+        if (!reply.raw.writableEnded) reply.raw.write(serializeSSEEvent(event))
+      }
+      const end = () => {
+        if (!reply.raw.writableEnded) reply.raw.end()
+      }
 
       // Opened before any byte is written, so a refusal is still a plain JSON error.
       const watch = await logins.watch(request.params.id, token, {
@@ -60,8 +71,7 @@ export default async function sseRoutes(fastify: FastifyInstance) {
       // A reconnect that already has the final status: 204 tells EventSource to stop reconnecting.
       if (early.length === 0 && endsWatch(watch.current.status)) return reply.code(204).send(null)
 
-      // We write the head ourselves so the headers are exactly the contract's;
-      // fastify-sse-v2 then only serializes events and handles backpressure.
+      // We write the head ourselves so the headers are exactly the contract's.
       reply.hijack()
       reply.raw.writeHead(200, {
         ...(reply.getHeaders() as OutgoingHttpHeaders),
@@ -70,17 +80,17 @@ export default async function sseRoutes(fastify: FastifyInstance) {
         'x-accel-buffering': 'no',
         connection: 'keep-alive',
       })
-      reply.sse({ retry: reconnectDelayMs })
+      write({ retry: reconnectDelayMs })
       open = true
 
       const forget = app.live.add('sse', {
-        tick: () => reply.sse({ comment: ' keep-alive' }),
+        tick: () => write({ comment: ' keep-alive' }),
         shutdown: () => {
-          reply.sse({ comment: ' server restarting, reconnect' })
+          write({ comment: ' server restarting, reconnect' })
           end()
         },
       })
-      // fastify-sse-v2 does not notice a client that goes away: free everything ourselves.
+      // A client that goes away frees everything it held.
       reply.raw.once('close', () => {
         forget()
         watch.close()
