@@ -73,22 +73,24 @@ function chart(report: Report): string {
   const width = 760
   const rowHeight = 22
   const top = 40
-  const height = top + rows.length * rowHeight + 40
-  const maxDelay = Math.max(1, ...rows.map((r) => r.outcome.delayMs.p99))
+  const height = top + rows.length * rowHeight + 30
+  // Log scale: short polling's p99 is hundreds of times the push transports'.
+  const maxDelay = Math.log10(1 + Math.max(1, ...rows.map((r) => r.outcome.delayMs.p99)))
+  const delayWidth = (ms: number) => (Math.log10(1 + ms) / maxDelay) * 220
   const maxMemory = Math.max(1, ...rows.map((r) => r.rssPerWatcherKB))
   const bar = (x: number, y: number, w: number, colour: string) => `<rect x="${x}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="14" fill="${colour}"/>`
   const text = (x: number, y: number, value: string, anchor = 'start') => `<text x="${x}" y="${y}" text-anchor="${anchor}">${value.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" fill="#1b2230">`,
     '<rect width="100%" height="100%" fill="#fff"/>',
-    text(10, 18, 'confirm → notify p99 (ms)'),
+    text(10, 18, 'confirm → notify p99 (ms, log scale)'),
     text(480, 18, 'server RSS per watcher after GC (KB)'),
   ]
   rows.forEach((row, index) => {
     const y = top + index * rowHeight
     parts.push(text(10, y + 11, row.name))
-    parts.push(bar(190, y, (row.outcome.delayMs.p99 / maxDelay) * 220, row.store === 'floor' ? '#9aa4b5' : '#1f5fd1'))
-    parts.push(text(190 + (row.outcome.delayMs.p99 / maxDelay) * 220 + 4, y + 11, String(row.outcome.delayMs.p99)))
+    parts.push(bar(190, y, delayWidth(row.outcome.delayMs.p99), row.store === 'floor' ? '#9aa4b5' : '#1f5fd1'))
+    parts.push(text(190 + delayWidth(row.outcome.delayMs.p99) + 4, y + 11, String(row.outcome.delayMs.p99)))
     parts.push(bar(480, y, (row.rssPerWatcherKB / maxMemory) * 220, row.store === 'floor' ? '#9aa4b5' : '#177245'))
     parts.push(text(480 + (row.rssPerWatcherKB / maxMemory) * 220 + 4, y + 11, String(row.rssPerWatcherKB)))
   })
