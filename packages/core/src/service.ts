@@ -211,7 +211,7 @@ export class LoginService {
     onAnswer?: (changedAt: number | undefined) => void,
   ): Promise<LoginStatusView> {
     return new Promise((resolve, reject) => {
-      const stopWatching = new AbortController()
+      let watch: Watch | undefined
       let latest: LoginStatusView | undefined
       let latestChangedAt: number | undefined
       let due = false
@@ -221,18 +221,20 @@ export class LoginService {
         settled = true
         timer.cancel()
         signal?.removeEventListener('abort', finish)
-        stopWatching.abort()
+        watch?.close()
       }
-      // Due before the watch is open (timeout or abort): answer as soon as it is.
+      // Due before the watch is open (a status delivered while opening, a timeout, an abort):
+      // answer once it is, so the answer never leaves a watch behind. One handle per held
+      // request, and no AbortController of our own: thousands of these are held at once.
       function finish() {
         if (settled) return
-        if (!latest) {
+        if (!watch) {
           due = true
           return
         }
         cleanUp()
         onAnswer?.(latestChangedAt)
-        resolve(latest)
+        resolve(latest ?? watch.current)
       }
       const timer = this.clock.setTimer(waitMs, finish)
       if (signal?.aborted) due = true
@@ -243,9 +245,10 @@ export class LoginService {
         latestChangedAt = changedAt
         if (status.version > since) finish()
       }
-      this.watch(id, watchToken, { since, onStatus, signal: stopWatching.signal }).then(
+      this.watch(id, watchToken, { since, onStatus }).then(
         (opened) => {
-          latest ??= opened.current
+          watch = opened
+          if (settled) return opened.close()
           if (due) finish()
         },
         (error: unknown) => {
