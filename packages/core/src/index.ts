@@ -6,6 +6,7 @@ export { cryptoSecrets } from './secrets.js'
 export { createDemoAccounts, defaultDemoAccounts, type DemoAccount } from './accounts.js'
 export { MemoryLoginStore } from './memory-store.js'
 export { MemoryChangeFeed } from './memory-feed.js'
+export { LocalListeners } from './local-listeners.js'
 export {
   LoginService,
   type CreatedLogin,

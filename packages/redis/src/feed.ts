@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { LoginError, type ChangeFeed, type LoginStatusView, type StatusListener } from '@qr-login/core'
+import { LocalListeners, LoginError, type ChangeFeed, type LoginStatusView, type StatusListener } from '@qr-login/core'
 import { keys } from './keys.js'
 
 /**
@@ -10,7 +10,7 @@ import { keys } from './keys.js'
  * (watchers drop versions they already have).
  */
 export class RedisChangeFeed implements ChangeFeed {
-  private readonly channels = new Map<string, Set<StatusListener>>()
+  private readonly listeners: LocalListeners
   private readonly channel: string
   private subscribed = false
   private closed = false
@@ -24,6 +24,7 @@ export class RedisChangeFeed implements ChangeFeed {
     prefix = 'qr:',
   ) {
     this.channel = keys.statusChannel(prefix)
+    this.listeners = new LocalListeners((error) => onError(error, 'status listener'))
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return
       try {
@@ -59,28 +60,16 @@ export class RedisChangeFeed implements ChangeFeed {
   }
 
   subscribe(id: string, listener: StatusListener): () => void {
-    let listeners = this.channels.get(id)
-    if (!listeners) {
-      listeners = new Set()
-      this.channels.set(id, listeners)
-    }
-    listeners.add(listener)
-    return () => {
-      const current = this.channels.get(id)
-      if (!current?.delete(listener)) return
-      if (current.size === 0) this.channels.delete(id)
-    }
+    return this.listeners.add(id, listener)
   }
 
   stats(): { channels: number; listeners: number } {
-    let listeners = 0
-    for (const set of this.channels.values()) listeners += set.size
-    return { channels: this.channels.size, listeners }
+    return this.listeners.stats()
   }
 
   async close(): Promise<void> {
     this.closed = true
-    this.channels.clear()
+    this.listeners.clear()
     this.subscriber.disconnect()
   }
 
@@ -95,7 +84,7 @@ export class RedisChangeFeed implements ChangeFeed {
     }
     this.subscribed = true
     await Promise.all(
-      [...this.channels.keys()].map(async (id) => {
+      this.listeners.ids().map(async (id) => {
         try {
           const status = await this.reload(id)
           if (status) this.dispatch(status)
@@ -107,14 +96,6 @@ export class RedisChangeFeed implements ChangeFeed {
   }
 
   private dispatch(status: LoginStatusView, changedAt?: number): void {
-    const listeners = this.channels.get(status.id)
-    if (!listeners) return
-    for (const listener of [...listeners]) {
-      try {
-        listener(status, changedAt)
-      } catch (error) {
-        this.onError(error, 'status listener')
-      }
-    }
+    this.listeners.dispatch(status, changedAt)
   }
 }
