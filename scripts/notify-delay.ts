@@ -5,20 +5,12 @@
 // of the confirmed version (from the login's timeline) to the watcher's receipt;
 // everything runs on this machine, so both clocks are the same clock.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { QrLoginClient, type CreatedLogin } from '@qr-login/client'
 import { nodeWebSocket } from '@qr-login/client/node'
+import { freePort } from './bench/free-port.js'
 
 const logins = Number(process.argv[2] ?? 300)
 const children: ChildProcess[] = []
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function instance(env: Record<string, string>): Promise<string> {
   const port = await freePort()

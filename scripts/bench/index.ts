@@ -7,11 +7,11 @@ import { cpus, totalmem, release } from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Agent, request } from 'node:http'
-import { createServer } from 'node:net'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import type { BenchTransport, Job, Outcome } from './generator.js'
 import { writeReport } from './report.js'
+import { freePort } from './free-port.js'
 
 const { values } = parseArgs({
   options: {
@@ -75,14 +75,6 @@ async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
   await exited
   clearTimeout(timer)
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 interface Server {
