@@ -1,5 +1,6 @@
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { loggerOptions } from './logging.js'
 
 /** Process concerns only: configuration, logging, listening, graceful shutdown. */
 
@@ -18,13 +19,7 @@ function loadConfigOrExit(): Config {
 }
 
 const config = loadConfigOrExit()
-const app = await buildApp(config, {}, {
-  level: config.logLevel,
-  redact: {
-    paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token', '*.watchToken'],
-    censor: '[redacted]',
-  },
-})
+const app = await buildApp(config, {}, loggerOptions(config.logLevel))
 
 let closing = false
 async function shutdown(signal: string) {
