@@ -162,7 +162,7 @@ async function exchange() {
 
 /** Signed in by another tab? Wait briefly for its message, then ask the server; otherwise start over. */
 async function showSignedInOrRenew() {
-  const deadline = Date.now() + 3000
+  const deadline = Date.now() + 10_000
   while (!signedInAs && Date.now() < deadline) {
     try {
       return showSignedIn((await client.me()).user)
@@ -207,7 +207,10 @@ async function newLogin() {
   watching?.abort()
   setState('loading', t('pc.loading'))
   try {
-    startLogin(await client.createLogin())
+    const created = await client.createLogin()
+    // Another tab may have signed this browser in while we waited: then there is nothing to show a QR for.
+    if (signedInAs) return
+    startLogin(created)
   } catch (error) {
     showError(error)
   }
