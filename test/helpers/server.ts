@@ -224,7 +224,7 @@ export function openWs(url: string, options: WebSocket.ClientOptions = {}) {
 }
 
 /** Resolves when `predicate` holds, checking on every turn of the event loop; for state with no event to await. */
-export async function eventually(predicate: () => boolean, what: string, limitMs = 5000): Promise<void> {
+export async function eventually(predicate: () => boolean, what: string, limitMs = 15_000): Promise<void> {
   const started = Date.now()
   while (!predicate()) {
     if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`)
