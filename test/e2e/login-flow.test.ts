@@ -119,8 +119,13 @@ t.test('two tabs on one login both follow it, and both end signed in', async (t)
   await phone.page.click('.pick[data-username="carol"]')
   await Promise.all([pc.page.waitForSelector('main[data-state="scanned"]'), secondTab.waitForSelector('main[data-state="scanned"]')])
   await phone.page.click('#confirm')
-  for (const tab of [pc.page, secondTab]) {
-    await tab.waitForSelector('main[data-state="signed-in"]')
+  for (const [index, tab] of [pc.page, secondTab].entries()) {
+    // On a timeout, say where the tab got stuck.
+    await tab.waitForSelector('main[data-state="signed-in"]').catch(async (error: Error) => {
+      const state = await tab.locator('main').getAttribute('data-state')
+      const message = await tab.locator('#message').textContent()
+      throw new Error(`tab ${index + 1}: ${error.message.split('\n')[0]}; state=${state}; message=${message}; problems=${problems.join(' | ')}`)
+    })
     t.equal(await tab.locator('#signed-in-message').textContent(), 'Signed in as Carol')
   }
   t.same(problems.filter((p) => !/409/.test(p)), [], 'the tab that lost the exchange race shows no error')

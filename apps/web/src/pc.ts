@@ -137,6 +137,10 @@ async function watch() {
     }
   } catch (error) {
     if (stop.signal.aborted) return
+    // A login that another tab already finished, or that is gone: is this browser signed in now?
+    if (error instanceof QrLoginError && ['WATCH_TOKEN_REQUIRED', 'WATCH_TOKEN_INVALID', 'QR_NOT_FOUND'].includes(error.code)) {
+      return showSignedInOrRenew()
+    }
     showError(error)
   }
 }

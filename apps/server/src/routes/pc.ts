@@ -135,9 +135,9 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       const { token, viaCookie } = presentedToken(request, 'qr_watch')
       checkCookieOrigin(request, config, viaCookie)
       const { user, token: sessionId } = await logins.exchange(id, token, { ip: clientIp(request), userAgent: userAgentOf(request) })
-      const secure = secureCookies(request)
-      reply.setCookie('sid', sessionId, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: config.sessionTtlSeconds })
-      reply.clearCookie('qr_watch', { path: `/api/qr/${id}`, httpOnly: true, sameSite: 'strict', secure })
+      // The qr_watch cookie stays until its Max-Age: other tabs of this browser may still be reading the
+      // login (now consumed), and the token can no longer win anything.
+      reply.setCookie('sid', sessionId, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(request), maxAge: config.sessionTtlSeconds })
       return { user }
     },
   )
