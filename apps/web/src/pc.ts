@@ -28,6 +28,8 @@ const client = new QrLoginClient()
 /** Tabs of this browser tell each other when it signs in or out: one exchange serves them all. */
 const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('qr-login') : undefined
 let signedInAs: UserProfile | undefined
+/** Only the tab that created the login exchanges it; tabs that joined it (?login=) hear the result. */
+let ownsLogin = false
 const inspector = new TransportInspector(element<HTMLTableElement>('inspector').tBodies[0]!, client)
 
 let login: (LoginHandle & { expiresAt: string; scanUrl?: string }) | undefined
@@ -83,7 +85,7 @@ function render(status: LoginStatusView) {
       break
     case 'confirmed':
       setState('confirmed', t('pc.confirmed'))
-      void exchange()
+      void (ownsLogin ? exchange() : exchangeUnlessSiblingDoes())
       break
     case 'consumed':
       void showSignedInOrRenew()
@@ -164,6 +166,13 @@ async function exchange() {
   }
 }
 
+/** A tab that joined a login: give the tab that made it a moment to exchange (a reload has no sibling), then do it. */
+async function exchangeUnlessSiblingDoes() {
+  const deadline = Date.now() + 2000
+  while (!signedInAs && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  if (!signedInAs) await exchange()
+}
+
 /** Signed in by another tab? Wait briefly for its message, then ask the server; otherwise start over. */
 async function showSignedInOrRenew() {
   const deadline = Date.now() + 10_000
@@ -214,6 +223,7 @@ async function newLogin() {
     const created = await client.createLogin()
     // Another tab may have signed this browser in while we waited: then there is nothing to show a QR for.
     if (signedInAs) return
+    ownsLogin = true
     startLogin(created)
   } catch (error) {
     showError(error)
@@ -225,6 +235,7 @@ async function attach(id: string): Promise<boolean> {
   try {
     const status = await client.status({ id })
     if (status.status === 'consumed' || status.status === 'cancelled' || status.status === 'expired') return false
+    ownsLogin = false
     startLogin({ id, expiresAt: status.expiresAt }, status)
     return true
   } catch {
