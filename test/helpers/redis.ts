@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../../scripts/bench/free-port.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
@@ -30,13 +30,7 @@ export function cleanUpPrefix(t: Test, prefix: string, url = sharedRedisUrl): vo
   })
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+export { freePort }
 
 /** A redis-server of the test's own on a spare port, so stopping it never disturbs the shared one. */
 export async function privateRedis(t: Test, options: { persistent?: boolean } = {}) {
