@@ -17,6 +17,7 @@ import {
   isLoginError,
 } from '@qr-login/core'
 import { redisBackend } from '@qr-login/redis'
+import type { Redis } from '@qr-login/redis'
 import type { Config } from './config.js'
 import { LiveConnections } from './lib/live-connections.js'
 import { tlsMaterial, type TlsMaterial } from './lib/tls.js'
@@ -24,6 +25,7 @@ import errorHandling from './plugins/error-handling.js'
 import security from './plugins/security.js'
 import validation from './plugins/validation.js'
 import docs from './plugins/docs.js'
+import limits from './plugins/limits.js'
 import metricsRoute, { createMetrics } from './plugins/metrics.js'
 import pcRoutes from './routes/pc.js'
 import sseRoutes from './routes/sse.js'
@@ -50,7 +52,12 @@ export interface AppOverrides {
 export type App = FastifyInstance
 
 /** STORE=memory: one process holds everything. STORE=redis: every instance shares logins, sessions and changes. */
-async function storage(app: FastifyInstance, config: Config, clock: Clock, overrides: AppOverrides): Promise<{ store: LoginStore; feed: ChangeFeed }> {
+async function storage(
+  app: FastifyInstance,
+  config: Config,
+  clock: Clock,
+  overrides: AppOverrides,
+): Promise<{ store: LoginStore; feed: ChangeFeed; redis?: Redis }> {
   if (overrides.store && overrides.feed) return { store: overrides.store, feed: overrides.feed }
   if (config.store === 'memory') {
     return {
@@ -70,22 +77,24 @@ async function storage(app: FastifyInstance, config: Config, clock: Clock, overr
   })
   // Start even if Redis is away: requests answer 503 until it is back, then everything resumes by itself.
   await backend.connected.catch((error: unknown) => app.log.error({ err: error }, 'Redis is not reachable yet; answering 503 until it is'))
-  return { store: overrides.store ?? backend.store, feed: overrides.feed ?? backend.feed }
+  return { store: overrides.store ?? backend.store, feed: overrides.feed ?? backend.feed, redis: backend.commands }
 }
 
 /** Options that Fastify only takes at construction; process concerns (logger) come from the caller. */
 export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = false, tls?: TlsMaterial): FastifyServerOptions {
+  const connectionsCheckingInterval = Math.min(1000, config.limits.headersTimeoutMs / 2)
   return {
-    ...(tls ? { https: tls } : {}),
+    // Node checks header and request timeouts every 30 s by default: a slow client could outstay its timeout by that much.
+    ...(tls ? { https: { ...tls, connectionsCheckingInterval } } : { http: { connectionsCheckingInterval } }),
     logger,
     // The contract answers 400 to a malformed id of any length, so ids longer than the default 100 must reach validation.
     routerOptions: { maxParamLength: 2048 },
     bodyLimit: config.bodyLimitBytes,
     // Fastify also takes a hop count, which its types do not list.
     trustProxy: config.trustProxy as boolean | string[],
-    requestTimeout: 60_000,
-    connectionTimeout: 0,
-    keepAliveTimeout: 72_000,
+    requestTimeout: config.limits.requestTimeoutMs,
+    connectionTimeout: config.limits.idleTimeoutMs,
+    keepAliveTimeout: config.limits.keepAliveTimeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }
@@ -95,7 +104,9 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
 export async function buildApp(config: Config, overrides: AppOverrides = {}, logger?: FastifyServerOptions['logger']): Promise<App> {
   const app = Fastify(serverOptions(config, logger, await tlsMaterial(config))).withTypeProvider<TypeBoxTypeProvider>()
   const clock = overrides.clock ?? systemClock
-  const { store, feed } = await storage(app, config, clock, overrides)
+  // A client that trickles its headers (slowloris) is cut off; Node's default waits a minute.
+  app.server.headersTimeout = config.limits.headersTimeoutMs
+  const { store, feed, redis } = await storage(app, config, clock, overrides)
   const live = new LiveConnections({ sse: config.sseHeartbeatMs, ws: config.wsPingMs })
   const metrics = createMetrics(() => ({ sse: live.count('sse'), ws: live.count('ws'), 'long-poll': live.count('long-poll') }))
   const logins = new LoginService({
@@ -110,6 +121,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
       exchangeWindowMs: config.exchangeWindowSeconds * 1000,
       retentionMs: config.retentionSeconds * 1000,
       sessionTtlMs: config.sessionTtlSeconds * 1000,
+      maxLiveLogins: config.limits.liveLogins,
     },
     onBackgroundError: (error, context) => {
       if (isLoginError(error, 'STORE_UNAVAILABLE')) metrics.storeError()
@@ -137,6 +149,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
     preClose: (done) => done(),
   })
   await app.register(docs)
+  await app.register(limits, { redis })
   await app.register(metricsRoute)
   await app.register(pcRoutes)
   await app.register(sseRoutes)

@@ -30,6 +30,32 @@ export interface Config {
   tlsCertFile?: string
   tlsKeyFile?: string
   certDir: string
+  limits: Limits
+  /** Number matching: the PC shows a two-digit code that the phone must pick among three. */
+  matchCode: boolean
+}
+
+/** Rate limits, caps and timeouts; every one can be raised from the environment (load tests, benchmarks). */
+export interface Limits {
+  /** Logins one IP may create per minute. */
+  createPerMinute: number
+  /** Failed phone sign-ins per IP, and per account, within signInWindowSeconds; then 429 until the window ends. */
+  signInFailuresPerIp: number
+  signInFailuresPerAccount: number
+  signInWindowSeconds: number
+  /** Reads of one login from one IP per pollIntervalMs, averaged over ten intervals (jitter, several tabs). */
+  pollsPerInterval: number
+  /** Open SSE streams, WebSockets and long polls: per login, and per client IP. */
+  watchersPerLogin: number
+  watchersPerIp: number
+  /** Logins waiting on this instance (pending, scanned or confirmed, not yet ended). */
+  liveLogins: number
+  /** Time a client has to send a request's headers, and the whole request. */
+  headersTimeoutMs: number
+  requestTimeoutMs: number
+  /** A socket with no traffic either way for this long is closed (held requests write or end well before). */
+  idleTimeoutMs: number
+  keepAliveTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -88,6 +114,32 @@ function demoAccounts(env: Env): DemoAccount[] {
   return list.map((username) => ({ username, password }))
 }
 
+function flag(env: Env, name: string): boolean {
+  const value = oneOf(env, name, ['0', '1', 'false', 'true', 'off', 'on'] as const, '0')
+  return value === '1' || value === 'true' || value === 'on'
+}
+
+function limits(env: Env): Limits {
+  const headersTimeoutMs = wholeNumber(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000
+  const requestTimeoutMs = wholeNumber(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000
+  if (requestTimeoutMs <= headersTimeoutMs) throw new ConfigError('REQUEST_TIMEOUT_SECONDS must be greater than HEADERS_TIMEOUT_SECONDS')
+  return {
+    createPerMinute: wholeNumber(env, 'RATE_LIMIT_CREATE_PER_MINUTE', 300, 1),
+    signInFailuresPerIp: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_IP', 30, 1),
+    signInFailuresPerAccount: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 10, 1),
+    signInWindowSeconds: wholeNumber(env, 'RATE_LIMIT_SIGNIN_WINDOW_SECONDS', 900, 1),
+    pollsPerInterval: wholeNumber(env, 'RATE_LIMIT_POLLS_PER_INTERVAL', 5, 1),
+    watchersPerLogin: wholeNumber(env, 'MAX_WATCHERS_PER_LOGIN', 20, 1),
+    watchersPerIp: wholeNumber(env, 'MAX_WATCHERS_PER_IP', 1000, 1),
+    liveLogins: wholeNumber(env, 'MAX_LIVE_LOGINS', 100_000, 1),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    // Long polls are held up to 30 s without a byte; anything shorter would cut them.
+    idleTimeoutMs: wholeNumber(env, 'IDLE_TIMEOUT_SECONDS', 60, 35, 3600) * 1000,
+    keepAliveTimeoutMs: wholeNumber(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600) * 1000,
+  }
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
@@ -131,5 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
     tlsCertFile: env.TLS_CERT_FILE || undefined,
     tlsKeyFile: env.TLS_KEY_FILE || undefined,
     certDir: env.CERT_DIR || '.certs',
+    limits: limits(env),
+    matchCode: flag(env, 'MATCH_CODE'),
   }
 }

@@ -48,6 +48,8 @@ export class HttpError extends Error {
   constructor(
     readonly code: ErrorCode,
     message?: string,
+    /** For RATE_LIMITED: when the client may try again (the Retry-After header). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message ?? errorRegistry[code].message)
     this.name = 'HttpError'

@@ -6,6 +6,8 @@ export class QrLoginError extends Error {
     /** The HTTP status; 0 when no answer arrived. */
     readonly statusCode: number,
     message: string,
+    /** From Retry-After (429, 503): how long the service asked us to wait. */
+    readonly retryAfterMs?: number,
   ) {
     super(message)
     this.name = 'QrLoginError'
@@ -19,13 +21,15 @@ export class QrLoginError extends Error {
 
 export async function errorFromResponse(response: Response): Promise<QrLoginError> {
   const text = await response.text().catch(() => '')
+  const retryAfter = Number(response.headers.get('retry-after'))
+  const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined
   try {
     const body = JSON.parse(text) as { code?: string; message?: string }
-    if (body && typeof body.code === 'string') return new QrLoginError(body.code, response.status, body.message ?? body.code)
+    if (body && typeof body.code === 'string') return new QrLoginError(body.code, response.status, body.message ?? body.code, retryAfterMs)
   } catch {
     // not JSON: fall through
   }
-  return new QrLoginError(`HTTP_${response.status}`, response.status, text.slice(0, 200) || response.statusText)
+  return new QrLoginError(`HTTP_${response.status}`, response.status, text.slice(0, 200) || response.statusText, retryAfterMs)
 }
 
 export function networkError(error: unknown): QrLoginError {

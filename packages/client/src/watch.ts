@@ -97,7 +97,8 @@ export async function* watchLogin(deps: WatchDeps, login: LoginHandle, options: 
           traffic({ type: 'transport', transport: order[index]! })
           continue
         }
-        const delayMs = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.max(0, failures - 1)) * (0.75 + Math.random() * 0.5)
+        const backoffMs = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.max(0, failures - 1)) * (0.75 + Math.random() * 0.5)
+        const delayMs = Math.max(backoffMs, error.retryAfterMs ?? 0)
         traffic({ type: 'retry', transport, delayMs: Math.round(delayMs), error })
         await sleep(delayMs, stop.signal)
       }

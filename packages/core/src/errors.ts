@@ -16,6 +16,7 @@ export const loginErrorCodes = [
   'ALREADY_CONSUMED',
   'INVALID_TRANSITION',
   'QR_EXPIRED',
+  'RATE_LIMITED',
   'STORE_UNAVAILABLE',
 ] as const
 

@@ -17,6 +17,8 @@ export interface LoginSettings {
   exchangeWindowMs: number
   retentionMs: number
   sessionTtlMs: number
+  /** Logins this instance lets wait at once (not yet ended); more are refused with RATE_LIMITED. Unlimited when absent. */
+  maxLiveLogins?: number
 }
 
 export interface LoginServiceDeps {
@@ -96,6 +98,9 @@ export class LoginService {
   // ---- PC side ---------------------------------------------------------
 
   async createLogin(pc: PcDescription): Promise<CreatedLogin> {
+    if (this.expiry.size >= (this.settings.maxLiveLogins ?? Infinity)) {
+      throw new LoginError('RATE_LIMITED', 'Too many logins are waiting on this server right now; try again shortly')
+    }
     const now = this.clock.now()
     const watchToken = this.secrets.token()
     for (;;) {

@@ -7,6 +7,7 @@ export { RedisLoginStore } from './store.js'
 export { RedisChangeFeed } from './feed.js'
 export { commandConnection, subscriberConnection } from './client.js'
 export { keys } from './keys.js'
+export type { Redis } from 'ioredis'
 
 export interface RedisBackendOptions extends RedisConnectionOptions {
   url: string

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { toErrorBody } from '../errors.js'
+import { HttpError, toErrorBody } from '../errors.js'
 
 /** One error handler: logs the full error, shows a message only for 4xx, always in the contract's shape. */
 export default fp(async function errorHandling(app) {
@@ -8,7 +8,9 @@ export default fp(async function errorHandling(app) {
     if (body.code === 'STORE_UNAVAILABLE') app.metrics?.storeError()
     if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
     else request.log.info({ code: body.code, message: body.message }, 'request refused')
-    if (body.code === 'RATE_LIMITED' && !reply.getHeader('retry-after')) reply.header('retry-after', '1')
+    if (body.code === 'RATE_LIMITED' && !reply.getHeader('retry-after')) {
+      reply.header('retry-after', String(error instanceof HttpError && error.retryAfterSeconds ? error.retryAfterSeconds : 1))
+    }
     return reply.code(body.statusCode).send(body)
   })
   app.setNotFoundHandler((request, reply) => {

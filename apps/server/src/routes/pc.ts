@@ -25,6 +25,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
   app.post(
     '/api/qr',
     {
+      config: app.limits.createLoginRoute,
       schema: {
         tags: ['pc'],
         summary: 'Create a QR login',
@@ -62,15 +63,17 @@ export default async function pcRoutes(fastify: FastifyInstance) {
         security: security.watch,
         params: LoginIdParams,
         querystring: StatusQuery,
-        response: { 200: LoginStatusView, ...errors(400, 401, 403, 404, 503) },
+        response: { 200: LoginStatusView, ...errors(400, 401, 403, 404, 429, 503) },
       },
     },
     async (request, reply) => {
       const { id } = request.params
       const { token } = presentedToken(request, 'qr_watch')
       const { wait, since } = request.query
+      await app.limits.countPoll(request, id)
       if (wait === undefined && since === undefined) return logins.read(id, token)
 
+      const release = app.limits.admitWatcher(id, request.ip)
       const stop = new AbortController()
       const forget = app.live.add('long-poll', { shutdown: () => stop.abort() })
       reply.raw.once('close', () => stop.abort())
@@ -81,6 +84,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
         )
       } finally {
         forget()
+        release()
       }
     },
   )

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { UserProfile } from '@qr-login/core'
+import { isLoginError, type UserProfile } from '@qr-login/core'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { LoginIdParams, LoginStatusView, PhoneSession, PhoneSignIn, ScanResult, User, UserEnvelope, errors, security } from '../schemas.js'
@@ -48,7 +48,12 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       if (!request.body) throw new HttpError('VALIDATION_ERROR', 'body must be a JSON object with username and password')
-      const { user, token } = await logins.signInPhone(request.body.username, request.body.password)
+      // Only failures count, and a client that used them up is refused before its password is even checked.
+      await app.limits.checkSignIn(request, request.body.username)
+      const { user, token } = await logins.signInPhone(request.body.username, request.body.password).catch(async (error: unknown) => {
+        if (isLoginError(error, 'BAD_CREDENTIALS')) await app.limits.recordSignInFailure(request, request.body!.username)
+        throw error
+      })
       reply.setCookie('m_session', token, {
         path: '/',
         httpOnly: true,

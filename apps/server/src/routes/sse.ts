@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { endsWatch, type LoginStatusView } from '@qr-login/core'
+import { endsWatch, type LoginStatusView, type Watch } from '@qr-login/core'
 import { Type } from 'typebox'
 import type { EventMessage } from 'fastify-sse-v2'
 import { serializeSSEEvent } from 'fastify-sse-v2/lib/sse.js'
@@ -33,7 +33,7 @@ export default async function sseRoutes(fastify: FastifyInstance) {
         response: {
           200: { type: 'string', description: 'text/event-stream' },
           204: { type: 'null', description: 'Last-Event-ID already holds the final status: nothing more will come' },
-          ...errors(400, 401, 403, 404, 503),
+          ...errors(400, 401, 403, 404, 429, 503),
         },
       },
     },
@@ -58,18 +58,29 @@ export default async function sseRoutes(fastify: FastifyInstance) {
         if (!reply.raw.writableEnded) reply.raw.end()
       }
 
-      // Opened before any byte is written, so a refusal is still a plain JSON error.
-      const watch = await logins.watch(request.params.id, token, {
-        since,
-        onStatus: (status, changedAt) => (open ? send(status, changedAt) : early.push(status)),
-      })
+      const release = app.limits.admitWatcher(request.params.id, request.ip)
+      let watch: Watch
+      try {
+        // Opened before any byte is written, so a refusal is still a plain JSON error.
+        watch = await logins.watch(request.params.id, token, {
+          since,
+          onStatus: (status, changedAt) => (open ? send(status, changedAt) : early.push(status)),
+        })
+      } catch (error) {
+        release()
+        throw error
+      }
 
       if (request.method === 'HEAD') {
         watch.close()
+        release()
         return reply.code(200).type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send('')
       }
       // A reconnect that already has the final status: 204 tells EventSource to stop reconnecting.
-      if (early.length === 0 && endsWatch(watch.current.status)) return reply.code(204).send(null)
+      if (early.length === 0 && endsWatch(watch.current.status)) {
+        release()
+        return reply.code(204).send(null)
+      }
 
       // We write the head ourselves so the headers are exactly the contract's.
       reply.hijack()
@@ -93,6 +104,7 @@ export default async function sseRoutes(fastify: FastifyInstance) {
       // A client that goes away frees everything it held.
       reply.raw.once('close', () => {
         forget()
+        release()
         watch.close()
         end()
       })

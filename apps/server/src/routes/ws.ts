@@ -10,6 +10,7 @@ const normalClosure = 1000
 const policyViolation = 1008
 const internalError = 1011
 const serviceRestart = 1012
+const tryAgainLater = 1013
 
 export default async function wsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
@@ -25,12 +26,13 @@ export default async function wsRoutes(fastify: FastifyInstance) {
         'Closes with 1000 after confirmed or a terminal status; the server pings at least every 30 s. Refusals (400, 401, 403, 404) are plain HTTP answers to the upgrade. A plain GET gets 426.',
       security: security.watch,
       params: LoginIdParams,
-      response: errors(400, 401, 403, 404, 426),
+      response: errors(400, 401, 403, 404, 426, 429),
     },
     // Everything that can refuse runs before the upgrade, so refusals are ordinary HTTP answers.
     preHandler: async (request) => {
       if (!originAllowed(request, config)) throw new HttpError('ORIGIN_REJECTED')
       await logins.read(request.params.id, presentedToken(request, 'qr_watch').token)
+      app.limits.checkWatcher(request.params.id, request.ip)
     },
     handler: async () => {
       throw new HttpError('UPGRADE_REQUIRED')
@@ -40,6 +42,7 @@ export default async function wsRoutes(fastify: FastifyInstance) {
       let watch: Watch | undefined
       let closed = false
       let alive = true
+      let release = () => {}
 
       // Handlers are attached synchronously, before anything is awaited.
       socket.on('message', () => {
@@ -59,8 +62,16 @@ export default async function wsRoutes(fastify: FastifyInstance) {
       socket.on('close', () => {
         closed = true
         forget()
+        release()
         watch?.close()
       })
+      try {
+        release = app.limits.admitWatcher(id, request.ip)
+      } catch {
+        // Filled up between the check before the upgrade and now.
+        socket.close(tryAgainLater, 'RATE_LIMITED')
+        return
+      }
 
       logins
         .watch(id, presentedToken(request, 'qr_watch').token, {

@@ -1,0 +1,107 @@
+import fp from 'fastify-plugin'
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyRequest } from 'fastify'
+import type { Redis } from '@qr-login/redis'
+import { HttpError } from '../errors.js'
+import { WatcherCaps } from '../lib/watcher-caps.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    limits: RequestLimits
+  }
+}
+
+export interface RequestLimits {
+  /** Route config for POST /api/qr: logins per IP per minute. */
+  readonly createLoginRoute: { rateLimit: { max: number; timeWindow: number } }
+  /** Counts one read of a login (short or long poll) by this client; throws RATE_LIMITED past the allowance. */
+  countPoll(request: FastifyRequest, loginId: string): Promise<void>
+  /** Throws RATE_LIMITED while this IP or this account has used up its failed sign-ins. Counts nothing. */
+  checkSignIn(request: FastifyRequest, username: string): Promise<void>
+  recordSignInFailure(request: FastifyRequest, username: string): Promise<void>
+  /** A held watcher (SSE, WebSocket, long poll): throws RATE_LIMITED past a cap, else returns its release. */
+  admitWatcher(loginId: string, ip: string): () => void
+  /** Throws RATE_LIMITED if admitWatcher would, admitting nothing (before a WebSocket upgrade). */
+  checkWatcher(loginId: string, ip: string): void
+}
+
+const watcherRetrySeconds = 5
+
+function rateLimited(message: string, ttlMs: number): HttpError {
+  return new HttpError('RATE_LIMITED', message, Math.max(1, Math.ceil(ttlMs / 1000)))
+}
+
+/**
+ * Rate limits and caps. Counters live in @fastify/rate-limit's store: in this
+ * process on the embedded store, in Redis (shared by every instance) with
+ * STORE=redis. Watcher caps count this instance's own open connections.
+ */
+export default fp<{ redis?: Redis }>(async function limits(app, options) {
+  const { limits: settings, pollIntervalMs, redisPrefix } = app.config
+  await app.register(rateLimit, {
+    global: false,
+    ...(options.redis ? { redis: options.redis, nameSpace: `${redisPrefix}rate:` } : { cache: 100_000 }),
+    // A rate limiter must not turn a Redis hiccup into refusals of its own: the store answers 503 anyway.
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) => rateLimited(`Too many requests, retry in ${context.after}`, context.ttl),
+  })
+
+  const pollWindowMs = pollIntervalMs * 10
+  const pollLimiter = app.createRateLimit({
+    max: settings.pollsPerInterval * 10,
+    timeWindow: pollWindowMs,
+    keyGenerator: (request) => `poll:${(request.params as { id: string }).id}:${request.ip}`,
+  })
+  const signInWindowMs = settings.signInWindowSeconds * 1000
+  const usernameOf = (request: FastifyRequest) => String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()
+  const perIp = app.createRateLimit({
+    max: settings.signInFailuresPerIp,
+    timeWindow: signInWindowMs,
+    keyGenerator: (request) => `signin-ip:${request.ip}`,
+  })
+  const perAccount = app.createRateLimit({
+    max: settings.signInFailuresPerAccount,
+    timeWindow: signInWindowMs,
+    keyGenerator: (request) => `signin-account:${usernameOf(request)}`,
+  })
+  const caps = new WatcherCaps(settings.watchersPerLogin, settings.watchersPerIp)
+
+  const requestLimits: RequestLimits = {
+    createLoginRoute: { rateLimit: { max: settings.createPerMinute, timeWindow: 60_000 } },
+
+    async countPoll(request) {
+      const state = await pollLimiter(request)
+      if (!state.isAllowed && state.isExceeded) {
+        throw rateLimited(`Poll this login at most every ${pollIntervalMs} ms`, state.ttl)
+      }
+    },
+
+    async checkSignIn(request) {
+      for (const [limiter, who] of [
+        [perIp, 'from this address'],
+        [perAccount, 'for this account'],
+      ] as const) {
+        const state = await limiter(request, { increment: false })
+        // A peek reports the failures so far: the limit is reached once they equal max.
+        if (!state.isAllowed && state.remaining === 0) {
+          throw rateLimited(`Too many failed sign-ins ${who}; try again later`, state.ttl)
+        }
+      }
+    },
+
+    async recordSignInFailure(request) {
+      await Promise.all([perIp(request), perAccount(request)])
+    },
+
+    admitWatcher(loginId, ip) {
+      const admitted = caps.admit(loginId, ip)
+      if (typeof admitted === 'string') throw new HttpError('RATE_LIMITED', admitted, watcherRetrySeconds)
+      return admitted
+    },
+
+    checkWatcher(loginId, ip) {
+      requestLimits.admitWatcher(loginId, ip)()
+    },
+  }
+  app.decorate('limits', requestLimits)
+})
