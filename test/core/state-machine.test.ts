@@ -41,7 +41,7 @@ t.test('happy path: pending → scanned → confirmed → consumed, one version 
   t.equal(confirmed.version, 3)
   t.equal(confirmed.expiresAt, new Date(clock.now() + settings.exchangeWindowMs).toISOString())
 
-  const { user, token } = await service.exchange(status.id, watchToken, { ip: pc.ip, userAgent: pc.userAgent })
+  const { user, token } = await service.exchange(status.id, watchToken, pc)
   t.same(user, { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' })
   const after = await service.read(status.id, watchToken)
   t.equal(after.status, 'consumed')

@@ -93,4 +93,33 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
     await store.deleteSession('never-existed')
     t.equal(await store.getSession('never-existed'), undefined)
   })
+
+  t.test("listSessions gives a user's live sessions of both kinds, and none of anyone else's", async (t) => {
+    const { store, now, letTimePass } = await open()
+    const username = `lister${counter++}`
+    const session = (kind: 'pc' | 'phone', tokenHash: string, lifetime: number): SessionRecord => ({
+      id: `id-${tokenHash}`,
+      tokenHash,
+      kind,
+      username,
+      createdAt: now(),
+      expiresAt: now() + lifetime,
+      ip: '192.0.2.7',
+      userAgent: 'ua',
+      browser: 'Chrome 131',
+      os: 'Windows 10',
+    })
+    const pc = session('pc', `l${counter++}`, 60_000)
+    const phone = session('phone', `l${counter++}`, 60_000)
+    const shortLived = session('pc', `l${counter++}`, 1000)
+    for (const each of [pc, phone, shortLived]) await store.putSession(each, each.expiresAt)
+    await store.putSession({ ...pc, tokenHash: `l${counter++}`, username: `${username}-other` }, now() + 60_000)
+    const byHash = (list: SessionRecord[]) => [...list].sort((a, b) => a.tokenHash.localeCompare(b.tokenHash))
+    t.same(byHash(await store.listSessions(username)), byHash([pc, phone, shortLived]))
+
+    await store.deleteSession(phone.tokenHash)
+    await letTimePass(1100)
+    t.same(await store.listSessions(username), [pc], 'deleted and forgotten sessions are gone from the list')
+    t.same(await store.listSessions('nobody-at-all'), [])
+  })
 }

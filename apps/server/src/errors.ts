@@ -20,6 +20,7 @@ export const errorRegistry = {
   NOT_SCANNER: { statusCode: 403, message: 'Only the account that scanned this QR code can do that' },
   QR_NOT_FOUND: { statusCode: 404, message: 'No QR login with this id' },
   NOT_FOUND: { statusCode: 404, message: 'No such route' },
+  SESSION_NOT_FOUND: { statusCode: 404, message: 'This user has no such session' },
   ALREADY_SCANNED: { statusCode: 409, message: 'Another account has already scanned this QR code' },
   NOT_SCANNED: { statusCode: 409, message: 'Scan the QR code before confirming' },
   NOT_CONFIRMED: { statusCode: 409, message: 'The login has not been confirmed on the phone yet' },

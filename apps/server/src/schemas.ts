@@ -71,6 +71,22 @@ export const PhoneSession = Type.Object({
   token: Type.String({ description: 'Also set as the m_session cookie; send as Authorization: Bearer' }),
 })
 
+export const SessionIdParams = Type.Object({
+  sessionId: Type.String({ pattern: loginIdPattern, description: 'A session id from GET /api/mobile/sessions' }),
+})
+
+export const PcSession = Type.Object({
+  id: Type.String({ description: 'A public handle of the session, not its secret' }),
+  ip: Type.String(),
+  userAgent: Type.String(),
+  browser: Type.String(),
+  os: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+})
+
+export const PcSessionList = Type.Object({ sessions: Type.Array(PcSession) })
+
 export const StatusQuery = Type.Object({
   wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 30, description: 'Long poll: hold the request up to this many seconds' })),
   since: Type.Optional(Type.Integer({ minimum: 0, description: 'Long poll: answer as soon as version > since' })),

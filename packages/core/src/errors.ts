@@ -17,6 +17,7 @@ export const loginErrorCodes = [
   'INVALID_TRANSITION',
   'QR_EXPIRED',
   'RATE_LIMITED',
+  'SESSION_NOT_FOUND',
   'STORE_UNAVAILABLE',
 ] as const
 

@@ -13,6 +13,7 @@ export {
   type LoginServiceDeps,
   type LoginSettings,
   type PcDescription,
+  type PcSession,
   type ScannedLogin,
   type SignedIn,
   type Watch,

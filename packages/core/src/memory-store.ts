@@ -13,6 +13,8 @@ interface Entry<T> {
 export class MemoryLoginStore implements LoginStore {
   private readonly logins = new Map<string, Entry<LoginRecord>>()
   private readonly sessions = new Map<string, Entry<SessionRecord>>()
+  /** username → token hashes of that user's sessions */
+  private readonly sessionsByUser = new Map<string, Set<string>>()
 
   constructor(private readonly clock: Clock) {}
 
@@ -35,8 +37,11 @@ export class MemoryLoginStore implements LoginStore {
   }
 
   async putSession(session: SessionRecord, keepUntil: number): Promise<void> {
-    this.sessions.get(session.tokenHash)?.drop.cancel()
-    this.keep(this.sessions, session.tokenHash, session, keepUntil)
+    this.forgetSession(session.tokenHash)
+    const hashes = this.sessionsByUser.get(session.username) ?? new Set()
+    hashes.add(session.tokenHash)
+    this.sessionsByUser.set(session.username, hashes)
+    this.keep(this.sessions, session.tokenHash, session, keepUntil, () => this.forgetSession(session.tokenHash))
   }
 
   async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
@@ -44,8 +49,11 @@ export class MemoryLoginStore implements LoginStore {
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
-    this.sessions.get(tokenHash)?.drop.cancel()
-    this.sessions.delete(tokenHash)
+    this.forgetSession(tokenHash)
+  }
+
+  async listSessions(username: string): Promise<SessionRecord[]> {
+    return [...(this.sessionsByUser.get(username) ?? [])].map((hash) => this.sessions.get(hash)!.value)
   }
 
   stats(): StoreStats {
@@ -57,12 +65,25 @@ export class MemoryLoginStore implements LoginStore {
     for (const entry of this.sessions.values()) entry.drop.cancel()
     this.logins.clear()
     this.sessions.clear()
+    this.sessionsByUser.clear()
   }
 
-  private keep<T>(map: Map<string, Entry<T>>, key: string, value: T, keepUntil: number): void {
-    const drop = this.clock.setTimer(keepUntil - this.clock.now(), () => {
-      if (map.get(key)?.value === value) map.delete(key)
+  private forgetSession(tokenHash: string): void {
+    const entry = this.sessions.get(tokenHash)
+    if (!entry) return
+    entry.drop.cancel()
+    this.sessions.delete(tokenHash)
+    const hashes = this.sessionsByUser.get(entry.value.username)
+    hashes?.delete(tokenHash)
+    if (hashes?.size === 0) this.sessionsByUser.delete(entry.value.username)
+  }
+
+  private keep<T>(map: Map<string, Entry<T>>, key: string, value: T, keepUntil: number, drop?: () => void): void {
+    const timer = this.clock.setTimer(keepUntil - this.clock.now(), () => {
+      if (map.get(key)?.value !== value) return
+      if (drop) drop()
+      else map.delete(key)
     })
-    map.set(key, { value, drop })
+    map.set(key, { value, drop: timer })
   }
 }

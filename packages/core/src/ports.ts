@@ -15,6 +15,8 @@ export interface LoginStore {
   putSession(session: SessionRecord, keepUntil: number): Promise<void>
   getSession(tokenHash: string): Promise<SessionRecord | undefined>
   deleteSession(tokenHash: string): Promise<void>
+  /** Every live session of this user, of either kind (a phone lists and revokes its user's PC sessions). */
+  listSessions(username: string): Promise<SessionRecord[]>
   /** Entry and timer counts, so tests can prove nothing leaks. */
   stats(): StoreStats
   close(): Promise<void>
@@ -29,6 +31,8 @@ export interface StoreStats {
 export type SessionKind = 'pc' | 'phone'
 
 export interface SessionRecord {
+  /** A public handle (never the secret): how a phone names a PC session it revokes. */
+  id?: string
   tokenHash: string
   kind: SessionKind
   username: string
@@ -38,6 +42,8 @@ export interface SessionRecord {
   loginId?: string
   ip?: string
   userAgent?: string
+  browser?: string
+  os?: string
 }
 
 /** `changedAt`: when the change was written (ms), for measuring change → delivery delay; absent on re-reads. */

@@ -64,6 +64,17 @@ export interface Watch {
   close(): void
 }
 
+/** A PC session as its user's phone sees it: where and when, never the secret. */
+export interface PcSession {
+  id: string
+  ip: string
+  userAgent: string
+  browser: string
+  os: string
+  createdAt: string
+  expiresAt: string
+}
+
 export interface SignedIn {
   user: UserProfile
   token: string
@@ -264,7 +275,7 @@ export class LoginService {
     })
   }
 
-  async exchange(id: string, watchToken: string | undefined, pc: Omit<PcDescription, 'browser' | 'os'>): Promise<SignedIn> {
+  async exchange(id: string, watchToken: string | undefined, pc: PcDescription): Promise<SignedIn> {
     this.checkWatchToken(await this.load(id), watchToken)
     // The session exists before the login is consumed, so a consumed login
     // always has its session; a lost race only leaves an unreachable one, removed below.
@@ -274,14 +285,14 @@ export class LoginService {
     const mint = async (username: string) => {
       const now = this.clock.now()
       minted = {
+        id: this.secrets.loginId(),
         tokenHash,
         kind: 'pc',
         username,
         createdAt: now,
         expiresAt: now + this.settings.sessionTtlMs,
         loginId: id,
-        ip: pc.ip,
-        userAgent: pc.userAgent,
+        ...pc,
       }
       await this.store.putSession(minted, minted.expiresAt)
     }
@@ -404,6 +415,32 @@ export class LoginService {
     const tokenHash = this.secrets.hash(token)
     const session = await this.store.getSession(tokenHash)
     if (session?.kind === kind) await this.store.deleteSession(tokenHash)
+  }
+
+  /** The PC sessions QR logins opened for this user, newest first: what the phone lists under "signed-in computers". */
+  async listPcSessions(user: UserProfile): Promise<PcSession[]> {
+    const now = this.clock.now()
+    const sessions = await this.store.listSessions(user.username)
+    return sessions
+      .filter((session) => session.kind === 'pc' && session.id && session.expiresAt > now)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map((session) => ({
+        id: session.id!,
+        ip: session.ip ?? '',
+        userAgent: session.userAgent ?? '',
+        browser: session.browser ?? '',
+        os: session.os ?? '',
+        createdAt: new Date(session.createdAt).toISOString(),
+        expiresAt: new Date(session.expiresAt).toISOString(),
+      }))
+  }
+
+  /** Ends one of this user's PC sessions: that PC is signed out at its next request. Someone else's id is not found. */
+  async revokePcSession(user: UserProfile, sessionId: string): Promise<void> {
+    const sessions = await this.store.listSessions(user.username)
+    const session = sessions.find((each) => each.kind === 'pc' && each.id === sessionId)
+    if (!session) throw new LoginError('SESSION_NOT_FOUND', 'This user has no such session')
+    await this.store.deleteSession(session.tokenHash)
   }
 
   // ---- Housekeeping ------------------------------------------------------------

@@ -5,6 +5,8 @@
 export const keys = {
   login: (prefix: string, id: string) => `${prefix}login:{${id}}`,
   session: (prefix: string, tokenHash: string) => `${prefix}session:{${tokenHash}}`,
+  /** The token hashes of one user's sessions (entries may outlive their session: readers skip and prune them). */
+  userSessions: (prefix: string, username: string) => `${prefix}user-sessions:{${username}}`,
   /** One channel for every status change; each instance keeps only what its own watchers want. */
   statusChannel: (prefix: string) => `${prefix}status`,
 }

@@ -16,10 +16,17 @@ redis.call('HSET', KEYS[1], 'v', ARGV[2], 'd', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`
 
+// A user's session index lives as long as the longest-lived session in it.
+const indexSessionScript = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     qrInsert(key: string, version: string, json: string, ttlMs: string): Result<number, Context>
     qrCompareAndSet(key: string, expected: string, version: string, json: string, ttlMs: string): Result<number, Context>
+    qrIndexSession(key: string, tokenHash: string, ttlMs: string): Result<number, Context>
   }
 }
 
@@ -36,6 +43,7 @@ export class RedisLoginStore implements LoginStore {
   ) {
     redis.defineCommand('qrInsert', { numberOfKeys: 1, lua: insertScript })
     redis.defineCommand('qrCompareAndSet', { numberOfKeys: 1, lua: compareAndSetScript })
+    redis.defineCommand('qrIndexSession', { numberOfKeys: 1, lua: indexSessionScript })
   }
 
   insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
@@ -67,7 +75,10 @@ export class RedisLoginStore implements LoginStore {
 
   putSession(session: SessionRecord, keepUntil: number): Promise<void> {
     return this.guard(async () => {
-      await this.redis.set(keys.session(this.prefix, session.tokenHash), JSON.stringify(session), 'PX', Number(this.ttl(keepUntil)))
+      const ttl = this.ttl(keepUntil)
+      // The index first: if the session write then fails, the index only holds a hash that readers prune.
+      await this.redis.qrIndexSession(keys.userSessions(this.prefix, session.username), session.tokenHash, ttl)
+      await this.redis.set(keys.session(this.prefix, session.tokenHash), JSON.stringify(session), 'PX', Number(ttl))
     })
   }
 
@@ -81,6 +92,18 @@ export class RedisLoginStore implements LoginStore {
   deleteSession(tokenHash: string): Promise<void> {
     return this.guard(async () => {
       await this.redis.del(keys.session(this.prefix, tokenHash))
+    })
+  }
+
+  listSessions(username: string): Promise<SessionRecord[]> {
+    return this.guard(async () => {
+      const index = keys.userSessions(this.prefix, username)
+      const hashes = await this.redis.smembers(index)
+      if (hashes.length === 0) return []
+      const found = await this.redis.mget(hashes.map((hash) => keys.session(this.prefix, hash)))
+      const gone = hashes.filter((_, at) => !found[at])
+      if (gone.length > 0) await this.redis.srem(index, ...gone)
+      return found.filter((json): json is string => Boolean(json)).map((json) => JSON.parse(json) as SessionRecord)
     })
   }
 

@@ -138,7 +138,8 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       const { id } = request.params
       const { token, viaCookie } = presentedToken(request, 'qr_watch')
       checkCookieOrigin(request, config, viaCookie)
-      const { user, token: sessionId } = await logins.exchange(id, token, { ip: clientIp(request), userAgent: userAgentOf(request) })
+      const userAgent = userAgentOf(request)
+      const { user, token: sessionId } = await logins.exchange(id, token, { ip: clientIp(request), userAgent, ...describeUserAgent(userAgent) })
       // The qr_watch cookie stays until its Max-Age: other tabs of this browser may still be reading the
       // login (now consumed), and the token can no longer win anything.
       reply.setCookie('sid', sessionId, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(request), maxAge: config.sessionTtlSeconds })

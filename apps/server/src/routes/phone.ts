@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { isLoginError, type UserProfile } from '@qr-login/core'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
-import { LoginIdParams, LoginStatusView, PhoneSession, PhoneSignIn, ScanResult, User, UserEnvelope, errors, security } from '../schemas.js'
+import { LoginIdParams, LoginStatusView, PcSessionList, PhoneSession, SessionIdParams, PhoneSignIn, ScanResult, User, UserEnvelope, errors, security } from '../schemas.js'
 import { Type } from 'typebox'
 
 export default async function phoneRoutes(fastify: FastifyInstance) {
@@ -13,7 +13,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
   /** The phone's user, from its cookie or bearer token; a cookie POST must also come from an allowed origin. */
   async function phoneUser(request: FastifyRequest): Promise<UserProfile> {
     const { token, viaCookie } = presentedToken(request, 'm_session')
-    if (request.method === 'POST') checkCookieOrigin(request, config, viaCookie)
+    if (request.method !== 'GET' && request.method !== 'HEAD') checkCookieOrigin(request, config, viaCookie)
     const user = await logins.sessionUser('phone', token)
     if (!user) throw new HttpError('AUTH_REQUIRED', token ? 'The phone session has ended, sign in again' : 'Sign in on the phone first')
     return user
@@ -93,6 +93,38 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
       checkCookieOrigin(request, config, viaCookie)
       await logins.endSession('phone', token)
       reply.clearCookie('m_session', { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(request) })
+      return reply.code(204).send(null)
+    },
+  )
+
+  app.get(
+    '/api/mobile/sessions',
+    {
+      schema: {
+        tags: ['phone'],
+        summary: "The PC sessions QR logins opened for the phone's user, newest first (not in the v1 contract)",
+        description: 'Where (IP, browser, OS) and when each signed-in computer was approved; revoke one with DELETE.',
+        security: security.phone,
+        response: { 200: PcSessionList, ...errors(401, 503) },
+      },
+    },
+    async (request) => ({ sessions: await logins.listPcSessions(await phoneUser(request)) }),
+  )
+
+  app.delete(
+    '/api/mobile/sessions/:sessionId',
+    {
+      schema: {
+        tags: ['phone'],
+        summary: 'Sign a computer out: its next request with that session gets 401 (not in the v1 contract)',
+        description: "Only the phone user's own sessions can be revoked; any other id is 404 SESSION_NOT_FOUND.",
+        security: security.phone,
+        params: SessionIdParams,
+        response: { 204: { type: 'null', description: 'Revoked' }, ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      await logins.revokePcSession(await phoneUser(request), request.params.sessionId)
       return reply.code(204).send(null)
     },
   )
