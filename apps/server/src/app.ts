@@ -122,6 +122,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
       retentionMs: config.retentionSeconds * 1000,
       sessionTtlMs: config.sessionTtlSeconds * 1000,
       maxLiveLogins: config.limits.liveLogins,
+      matchCode: config.matchCode,
     },
     onBackgroundError: (error, context) => {
       if (isLoginError(error, 'STORE_UNAVAILABLE')) metrics.storeError()

@@ -25,6 +25,7 @@ export const errorRegistry = {
   NOT_SCANNED: { statusCode: 409, message: 'Scan the QR code before confirming' },
   NOT_CONFIRMED: { statusCode: 409, message: 'The login has not been confirmed on the phone yet' },
   ALREADY_CONSUMED: { statusCode: 409, message: 'This login has already been used' },
+  MATCH_CODE_MISMATCH: { statusCode: 409, message: 'That is not the number shown on the computer; the sign-in was cancelled' },
   INVALID_TRANSITION: { statusCode: 409, message: 'The login is not in a state that allows this' },
   QR_EXPIRED: { statusCode: 410, message: 'This QR code has expired' },
   PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'The request body is too large' },

@@ -23,6 +23,9 @@ export const LoginStatusView = Type.Object(
     version: Type.Integer({ minimum: 1 }),
     expiresAt: Type.String({ format: 'date-time' }),
     scannedBy: Type.Optional(ScannedBy),
+    matchCode: Type.Optional(
+      Type.String({ pattern: '^\\d{2}$', description: 'MATCH_CODE=1 only, to the PC only: the number the phone must pick' }),
+    ),
   },
   { description: 'Sent by every transport, identical for the same version' },
 )
@@ -48,10 +51,27 @@ export const Requester = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
 })
 
+export const Network = Type.Object(
+  {
+    phoneIp: Type.String(),
+    sameNetwork: Type.Boolean({ description: 'The phone and the PC share an address, an IPv4 /24 or an IPv6 /64' }),
+  },
+  { description: 'Not in the v1 contract: lets the phone warn when the PC is somewhere else (consent phishing)' },
+)
+
 export const ScanResult = Type.Object({
   ...LoginStatusView.properties,
   requester: Requester,
+  network: Type.Optional(Network),
+  matchChoices: Type.Optional(Type.Array(Type.String(), { description: 'MATCH_CODE=1 only: pick the one the PC shows' })),
 })
+
+export const ConfirmBody = Type.Union([
+  Type.Null(),
+  Type.Object({
+    matchCode: Type.Optional(Type.String({ pattern: '^\\d{2}$', description: 'MATCH_CODE=1: the number picked on the phone' })),
+  }),
+])
 
 export const User = Type.Object({
   username: Type.String(),

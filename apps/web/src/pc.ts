@@ -74,6 +74,8 @@ function render(status: LoginStatusView) {
   lastVersion = status.version
   if (login) login.expiresAt = status.expiresAt
   tickCountdown()
+  element('match-code').hidden = !status.matchCode
+  element('match-digits').textContent = status.matchCode ?? ''
   scanner.hidden = !status.scannedBy
   if (status.scannedBy) scannerAvatar.src = status.scannedBy.avatarUrl
   switch (status.status) {

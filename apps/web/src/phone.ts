@@ -92,41 +92,98 @@ async function showSignIn(): Promise<UserProfile> {
   })
 }
 
-function showRequest(scanned: ScannedLogin): Promise<'confirm' | 'cancel'> {
-  const { requester } = scanned
+type Choice = { choice: 'confirm'; matchCode?: string } | { choice: 'cancel' }
+
+function showRequest(scanned: ScannedLogin): Promise<Choice> {
+  const { requester, network, matchChoices } = scanned
   element('req-browser').textContent = requester.browser
   element('req-os').textContent = requester.os
   element('req-ip').textContent = requester.ip
+  const networkWarning = element('network-warning')
+  networkWarning.hidden = !network || network.sameNetwork
+  if (network && !network.sameNetwork) networkWarning.textContent = t('phone.networkWarning', { ip: requester.ip, phoneIp: network.phoneIp })
   const age = element('req-age')
   const updateAge = () => (age.textContent = t('phone.ago', { age: formatAge(Date.now() - Date.parse(requester.createdAt)) }))
   updateAge()
   const ticker = setInterval(updateAge, 1000)
   show('ask-view', 'ask')
   return new Promise((resolve) => {
-    const choose = (choice: 'confirm' | 'cancel') => {
+    const choose = (choice: Choice) => {
       clearInterval(ticker)
+      for (const button of document.querySelectorAll<HTMLButtonElement>('#ask-view button')) button.disabled = true
       resolve(choice)
     }
-    element('confirm').addEventListener('click', () => choose('confirm'), { once: true })
-    element('cancel').addEventListener('click', () => choose('cancel'), { once: true })
+    // Number matching: the three numbers replace the single Confirm button.
+    const confirm = element<HTMLButtonElement>('confirm')
+    element('match').hidden = !matchChoices
+    confirm.hidden = Boolean(matchChoices)
+    element('match-choices').replaceChildren(
+      ...(matchChoices ?? []).map((code) => {
+        const button = document.createElement('button')
+        button.type = 'button'
+        button.textContent = code
+        button.addEventListener('click', () => choose({ choice: 'confirm', matchCode: code }), { once: true })
+        return button
+      }),
+    )
+    confirm.addEventListener('click', () => choose({ choice: 'confirm' }), { once: true })
+    element('cancel').addEventListener('click', () => choose({ choice: 'cancel' }), { once: true })
   })
 }
 
 async function approve(id: string) {
   try {
     const scanned = await phone.scan(id)
-    const choice = await showRequest(scanned)
-    for (const button of document.querySelectorAll<HTMLButtonElement>('.choice')) button.disabled = true
-    if (choice === 'confirm') {
-      await phone.confirm(id)
+    const picked = await showRequest(scanned)
+    if (picked.choice === 'confirm') {
+      await phone.confirm(id, picked.matchCode)
       showResult('done', 'phone.done')
     } else {
       await phone.cancel(id)
       showResult('cancelled', 'phone.cancelledDone')
     }
   } catch (error) {
+    if (error instanceof QrLoginError && error.code === 'MATCH_CODE_MISMATCH') return showResult('cancelled', 'phone.matchWrong')
     showFailure(error)
   }
+}
+
+/** The computers this user's QR logins signed in, each with a button that signs it out. */
+async function showSessions() {
+  const list = element('sessions')
+  const sessions = await phone.sessions().catch(() => undefined)
+  if (!sessions) return
+  element('sessions-view').hidden = false
+  if (sessions.length === 0) {
+    const none = document.createElement('li')
+    none.textContent = t('phone.sessionsNone')
+    list.replaceChildren(none)
+    return
+  }
+  list.replaceChildren(
+    ...sessions.map((session) => {
+      const item = document.createElement('li')
+      item.dataset.sessionId = session.id
+      const where = document.createElement('span')
+      where.className = 'where'
+      where.textContent = `${session.browser} · ${session.os} · ${session.ip}`
+      const when = document.createElement('span')
+      when.className = 'when'
+      when.textContent = t('phone.sessionSince', { time: new Date(session.createdAt).toLocaleString(document.documentElement.lang) })
+      where.append(when)
+      const revoke = document.createElement('button')
+      revoke.type = 'button'
+      revoke.className = 'revoke'
+      revoke.textContent = t('phone.revoke')
+      revoke.addEventListener('click', async () => {
+        revoke.disabled = true
+        await phone.revokeSession(session.id).catch(() => undefined)
+        void showSessions()
+      })
+      item.append(where, revoke)
+      return item
+    }),
+  )
 }
 
 function showHome() {
@@ -164,7 +221,10 @@ async function start() {
   if (!user) user = await showSignIn()
   showAccount(user)
   if (loginId) await approve(loginId)
-  else showHome()
+  else {
+    showHome()
+    await showSessions()
+  }
 }
 
 void start()

@@ -1,5 +1,5 @@
 import { sendJson, type HttpOptions } from './http.js'
-import type { CreatedLogin, LoginHandle, LoginStatusView, ScannedLogin, UserProfile, WebSocketFactory } from './types.js'
+import type { CreatedLogin, LoginHandle, LoginStatusView, PcSession, ScannedLogin, UserProfile, WebSocketFactory } from './types.js'
 import { watchLogin, type WatchOptions } from './watch.js'
 
 export interface ClientOptions {
@@ -108,8 +108,23 @@ export class PhoneClient {
     return sendJson(this.http, `${loginPath(id)}/scan`, { method: 'POST', token: this.token })
   }
 
-  confirm(id: string): Promise<LoginStatusView> {
-    return sendJson(this.http, `${loginPath(id)}/confirm`, { method: 'POST', token: this.token })
+  /** With number matching, `matchCode` is the number picked from ScannedLogin.matchChoices; a wrong one cancels the login. */
+  confirm(id: string, matchCode?: string): Promise<LoginStatusView> {
+    return sendJson(this.http, `${loginPath(id)}/confirm`, {
+      method: 'POST',
+      token: this.token,
+      ...(matchCode === undefined ? {} : { body: JSON.stringify({ matchCode }) }),
+    })
+  }
+
+  /** The computers QR logins signed in for this user, newest first. */
+  async sessions(): Promise<PcSession[]> {
+    return (await sendJson<{ sessions: PcSession[] }>(this.http, '/api/mobile/sessions', { token: this.token })).sessions
+  }
+
+  /** Signs that computer out. */
+  async revokeSession(sessionId: string): Promise<void> {
+    await sendJson(this.http, `/api/mobile/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', token: this.token })
   }
 
   cancel(id: string): Promise<LoginStatusView> {

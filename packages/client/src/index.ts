@@ -8,6 +8,7 @@ export {
   type LoginHandle,
   type LoginStatus,
   type LoginStatusView,
+  type PcSession,
   type Requester,
   type ScannedLogin,
   type TrafficEvent,

@@ -24,6 +24,21 @@ export interface LoginHandle {
 
 export interface ScannedLogin extends LoginStatusView {
   requester: Requester
+  /** Where the phone is, next to the PC's address: warn when they are not one network. */
+  network?: { phoneIp: string; sameNetwork: boolean }
+  /** Number matching (MATCH_CODE=1): pass the one the computer shows to confirm(). */
+  matchChoices?: string[]
+}
+
+/** A computer a QR login signed in, as the phone lists it. */
+export interface PcSession {
+  id: string
+  ip: string
+  userAgent: string
+  browser: string
+  os: string
+  createdAt: string
+  expiresAt: string
 }
 
 /** What each transport costs, reported as it happens (the pages' transport inspector listens to this). */

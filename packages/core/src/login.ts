@@ -33,6 +33,8 @@ export interface LoginRecord {
   scannedBy?: UserProfile
   /** When each version was written (index 0 is version 1): lets a client measure change → arrival delay. */
   changeTimes: number[]
+  /** Number matching (optional): the PC shows `code`, the phone must pick it among `choices`. */
+  match?: { code: string; choices: string[] }
 }
 
 export interface LoginStatusView {
@@ -41,6 +43,8 @@ export interface LoginStatusView {
   version: number
   expiresAt: string
   scannedBy?: { displayName: string; avatarUrl: string }
+  /** With number matching, while the phone may still confirm: the code the PC shows. Never sent to the phone. */
+  matchCode?: string
 }
 
 const terminalStatuses: ReadonlySet<LoginStatus> = new Set(['consumed', 'cancelled', 'expired'])
@@ -64,6 +68,13 @@ export function toStatusView(record: LoginRecord): LoginStatusView {
   if (record.scannedBy) {
     view.scannedBy = { displayName: record.scannedBy.displayName, avatarUrl: record.scannedBy.avatarUrl }
   }
+  if (record.match && (record.status === 'pending' || record.status === 'scanned')) view.matchCode = record.match.code
+  return view
+}
+
+/** The status as the phone may see it: without the code it must find on the PC's screen. */
+export function toPhoneView(record: LoginRecord): LoginStatusView {
+  const { matchCode: _hidden, ...view } = toStatusView(record)
   return view
 }
 

@@ -80,6 +80,8 @@ export interface Secrets {
   hash(secret: string): string
   /** Constant-time comparison of a presented secret with a stored hash. */
   matches(secret: string, hash: string): boolean
+  /** Number matching: a random two-digit code, and it with two other codes in random order. */
+  matchCode(): { code: string; choices: string[] }
 }
 
 /** Who may sign in on the phone. The demo directory is the only one this project ships. */

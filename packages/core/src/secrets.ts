@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
 import { nanoid } from 'nanoid'
 import type { Secrets } from './ports.js'
 
@@ -11,5 +11,17 @@ export const cryptoSecrets: Secrets = {
     const presented = Buffer.from(cryptoSecrets.hash(secret))
     const stored = Buffer.from(hash)
     return presented.length === stored.length && timingSafeEqual(presented, stored)
+  },
+  matchCode() {
+    const codes = new Set<string>()
+    while (codes.size < 3) codes.add(String(randomInt(10, 100)))
+    const [code, ...decoys] = [...codes]
+    const choices = [code!, ...decoys]
+    // Fisher-Yates, so the right code is equally likely in every place.
+    for (let i = choices.length - 1; i > 0; i--) {
+      const j = randomInt(i + 1)
+      ;[choices[i], choices[j]] = [choices[j]!, choices[i]!]
+    }
+    return { code: code!, choices }
   },
 }

@@ -3,6 +3,7 @@ import { ExpiryTimers } from './expiry.js'
 import {
   endsWatch,
   isTerminal,
+  toPhoneView,
   toStatusView,
   type LoginRecord,
   type LoginStatusView,
@@ -19,6 +20,8 @@ export interface LoginSettings {
   sessionTtlMs: number
   /** Logins this instance lets wait at once (not yet ended); more are refused with RATE_LIMITED. Unlimited when absent. */
   maxLiveLogins?: number
+  /** Number matching: the phone must pick the PC's two-digit code among three; a wrong pick cancels. */
+  matchCode?: boolean
 }
 
 export interface LoginServiceDeps {
@@ -44,6 +47,8 @@ export interface CreatedLogin {
 export interface ScannedLogin {
   status: LoginStatusView
   requester: Requester
+  /** With number matching: the three codes the phone offers, one of them shown on the PC. */
+  matchChoices?: string[]
 }
 
 export interface WatchOptions {
@@ -124,6 +129,7 @@ export class LoginService {
         watchTokenHash: this.secrets.hash(watchToken),
         requester: { ...pc, createdAt: new Date(now).toISOString() },
         changeTimes: [now],
+        ...(this.settings.matchCode ? { match: this.secrets.matchCode() } : {}),
       }
       if (await this.store.insert(record, this.keepUntil(record))) {
         this.expiry.arm(record.id, record.expiresAt)
@@ -341,14 +347,28 @@ export class LoginService {
           throw this.refusal(current)
       }
     })
-    return { status: toStatusView(record), requester: { ...record.requester } }
+    return {
+      status: toPhoneView(record),
+      requester: { ...record.requester },
+      ...(record.match ? { matchChoices: [...record.match.choices] } : {}),
+    }
   }
 
-  async confirm(id: string, user: UserProfile): Promise<LoginStatusView> {
+  /** With number matching, `matchCode` is the phone user's pick: a wrong one cancels the login (a phished user guesses). */
+  async confirm(id: string, user: UserProfile, matchCode?: string): Promise<LoginStatusView> {
+    let wrongPick = false
     const record = await this.transition(id, (current, now) => {
+      wrongPick = false
       switch (current.status) {
         case 'scanned':
           this.checkScanner(current, user)
+          if (current.match && matchCode === undefined) {
+            throw new LoginError('VALIDATION_ERROR', 'Pick the number shown on the computer (matchCode)')
+          }
+          if (current.match && matchCode !== current.match.code) {
+            wrongPick = true
+            return { ...current, status: 'cancelled', version: current.version + 1, endedAt: now }
+          }
           return { ...current, status: 'confirmed', version: current.version + 1, expiresAt: now + this.settings.exchangeWindowMs }
         case 'pending':
           throw new LoginError('NOT_SCANNED', 'Scan the QR code before confirming')
@@ -359,7 +379,8 @@ export class LoginService {
           throw this.refusal(current)
       }
     })
-    return toStatusView(record)
+    if (wrongPick) throw new LoginError('MATCH_CODE_MISMATCH', 'That is not the number shown on the computer; the sign-in was cancelled')
+    return toPhoneView(record)
   }
 
   async cancel(id: string, user: UserProfile): Promise<LoginStatusView> {
@@ -376,7 +397,7 @@ export class LoginService {
           throw this.refusal(current)
       }
     })
-    return toStatusView(record)
+    return toPhoneView(record)
   }
 
   // ---- Sessions ----------------------------------------------------------------

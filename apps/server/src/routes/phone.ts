@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { isLoginError, type UserProfile } from '@qr-login/core'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
-import { LoginIdParams, LoginStatusView, PcSessionList, PhoneSession, SessionIdParams, PhoneSignIn, ScanResult, User, UserEnvelope, errors, security } from '../schemas.js'
+import { clientIp } from './pc.js'
+import { sameNetwork } from '../lib/network.js'
+import { ConfirmBody, LoginIdParams, LoginStatusView, PcSessionList, PhoneSession, SessionIdParams, PhoneSignIn, ScanResult, User, UserEnvelope, errors, security } from '../schemas.js'
 import { Type } from 'typebox'
 
 export default async function phoneRoutes(fastify: FastifyInstance) {
@@ -131,13 +133,23 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
 
   app.post('/api/qr/:id/scan', phoneAction('Claim the login; idempotent for the same user', ScanResult), async (request) => {
     const user = await phoneUser(request)
-    const { status, requester } = await logins.scan(request.params.id, user)
-    return { ...status, requester }
+    const { status, requester, matchChoices } = await logins.scan(request.params.id, user)
+    const phoneIp = clientIp(request)
+    return { ...status, requester, network: { phoneIp, sameNetwork: sameNetwork(phoneIp, requester.ip) }, ...(matchChoices ? { matchChoices } : {}) }
   })
 
-  app.post('/api/qr/:id/confirm', phoneAction('Approve (only the user who scanned)', LoginStatusView), async (request) => {
-    return logins.confirm(request.params.id, await phoneUser(request))
-  })
+  const confirmRoute = phoneAction('Approve (only the user who scanned)', LoginStatusView)
+  app.post(
+    '/api/qr/:id/confirm',
+    {
+      schema: {
+        ...confirmRoute.schema,
+        description: 'With MATCH_CODE=1 the body must carry the picked number: {"matchCode":"42"}; a wrong one cancels the login (409 MATCH_CODE_MISMATCH).',
+        body: ConfirmBody,
+      },
+    },
+    async (request) => logins.confirm(request.params.id, await phoneUser(request), request.body?.matchCode),
+  )
 
   app.post(
     '/api/qr/:id/cancel',
