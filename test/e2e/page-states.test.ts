@@ -24,7 +24,8 @@ t.test('cancel on the phone: the PC says so and offers a new QR', async (t) => {
 
 t.test('an expired QR refreshes by itself while the tab is visible', async (t) => {
   const browser = await launchBrowser(t)
-  const { base } = await publicApp(t, { QR_TTL_SECONDS: '2' })
+  // Long enough that a loaded machine still reads the new QR before it, too, expires.
+  const { base } = await publicApp(t, { QR_TTL_SECONDS: '4' })
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
   await pc.page.goto(`${base}/?transport=ws`)

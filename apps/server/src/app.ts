@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import websocket from '@fastify/websocket'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -19,6 +19,7 @@ import {
 import { redisBackend } from '@qr-login/redis'
 import type { Redis } from '@qr-login/redis'
 import type { Config } from './config.js'
+import { HttpError, toErrorBody } from './errors.js'
 import { LiveConnections } from './lib/live-connections.js'
 import { tlsMaterial, type TlsMaterial } from './lib/tls.js'
 import errorHandling from './plugins/error-handling.js'
@@ -96,6 +97,12 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
     connectionTimeout: config.limits.idleTimeoutMs,
     keepAliveTimeout: config.limits.keepAliveTimeoutMs,
     return503OnClosing: true,
+    // URLs the router itself refuses (bad percent-encoding, a segment over maxParamLength): the contract's 400, in its shape.
+    frameworkErrors: (error, request, reply) => {
+      const body = toErrorBody(new HttpError('VALIDATION_ERROR', error.message))
+      request.log.info({ code: error.code }, 'request refused by the router')
+      void (reply as FastifyReply).code(body.statusCode).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body)
+    },
     forceCloseConnections: 'idle',
   }
 }
