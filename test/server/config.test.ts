@@ -59,6 +59,14 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     ['ALLOWED_ORIGINS', 'example.com'],
     ['SSE_HEARTBEAT_MS', '20000'],
     ['DEMO_USERS', 'Alice Smith'],
+    ['RATE_LIMIT_CREATE_PER_MINUTE', '0'],
+    ['RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 'many'],
+    ['RATE_LIMIT_POLLS_PER_INTERVAL', '-1'],
+    ['MAX_WATCHERS_PER_LOGIN', '0'],
+    ['MAX_LIVE_LOGINS', '1e6'],
+    ['IDLE_TIMEOUT_SECONDS', '30'],
+    ['HEADERS_TIMEOUT_SECONDS', '0'],
+    ['MATCH_CODE', 'yes'],
   ]
   for (const [name, value] of bad) {
     t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', message: new RegExp(name) }, `${name}=${value}`)
@@ -80,4 +88,29 @@ t.test('user agents are described in human terms', async (t) => {
   for (const [userAgent, browser, os] of cases) {
     t.same(describeUserAgent(userAgent), { browser, os }, userAgent || '(empty)')
   }
+})
+
+t.test('limits: defaults, values from the environment, and timeouts that fit together', async (t) => {
+  const defaults = loadConfig({})
+  t.match(defaults.limits, {
+    createPerMinute: 300,
+    signInFailuresPerIp: 30,
+    signInFailuresPerAccount: 10,
+    signInWindowSeconds: 900,
+    pollsPerInterval: 5,
+    watchersPerLogin: 20,
+    watchersPerIp: 1000,
+    liveLogins: 100_000,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    idleTimeoutMs: 60_000,
+  })
+  t.equal(defaults.matchCode, false)
+  const raised = loadConfig({ RATE_LIMIT_CREATE_PER_MINUTE: '100000', MAX_WATCHERS_PER_IP: '50000', MATCH_CODE: '1' })
+  t.equal(raised.limits.createPerMinute, 100_000)
+  t.equal(raised.limits.watchersPerIp, 50_000)
+  t.equal(raised.matchCode, true)
+  t.throws(() => loadConfig({ HEADERS_TIMEOUT_SECONDS: '30', REQUEST_TIMEOUT_SECONDS: '30' }), {
+    message: /REQUEST_TIMEOUT_SECONDS must be greater than HEADERS_TIMEOUT_SECONDS/,
+  })
 })
