@@ -78,3 +78,13 @@ t.test('replay: a consumed login, an ended PC session and a used watch token win
   await app.inject({ method: 'POST', url: '/api/mobile/logout', headers: bearer(alice) })
   t.match((await app.inject({ method: 'GET', url: '/api/mobile/me', headers: bearer(alice) })).json(), { statusCode: 401 })
 })
+
+t.test('pages hold no inline script or style, so the CSP needs no unsafe-inline', async (t) => {
+  const app = await testApp(t)
+  for (const url of ['/', '/m', '/m/V1StGXR8_Z5jdHi6B-myT']) {
+    const html = (await app.inject({ url })).body
+    t.notMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, `${url}: every script is a file`)
+    t.notMatch(html, /<style|\sstyle=/i, `${url}: every style is in the stylesheet`)
+    t.notMatch(html, /\son[a-z]+=/i, `${url}: no inline event handlers`)
+  }
+})
