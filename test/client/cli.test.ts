@@ -89,3 +89,21 @@ t.test('errors and usage mistakes have their own exit codes', async (t) => {
   t.equal(await unreachable.exit, 1)
   t.match(unreachable.output().stderr, /NETWORK_ERROR/)
 })
+
+t.test('number matching from the command line: login shows the code, phone needs --match-code', async (t) => {
+  const { base } = await publicApp(t, { MATCH_CODE: '1' })
+  const pc = run(['login', '--url', base, '--transport', 'sse', '--no-qr'])
+  const waiting = await pc.line(/On the phone, pick \d{2}\./)
+  const code = /pick (\d{2})\./.exec(waiting)![1]!
+  const scanUrl = /https?:\/\/\S+\/m\/[A-Za-z0-9_-]{21}/.exec(pc.output().stdout)![0]
+
+  const forgot = run(['phone', scanUrl, '--user', 'carol', '--confirm'])
+  t.equal(await forgot.exit, 2, 'confirming without --match-code is a usage error')
+  t.match(forgot.output().stderr, new RegExp(`--match-code.*${code}`))
+  t.match(forgot.output().stdout, /Number matching: one of .*\d{2}.* is shown on the computer\./)
+
+  const phone = run(['phone', scanUrl, '--user', 'carol', '--confirm', '--match-code', code])
+  t.equal(await phone.exit, 0)
+  t.equal(await pc.exit, 0)
+  t.match(pc.output().stdout, /Signed in as Carol/)
+})

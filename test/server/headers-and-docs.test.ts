@@ -67,7 +67,19 @@ t.test('the OpenAPI description lists every contract endpoint', async (t) => {
     t.ok(operations.includes(operation), operation)
   }
   const create = spec.paths['/api/qr'].post.responses['201'].content['application/json'].schema
-  t.same(Object.keys(create.properties).sort(), ['expiresAt', 'id', 'pollIntervalMs', 'qrSvgUrl', 'scanUrl', 'scannedBy', 'status', 'version', 'watchToken'])
+  t.same(Object.keys(create.properties).sort(), [
+    'expiresAt',
+    'id',
+    'matchCode',
+    'pollIntervalMs',
+    'qrSvgUrl',
+    'scanUrl',
+    'scannedBy',
+    'status',
+    'version',
+    'watchToken',
+  ])
+  t.same(create.required.sort(), ['expiresAt', 'id', 'pollIntervalMs', 'qrSvgUrl', 'scanUrl', 'status', 'version', 'watchToken'], 'matchCode only with MATCH_CODE=1')
 })
 
 t.test('responses are serialized by their schema: nothing extra leaks', async (t) => {

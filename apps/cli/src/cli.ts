@@ -10,8 +10,9 @@ const usage = `Usage:
   qr-login login [--url URL] [--transport auto|ws|sse|long-poll|poll] [--json] [--no-qr]
       Creates a QR login, draws the QR, prints each status; on confirmation
       exchanges it and prints the user.
-  qr-login phone <scanUrl> --user NAME [--password PASSWORD] (--confirm | --cancel) [--json]
+  qr-login phone <scanUrl> --user NAME [--password PASSWORD] (--confirm [--match-code NN] | --cancel) [--json]
       Plays the phone: signs in, scans, shows who is asking, then confirms or cancels.
+      With MATCH_CODE=1 on the server, --match-code is the number the computer shows.
 
   --url defaults to $QR_LOGIN_URL or http://localhost:3000; --password to "demo".
 Exit codes: 0 done, 1 error, 2 usage, 3 cancelled, 4 expired.`
@@ -30,11 +31,12 @@ function say(json: boolean, value: object, text: string) {
 }
 
 function describe(status: LoginStatusView): string {
+  const match = status.matchCode ? ` On the phone, pick ${status.matchCode}.` : ''
   switch (status.status) {
     case 'pending':
-      return 'Waiting for a phone to scan the QR code…'
+      return `Waiting for a phone to scan the QR code…${match}`
     case 'scanned':
-      return `Scanned by ${status.scannedBy?.displayName ?? 'someone'} — confirm on your phone.`
+      return `Scanned by ${status.scannedBy?.displayName ?? 'someone'} — confirm on your phone.${match}`
     case 'confirmed':
       return 'Confirmed on the phone.'
     case 'cancelled':
@@ -97,6 +99,7 @@ async function phone(args: string[]): Promise<number> {
       password: { type: 'string', default: 'demo' },
       confirm: { type: 'boolean', default: false },
       cancel: { type: 'boolean', default: false },
+      'match-code': { type: 'string' },
       url: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -114,13 +117,19 @@ async function phone(args: string[]): Promise<number> {
   const api = client(values.url ?? target.baseUrl)
   const device = await api.signInPhone(values.user, values.password)
   const scanned = await device.scan(target.id)
-  const { requester } = scanned
+  const { requester, network, matchChoices } = scanned
   say(
     values.json,
-    { type: 'scanned', requester },
-    `Sign-in request from ${requester.browser} on ${requester.os}, ${requester.ip}, QR made ${age(requester.createdAt)}.`,
+    { type: 'scanned', requester, network, matchChoices },
+    `Sign-in request from ${requester.browser} on ${requester.os}, ${requester.ip}, QR made ${age(requester.createdAt)}.` +
+      (network && !network.sameNetwork ? `\nWarning: that computer is not on this device's network (${network.phoneIp}).` : '') +
+      (matchChoices ? `\nNumber matching: one of ${matchChoices.join(', ')} is shown on the computer.` : ''),
   )
-  const result = values.confirm ? await device.confirm(target.id) : await device.cancel(target.id)
+  const matchCode = values['match-code']
+  if (values.confirm && matchChoices && matchCode === undefined) {
+    throw new UsageError(`this login uses number matching: add --match-code with the number the computer shows (${matchChoices.join(', ')})`)
+  }
+  const result = values.confirm ? await device.confirm(target.id, matchCode) : await device.cancel(target.id)
   say(values.json, { type: 'status', ...result }, values.confirm ? `Confirmed as ${device.user?.displayName}.` : 'Cancelled.')
   return exitCodes.signedIn
 }

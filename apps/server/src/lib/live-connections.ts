@@ -24,6 +24,7 @@ export class LiveConnections {
   private readonly slices: Partial<Record<ConnectionKind, Set<LiveConnection>[]>> = {}
   private readonly nextSlice: Record<ConnectionKind, number> = { sse: 0, ws: 0, 'long-poll': 0 }
   private readonly tickers: NodeJS.Timeout[] = []
+  private shuttingDown = false
 
   constructor(intervals: Partial<Record<ConnectionKind, number>>) {
     for (const [kind, ms] of Object.entries(intervals) as [ConnectionKind, number][]) {
@@ -41,6 +42,12 @@ export class LiveConnections {
   }
 
   add(kind: ConnectionKind, connection: LiveConnection): () => void {
+    // A request that was still on its way in (awaiting the store or a rate-limit counter) when shutdown began
+    // must not be held open afterwards: it would keep close() waiting. It is told to reconnect at once.
+    if (this.shuttingDown) {
+      queueMicrotask(() => connection.shutdown())
+      return () => {}
+    }
     const slices = this.slices[kind]
     const slice = this.nextSlice[kind]++ % slicesPerInterval
     slices?.[slice]!.add(connection)
@@ -56,6 +63,7 @@ export class LiveConnections {
   }
 
   shutdown(): void {
+    this.shuttingDown = true
     for (const timer of this.tickers) clearInterval(timer)
     for (const [kind, connections] of Object.entries(this.byKind) as [ConnectionKind, Set<LiveConnection>][]) {
       for (const connection of [...connections]) connection.shutdown()
