@@ -52,6 +52,38 @@ try {
   await shot(lonely, 'pc-expired')
   await expiring.close()
 
+  // Number matching, seen from a phone on another network (it says so through the trusted proxy header).
+  const matchPort = port + 2
+  const matching = await buildApp(
+    loadConfig({ PORT: String(matchPort), PUBLIC_URL: `http://127.0.0.1:${matchPort}`, LOG_LEVEL: 'warn', MATCH_CODE: '1', TRUST_PROXY: '127.0.0.1' }),
+  )
+  await matching.listen({ port: matchPort, host: '127.0.0.1' })
+  const matchPc = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+  const farPhone = await (
+    await browser.newContext({
+      viewport: { width: 390, height: 760 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+      extraHTTPHeaders: { 'x-forwarded-for': '100.64.3.4' },
+    })
+  ).newPage()
+  await matchPc.goto(`http://127.0.0.1:${matchPort}/?transport=ws`)
+  await matchPc.waitForSelector('#match-code:not([hidden])')
+  const matchId = await matchPc.locator('main').getAttribute('data-login-id')
+  await farPhone.goto(`http://127.0.0.1:${matchPort}/m/${matchId}`)
+  await farPhone.click('.pick[data-username="alice"]')
+  await farPhone.waitForSelector('#match-choices button')
+  await matchPc.waitForSelector('main[data-state="scanned"]')
+  await shot(matchPc, 'pc-match-code')
+  await shot(farPhone, 'phone-match-code')
+  await farPhone.click(`#match-choices button:text-is("${await matchPc.locator('#match-digits').textContent()}")`)
+  await matchPc.waitForSelector('main[data-state="signed-in"]')
+  await farPhone.goto(`http://127.0.0.1:${matchPort}/m`)
+  await farPhone.waitForSelector('#sessions li[data-session-id]')
+  await shot(farPhone, 'phone-sessions')
+  await matching.close()
+
   const chinese = await (await browser.newContext({ viewport: { width: 1100, height: 640 }, extraHTTPHeaders: { 'accept-language': 'zh-CN' } })).newPage()
   await chinese.goto(`${base}/?transport=ws`)
   await chinese.waitForSelector('main[data-state="pending"]')

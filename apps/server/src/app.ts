@@ -99,7 +99,8 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
     return503OnClosing: true,
     // URLs the router itself refuses (bad percent-encoding, a segment over maxParamLength): the contract's 400, in its shape.
     frameworkErrors: (error, request, reply) => {
-      const body = toErrorBody(new HttpError('VALIDATION_ERROR', error.message))
+      const problem = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is not validly encoded'
+      const body = toErrorBody(new HttpError('VALIDATION_ERROR', `Malformed request path: ${problem}`))
       request.log.info({ code: error.code }, 'request refused by the router')
       void (reply as FastifyReply).code(body.statusCode).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body)
     },
