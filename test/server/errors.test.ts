@@ -26,6 +26,19 @@ t.test('the error registry is the contract: each code with its status', async (t
   for (const [code, statusCode] of Object.entries(contract)) {
     t.equal(errorRegistry[code as keyof typeof errorRegistry]?.statusCode, statusCode, code)
   }
+  // Our own codes, beyond the contract's: documented in the README and the OpenAPI description.
+  const ours: Record<string, number> = {
+    NOT_FOUND: 404,
+    SESSION_NOT_FOUND: 404,
+    MATCH_CODE_MISMATCH: 409,
+    UNSUPPORTED_MEDIA_TYPE: 415,
+    UPGRADE_REQUIRED: 426,
+    INTERNAL_ERROR: 500,
+  }
+  t.same(Object.keys(errorRegistry).sort(), [...Object.keys(contract), ...Object.keys(ours)].sort(), 'no code is added without this test knowing')
+  for (const [code, statusCode] of Object.entries(ours)) {
+    t.equal(errorRegistry[code as keyof typeof errorRegistry].statusCode, statusCode, code)
+  }
   for (const code of loginErrorCodes) {
     const body = toErrorBody(new LoginError(code, 'm'))
     t.equal(body.code, code, `core code ${code} keeps its name`)
