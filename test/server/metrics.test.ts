@@ -44,3 +44,14 @@ t.test('/metrics: logins by final state, watchers by transport, delivery delay, 
   t.equal(sample(after, 'qr_notify_delay_seconds_count', '{transport="long-poll"}'), 1)
   t.equal(sample(after, 'qr_store_errors_total'), 0)
 })
+
+t.test('/metrics counts refusals by code, so an attack shows up', async (t) => {
+  const { app } = await listeningApp(t, { RATE_LIMIT_CREATE_PER_MINUTE: '2' })
+  const login = await createLogin(app)
+  const other = await createLogin(app)
+  for (let i = 0; i < 3; i++) await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(other.watchToken) })
+  await app.inject({ method: 'POST', url: '/api/qr' })
+  const body = (await app.inject({ url: '/metrics' })).body
+  t.equal(sample(body, 'qr_refusals_total', '{code="WATCH_TOKEN_INVALID"}'), 3)
+  t.equal(sample(body, 'qr_refusals_total', '{code="RATE_LIMITED"}'), 1)
+})

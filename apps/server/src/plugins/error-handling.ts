@@ -7,7 +7,10 @@ export default fp(async function errorHandling(app) {
     const body = toErrorBody(error)
     if (body.code === 'STORE_UNAVAILABLE') app.metrics?.storeError()
     if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
-    else request.log.info({ code: body.code, message: body.message }, 'request refused')
+    else {
+      request.log.info({ code: body.code, message: body.message }, 'request refused')
+      app.metrics?.refused(body.code)
+    }
     if (body.code === 'RATE_LIMITED' && !reply.getHeader('retry-after')) {
       reply.header('retry-after', String(error instanceof HttpError && error.retryAfterSeconds ? error.retryAfterSeconds : 1))
     }

@@ -9,6 +9,8 @@ export interface Metrics {
   delivered(transport: ConnectionKind | 'poll', changedAt: number | undefined): void
   transition(status: LoginStatusView): void
   storeError(): void
+  /** A request refused with a 4xx: rate limits, caps, binding and origin refusals show up here first under attack. */
+  refused(code: string): void
 }
 
 declare module 'fastify' {
@@ -47,6 +49,12 @@ export function createMetrics(watchers: () => Record<ConnectionKind, number>): M
     registers: [registry],
   })
   const storeErrors = new Counter({ name: 'qr_store_errors_total', help: 'Store operations that failed (answered 503)', registers: [registry] })
+  const refusals = new Counter({
+    name: 'qr_refusals_total',
+    help: 'Requests refused with a 4xx, by error code (RATE_LIMITED, WATCH_TOKEN_INVALID, ORIGIN_REJECTED...)',
+    labelNames: ['code'],
+    registers: [registry],
+  })
   return {
     registry,
     delivered(transport, changedAt) {
@@ -58,6 +66,7 @@ export function createMetrics(watchers: () => Record<ConnectionKind, number>): M
       if (status.status === 'consumed' || status.status === 'cancelled' || status.status === 'expired') finished.inc({ state: status.status })
     },
     storeError: () => storeErrors.inc(),
+    refused: (code) => refusals.inc({ code }),
   }
 }
 
