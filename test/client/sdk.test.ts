@@ -169,3 +169,33 @@ t.test('parseScanUrl finds the base URL and id', async (t) => {
   t.same(parseScanUrl('https://example.com/login/m/V1StGXR8_Z5jdHi6B-myT'), { baseUrl: 'https://example.com/login', id: 'V1StGXR8_Z5jdHi6B-myT' })
   t.throws(() => parseScanUrl('https://example.com/m/short'))
 })
+
+t.test('phone: number matching, and the computers it signed in, listed and signed out', async (t) => {
+  const { base } = await listeningApp(t, { MATCH_CODE: '1' })
+  const client = clientFor(base)
+  const login = await client.createLogin()
+  t.match(login.matchCode, /^\d{2}$/)
+  const phone = await client.signInPhone('bob', 'demo')
+  const scanned = await phone.scan(login.id)
+  t.ok(scanned.matchChoices?.includes(login.matchCode!))
+  t.same(scanned.network, { phoneIp: '127.0.0.1', sameNetwork: true })
+  t.equal((await phone.confirm(login.id, login.matchCode)).status, 'confirmed')
+  t.equal((await client.exchange(login)).user.username, 'bob')
+
+  const sessions = await phone.sessions()
+  t.equal(sessions.length, 1)
+  t.match(sessions[0], { ip: '127.0.0.1', browser: 'qr-login-sdk-test 1' })
+  await phone.revokeSession(sessions[0]!.id)
+  t.same(await phone.sessions(), [])
+  await t.rejects(phone.revokeSession(sessions[0]!.id), { name: 'QrLoginError', code: 'SESSION_NOT_FOUND', statusCode: 404 })
+})
+
+t.test('a 429 becomes a retryable QrLoginError that says how long to wait', async (t) => {
+  const { base } = await listeningApp(t, { RATE_LIMIT_CREATE_PER_MINUTE: '1' })
+  const client = clientFor(base)
+  await client.createLogin()
+  const refused = await client.createLogin().catch((error: unknown) => error)
+  t.ok(refused instanceof QrLoginError)
+  t.match(refused, { code: 'RATE_LIMITED', statusCode: 429, retryable: true })
+  t.ok((refused as QrLoginError).retryAfterMs! >= 1000 && (refused as QrLoginError).retryAfterMs! <= 60_000)
+})
