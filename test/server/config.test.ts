@@ -93,12 +93,12 @@ t.test('user agents are described in human terms', async (t) => {
 t.test('limits: defaults, values from the environment, and timeouts that fit together', async (t) => {
   const defaults = loadConfig({})
   t.match(defaults.limits, {
-    createPerMinute: 300,
-    signInFailuresPerIp: 30,
-    signInFailuresPerAccount: 10,
+    createPerMinute: 1200,
+    signInFailuresPerIp: 60,
+    signInFailuresPerAccount: 20,
     signInWindowSeconds: 900,
-    pollsPerInterval: 5,
-    watchersPerLogin: 20,
+    pollsPerInterval: 10,
+    watchersPerLogin: 200,
     watchersPerIp: 1000,
     liveLogins: 100_000,
     headersTimeoutMs: 10_000,

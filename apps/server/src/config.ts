@@ -124,12 +124,12 @@ function limits(env: Env): Limits {
   const requestTimeoutMs = wholeNumber(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000
   if (requestTimeoutMs <= headersTimeoutMs) throw new ConfigError('REQUEST_TIMEOUT_SECONDS must be greater than HEADERS_TIMEOUT_SECONDS')
   return {
-    createPerMinute: wholeNumber(env, 'RATE_LIMIT_CREATE_PER_MINUTE', 300, 1),
-    signInFailuresPerIp: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_IP', 30, 1),
-    signInFailuresPerAccount: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 10, 1),
+    createPerMinute: wholeNumber(env, 'RATE_LIMIT_CREATE_PER_MINUTE', 1200, 1),
+    signInFailuresPerIp: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_IP', 60, 1),
+    signInFailuresPerAccount: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 20, 1),
     signInWindowSeconds: wholeNumber(env, 'RATE_LIMIT_SIGNIN_WINDOW_SECONDS', 900, 1),
-    pollsPerInterval: wholeNumber(env, 'RATE_LIMIT_POLLS_PER_INTERVAL', 5, 1),
-    watchersPerLogin: wholeNumber(env, 'MAX_WATCHERS_PER_LOGIN', 20, 1),
+    pollsPerInterval: wholeNumber(env, 'RATE_LIMIT_POLLS_PER_INTERVAL', 10, 1),
+    watchersPerLogin: wholeNumber(env, 'MAX_WATCHERS_PER_LOGIN', 200, 1),
     watchersPerIp: wholeNumber(env, 'MAX_WATCHERS_PER_IP', 1000, 1),
     liveLogins: wholeNumber(env, 'MAX_LIVE_LOGINS', 100_000, 1),
     headersTimeoutMs,
