@@ -66,3 +66,27 @@ t.test('number matching: a wrong pick cancels, and both screens say so', async (
     [],
   )
 })
+
+t.test('brute force on the phone page: after the allowed failures it says to wait, even for the right password', async (t) => {
+  const browser = await launchBrowser(t)
+  const { base } = await publicApp(t, { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '2' })
+  const problems: string[] = []
+  const phone = await newPage(browser, mobile, 'phone', problems)
+  await phone.page.goto(`${base}/m`)
+  await phone.page.waitForSelector('main[data-state="sign-in"]')
+  await phone.page.fill('#username', 'carol')
+  for (const guess of ['guess-1', 'guess-2']) {
+    await phone.page.fill('#password', guess)
+    await phone.page.click('#sign-in-form button[type="submit"]')
+    await phone.page.waitForFunction(() => document.querySelector('#sign-in-error')?.textContent === 'Wrong user name or password.')
+    await phone.page.evaluate(() => (document.querySelector('#sign-in-error')!.textContent = ''))
+  }
+  await phone.page.fill('#password', 'demo')
+  await phone.page.click('#sign-in-form button[type="submit"]')
+  await phone.page.waitForFunction(() => /Too many failed attempts/.test(document.querySelector('#sign-in-error')?.textContent ?? ''))
+  t.match(await phone.page.locator('#sign-in-error').textContent(), /Try again in 15 min\./)
+  t.same(
+    problems.filter((problem) => !/401|429/.test(problem)),
+    [],
+  )
+})

@@ -60,10 +60,13 @@ async function showSignIn(): Promise<UserProfile> {
         const signed = await client.signInPhone(username, password.value)
         resolve(signed.user!)
       } catch (failure) {
+        const code = failure instanceof QrLoginError ? failure.code : ''
         error.textContent =
-          failure instanceof QrLoginError && failure.code === 'BAD_CREDENTIALS'
+          code === 'BAD_CREDENTIALS'
             ? t('phone.badCredentials')
-            : t('phone.error', { message: (failure as Error).message })
+            : code === 'RATE_LIMITED'
+              ? t('phone.tooManyAttempts', { minutes: String(Math.max(1, Math.ceil(((failure as QrLoginError).retryAfterMs ?? 60_000) / 60_000))) })
+              : t('phone.error', { message: (failure as Error).message })
       }
     }
     void client.demoUsers().then((users) => {
