@@ -4,7 +4,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import type { App } from '@qr-login/server'
 import { errorRegistry } from '../../apps/server/src/errors.js'
-import { approve, bearer, createLogin, listeningApp, phoneAction, phoneToken, testApp, type CreatedLogin } from '../helpers/server.js'
+import { approve, bearer, createLogin, eventually, listeningApp, openWs, phoneAction, phoneToken, testApp, type CreatedLogin } from '../helpers/server.js'
 
 // Limits raised so the fuzz reaches validation and the use cases rather than stopping at 429 (which would pass too).
 const env = {
@@ -214,4 +214,29 @@ t.test('raw bytes on the socket: the server stays up and keeps answering', async
   )
   const after = await fetch(`${base}/api/demo-users`)
   t.equal(after.status, 200, 'still answering')
+})
+
+t.test('random WebSocket frames from a watcher: ignored or the socket closed, never the service harmed', async (t) => {
+  const { app, wsBase } = await listeningApp(t, env)
+  const login = await createLogin(app)
+  const frames = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+    fc.integer({ min: 4000, max: 20_000 }).map((size) => 'x'.repeat(size)),
+    fc.jsonValue().map((value) => JSON.stringify(value)),
+  )
+  await fc.assert(
+    fc.asyncProperty(fc.array(frames, { minLength: 1, maxLength: 5 }), async (batch) => {
+      const socket = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: bearer(login.watchToken) })
+      await socket.opened
+      await socket.until(() => socket.frames.length === 1)
+      for (const frame of batch) if (socket.socket.readyState === socket.socket.OPEN) socket.socket.send(frame)
+      socket.socket.close()
+      await socket.until(() => socket.closeCode !== undefined)
+    }),
+    { numRuns: Math.ceil(numRuns / 10) },
+  )
+  await eventually(() => app.live.count('ws') === 0, 'every fuzzed socket to be released')
+  const read = await app.inject({ method: 'GET', url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })
+  t.match(read.json(), { status: 'pending', version: 1 }, 'the login is untouched and the service answers')
 })
