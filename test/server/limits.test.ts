@@ -140,3 +140,17 @@ t.test('with STORE=redis, every instance counts against the same limits', async 
   assertRateLimited(t, await signIn(a, 'bob', 'demo', '10.0.0.3'))
   assertRateLimited(t, await signIn(b, 'bob', 'demo', '10.0.0.4'))
 })
+
+t.test('with STORE=redis, MAX_LIVE_LOGINS counts the logins waiting on every instance', async (t) => {
+  const prefix = uniquePrefix('live')
+  cleanUpPrefix(t, prefix)
+  const env = { STORE: 'redis', REDIS_PREFIX: prefix, MAX_LIVE_LOGINS: '2' }
+  const a = await testApp(t, env)
+  const b = await testApp(t, env)
+  const first = await createLogin(a)
+  await createLogin(b)
+  assertRateLimited(t, await create(a))
+  assertRateLimited(t, await create(b))
+  t.equal((await phoneAction(b, 'cancel', first.id, await phoneToken(b))).statusCode, 200, 'ended on the other instance')
+  t.equal((await create(a)).statusCode, 201)
+})

@@ -33,6 +33,10 @@ class SwitchableStore implements LoginStore {
     this.check()
     return this.inner.deleteSession(tokenHash)
   }
+  async countLive() {
+    this.check()
+    return this.inner.countLive()
+  }
   async listSessions(username: string) {
     this.check()
     return this.inner.listSessions(username)

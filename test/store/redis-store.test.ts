@@ -27,14 +27,17 @@ t.test('keys carry TTLs and a cluster hash tag', async (t) => {
   const store = new RedisLoginStore(redis, systemClock, prefix)
   t.teardown(() => store.close())
   const id = 'TTLtestTTLtestTTLtest'
+  const expiresAt = Date.now() + 30_000
   await store.insert(
-    { id, status: 'pending', version: 1, createdAt: 0, expiresAt: 0, watchTokenHash: 'h', requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' }, changeTimes: [0] },
+    { id, status: 'pending', version: 1, createdAt: 0, expiresAt, watchTokenHash: 'h', requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' }, changeTimes: [0] },
     Date.now() + 60_000,
   )
-  const [key] = await redis.keys(`${prefix}*`)
-  t.equal(key, `${prefix}login:{${id}}`)
-  const ttl = await redis.pttl(key!)
-  t.ok(ttl > 59_000 && ttl <= 60_000, `pttl ${ttl}`)
+  const found = (await redis.keys(`${prefix}*`)).sort()
+  t.same(found, [`${prefix}live`, `${prefix}login:{${id}}`])
+  const loginTtl = await redis.pttl(`${prefix}login:{${id}}`)
+  t.ok(loginTtl > 59_000 && loginTtl <= 60_000, `login pttl ${loginTtl}`)
+  const liveTtl = await redis.pttl(`${prefix}live`)
+  t.ok(liveTtl > 29_000 && liveTtl <= 30_000, `the live index lives as long as its latest entry: pttl ${liveTtl}`)
 })
 
 t.test('an unreachable Redis is STORE_UNAVAILABLE at once, not a hang', async (t) => {

@@ -122,4 +122,20 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
     t.same(await store.listSessions(username), [pc], 'deleted and forgotten sessions are gone from the list')
     t.same(await store.listSessions('nobody-at-all'), [])
   })
+
+  t.test('countLive counts logins from insert until a terminal compare-and-set', async (t) => {
+    const { store, now } = await open()
+    const base = await store.countLive()
+    const first = record({ expiresAt: now() + 60_000 })
+    const second = record({ expiresAt: now() + 60_000 })
+    await store.insert(first, now() + 120_000)
+    await store.insert(second, now() + 120_000)
+    t.equal(await store.countLive(), base + 2)
+    await store.compareAndSet({ ...first, status: 'scanned', version: 2, expiresAt: now() + 90_000 }, 1, now() + 120_000)
+    t.equal(await store.countLive(), base + 2, 'a login that moves on but has not ended still counts')
+    await store.compareAndSet({ ...second, status: 'cancelled', version: 2, endedAt: now() }, 1, now() + 120_000)
+    t.equal(await store.countLive(), base + 1, 'an ended login no longer counts')
+    t.equal(await store.insert(first, now() + 120_000), false)
+    t.equal(await store.countLive(), base + 1, 'a refused insert counts nothing')
+  })
 }

@@ -48,7 +48,7 @@ export interface Limits {
   /** Open SSE streams, WebSockets and long polls: per login, and per client IP. */
   watchersPerLogin: number
   watchersPerIp: number
-  /** Logins waiting on this instance (pending, scanned or confirmed, not yet ended). */
+  /** Logins waiting (pending, scanned or confirmed, not yet ended), counted in the store: across every instance with STORE=redis. */
   liveLogins: number
   /** Time a client has to send a request's headers, and the whole request. */
   headersTimeoutMs: number

@@ -1,4 +1,4 @@
-import type { LoginRecord } from './login.js'
+import { isTerminal, type LoginRecord } from './login.js'
 import type { Clock, LoginStore, SessionRecord, StoreStats, TimerHandle } from './ports.js'
 
 interface Entry<T> {
@@ -15,12 +15,15 @@ export class MemoryLoginStore implements LoginStore {
   private readonly sessions = new Map<string, Entry<SessionRecord>>()
   /** username → token hashes of that user's sessions */
   private readonly sessionsByUser = new Map<string, Set<string>>()
+  /** Ids of logins not yet ended. In one process the service's expiry timers end each at its expiresAt. */
+  private readonly live = new Set<string>()
 
   constructor(private readonly clock: Clock) {}
 
   async insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
     if (this.logins.has(record.id)) return false
-    this.keep(this.logins, record.id, record, keepUntil)
+    this.keep(this.logins, record.id, record, keepUntil, () => this.forgetLogin(record.id))
+    if (!isTerminal(record.status)) this.live.add(record.id)
     return true
   }
 
@@ -32,7 +35,8 @@ export class MemoryLoginStore implements LoginStore {
     const entry = this.logins.get(next.id)
     if (!entry || entry.value.version !== expectedVersion) return false
     entry.drop.cancel()
-    this.keep(this.logins, next.id, next, keepUntil)
+    this.keep(this.logins, next.id, next, keepUntil, () => this.forgetLogin(next.id))
+    if (isTerminal(next.status)) this.live.delete(next.id)
     return true
   }
 
@@ -52,6 +56,10 @@ export class MemoryLoginStore implements LoginStore {
     this.forgetSession(tokenHash)
   }
 
+  async countLive(): Promise<number> {
+    return this.live.size
+  }
+
   async listSessions(username: string): Promise<SessionRecord[]> {
     return [...(this.sessionsByUser.get(username) ?? [])].map((hash) => this.sessions.get(hash)!.value)
   }
@@ -66,6 +74,12 @@ export class MemoryLoginStore implements LoginStore {
     this.logins.clear()
     this.sessions.clear()
     this.sessionsByUser.clear()
+    this.live.clear()
+  }
+
+  private forgetLogin(id: string): void {
+    this.logins.delete(id)
+    this.live.delete(id)
   }
 
   private forgetSession(tokenHash: string): void {

@@ -15,6 +15,12 @@ export interface LoginStore {
   putSession(session: SessionRecord, keepUntil: number): Promise<void>
   getSession(tokenHash: string): Promise<SessionRecord | undefined>
   deleteSession(tokenHash: string): Promise<void>
+  /**
+   * Logins not yet ended, across every instance sharing the store: counted from insert until a
+   * compare-and-set to a terminal status (a store may also stop once expiresAt has passed).
+   * What MAX_LIVE_LOGINS caps; approximate under races by design (a cap, not a ledger).
+   */
+  countLive(): Promise<number>
   /** Every live session of this user, of either kind (a phone lists and revokes its user's PC sessions). */
   listSessions(username: string): Promise<SessionRecord[]>
   /** Entry and timer counts, so tests can prove nothing leaks. */

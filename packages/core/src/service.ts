@@ -18,7 +18,7 @@ export interface LoginSettings {
   exchangeWindowMs: number
   retentionMs: number
   sessionTtlMs: number
-  /** Logins this instance lets wait at once (not yet ended); more are refused with RATE_LIMITED. Unlimited when absent. */
+  /** Logins that may wait at once (not yet ended), across every instance sharing the store; more are refused with RATE_LIMITED. Unlimited when absent. */
   maxLiveLogins?: number
   /** Number matching: the phone must pick the PC's two-digit code among three; a wrong pick cancels. */
   matchCode?: boolean
@@ -114,8 +114,8 @@ export class LoginService {
   // ---- PC side ---------------------------------------------------------
 
   async createLogin(pc: PcDescription): Promise<CreatedLogin> {
-    if (this.expiry.size >= (this.settings.maxLiveLogins ?? Infinity)) {
-      throw new LoginError('RATE_LIMITED', 'Too many logins are waiting on this server right now; try again shortly')
+    if (this.settings.maxLiveLogins !== undefined && (await this.store.countLive()) >= this.settings.maxLiveLogins) {
+      throw new LoginError('RATE_LIMITED', 'Too many logins are waiting right now; try again shortly')
     }
     const now = this.clock.now()
     const watchToken = this.secrets.token()

@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis'
-import { LoginError, type Clock, type LoginRecord, type LoginStore, type SessionRecord, type StoreStats } from '@qr-login/core'
+import { LoginError, isTerminal, type Clock, type LoginRecord, type LoginStore, type SessionRecord, type StoreStats } from '@qr-login/core'
 import { keys } from './keys.js'
 
 // A login is a hash: v (its version, compared by the scripts) and d (the record as JSON).
@@ -22,11 +22,19 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`
 
+// The live-login index: drop what has expired, add or remove this login, and live as long as its latest entry.
+const indexLiveScript = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if ARGV[4] == '1' then redis.call('ZREM', KEYS[1], ARGV[2]) else redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2]) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
+return 1`
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     qrInsert(key: string, version: string, json: string, ttlMs: string): Result<number, Context>
     qrCompareAndSet(key: string, expected: string, version: string, json: string, ttlMs: string): Result<number, Context>
     qrIndexSession(key: string, tokenHash: string, ttlMs: string): Result<number, Context>
+    qrIndexLive(key: string, now: string, id: string, expiresAt: string, remove: string, ttlMs: string): Result<number, Context>
   }
 }
 
@@ -44,11 +52,13 @@ export class RedisLoginStore implements LoginStore {
     redis.defineCommand('qrInsert', { numberOfKeys: 1, lua: insertScript })
     redis.defineCommand('qrCompareAndSet', { numberOfKeys: 1, lua: compareAndSetScript })
     redis.defineCommand('qrIndexSession', { numberOfKeys: 1, lua: indexSessionScript })
+    redis.defineCommand('qrIndexLive', { numberOfKeys: 1, lua: indexLiveScript })
   }
 
   insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
     return this.guard(async () => {
       const done = await this.redis.qrInsert(keys.login(this.prefix, record.id), String(record.version), JSON.stringify(record), this.ttl(keepUntil))
+      if (done === 1) await this.indexLive(record)
       return done === 1
     })
   }
@@ -69,6 +79,7 @@ export class RedisLoginStore implements LoginStore {
         JSON.stringify(next),
         this.ttl(keepUntil),
       )
+      if (done === 1) await this.indexLive(next)
       return done === 1
     })
   }
@@ -93,6 +104,28 @@ export class RedisLoginStore implements LoginStore {
     return this.guard(async () => {
       await this.redis.del(keys.session(this.prefix, tokenHash))
     })
+  }
+
+  countLive(): Promise<number> {
+    return this.guard(() => this.redis.zcount(keys.liveLogins(this.prefix), `(${this.clock.now()}`, '+inf'))
+  }
+
+  /**
+   * Keeps the live-login index (a sorted set scored by expiresAt) in step, after the write it follows.
+   * Best effort: the write has happened and must not be reported as failed; an entry left behind
+   * stops counting at its expiresAt and is pruned by a later write.
+   */
+  private async indexLive(record: LoginRecord): Promise<void> {
+    await this.redis
+      .qrIndexLive(
+        keys.liveLogins(this.prefix),
+        String(this.clock.now()),
+        record.id,
+        String(record.expiresAt),
+        isTerminal(record.status) ? '1' : '0',
+        this.ttl(record.expiresAt),
+      )
+      .catch(() => undefined)
   }
 
   listSessions(username: string): Promise<SessionRecord[]> {
