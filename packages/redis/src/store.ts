@@ -58,7 +58,7 @@ export class RedisLoginStore implements LoginStore {
   insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
     return this.guard(async () => {
       const done = await this.redis.qrInsert(keys.login(this.prefix, record.id), String(record.version), JSON.stringify(record), this.ttl(keepUntil))
-      if (done === 1) await this.indexLive(record)
+      if (done === 1) this.indexLive(record)
       return done === 1
     })
   }
@@ -79,7 +79,7 @@ export class RedisLoginStore implements LoginStore {
         JSON.stringify(next),
         this.ttl(keepUntil),
       )
-      if (done === 1) await this.indexLive(next)
+      if (done === 1) this.indexLive(next)
       return done === 1
     })
   }
@@ -115,8 +115,10 @@ export class RedisLoginStore implements LoginStore {
    * Best effort: the write has happened and must not be reported as failed; an entry left behind
    * stops counting at its expiresAt and is pruned by a later write.
    */
-  private async indexLive(record: LoginRecord): Promise<void> {
-    await this.redis
+  private indexLive(record: LoginRecord): void {
+    // Not awaited, so a transition reaches its watchers without waiting for the index. Commands on one
+    // connection run in order: this instance's next count already sees the update.
+    void this.redis
       .qrIndexLive(
         keys.liveLogins(this.prefix),
         String(this.clock.now()),
