@@ -103,7 +103,7 @@ t.test('limits: defaults, values from the environment, and timeouts that fit tog
     liveLogins: 100_000,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
-    idleTimeoutMs: 60_000,
+    idleTimeoutMs: 120_000,
   })
   t.equal(defaults.matchCode, false)
   const raised = loadConfig({ RATE_LIMIT_CREATE_PER_MINUTE: '100000', MAX_WATCHERS_PER_IP: '50000', MATCH_CODE: '1' })

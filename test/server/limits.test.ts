@@ -114,19 +114,21 @@ t.test('live logins on an instance are capped; ending one frees its place', asyn
   t.equal((await create(app)).statusCode, 201)
 })
 
-t.test('a client that trickles its headers is cut off after HEADERS_TIMEOUT_SECONDS', async (t) => {
+t.test('a client that trickles its headers, or says nothing at all, is cut off after HEADERS_TIMEOUT_SECONDS', async (t) => {
   const { base } = await listeningApp(t, { HEADERS_TIMEOUT_SECONDS: '1', REQUEST_TIMEOUT_SECONDS: '2' })
   const { port } = new URL(base)
-  const socket = connect(Number(port), '127.0.0.1')
-  await once(socket, 'connect')
-  socket.write('GET /api/demo-users HTTP/1.1\r\nHost: x\r\n')
-  const started = Date.now()
-  let answer = ''
-  socket.on('data', (chunk) => (answer += chunk))
-  socket.on('error', () => undefined)
-  await once(socket, 'close')
-  t.ok(Date.now() - started < 5000, 'closed within a few seconds')
-  t.notMatch(answer, /^HTTP\/1.1 200/, 'never answered')
+  for (const opening of ['GET /api/demo-users HTTP/1.1\r\nHost: x\r\n', '']) {
+    const socket = connect(Number(port), '127.0.0.1')
+    await once(socket, 'connect')
+    if (opening) socket.write(opening)
+    const started = Date.now()
+    let answer = ''
+    socket.on('data', (chunk) => (answer += chunk))
+    socket.on('error', () => undefined)
+    await once(socket, 'close')
+    t.ok(Date.now() - started < 5000, `${opening ? 'trickling' : 'silent'}: closed within a few seconds`)
+    t.match(answer, /^(HTTP\/1\.1 408|$)/, 'never served, at most told 408')
+  }
 })
 
 t.test('with STORE=redis, every instance counts against the same limits', async (t) => {

@@ -134,8 +134,9 @@ function limits(env: Env): Limits {
     liveLogins: wholeNumber(env, 'MAX_LIVE_LOGINS', 100_000, 1),
     headersTimeoutMs,
     requestTimeoutMs,
-    // Long polls are held up to 30 s without a byte; anything shorter would cut them.
-    idleTimeoutMs: wholeNumber(env, 'IDLE_TIMEOUT_SECONDS', 60, 35, 3600) * 1000,
+    // Long polls are held up to 30 s without a byte; anything shorter would cut them. Above the keep-alive
+    // timeout, so an idle keep-alive connection is closed by that timer, as balancers expect.
+    idleTimeoutMs: wholeNumber(env, 'IDLE_TIMEOUT_SECONDS', 120, 35, 3600) * 1000,
     keepAliveTimeoutMs: wholeNumber(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600) * 1000,
   }
 }
