@@ -1,6 +1,6 @@
-import type { LoginStatus, LoginStatusView, Requester, UserProfile } from '@qr-login/core'
+import type { LoginStatus, LoginStatusView, PcSession, Requester, UserProfile } from '@qr-login/core'
 
-export type { LoginStatus, LoginStatusView, Requester, UserProfile }
+export type { LoginStatus, LoginStatusView, PcSession, Requester, UserProfile }
 
 export type TransportName = 'poll' | 'long-poll' | 'sse' | 'ws'
 export type TransportChoice = TransportName | 'auto'
@@ -28,17 +28,6 @@ export interface ScannedLogin extends LoginStatusView {
   network?: { phoneIp: string; sameNetwork: boolean }
   /** Number matching (MATCH_CODE=1): pass the one the computer shows to confirm(). */
   matchChoices?: string[]
-}
-
-/** A computer a QR login signed in, as the phone lists it. */
-export interface PcSession {
-  id: string
-  ip: string
-  userAgent: string
-  browser: string
-  os: string
-  createdAt: string
-  expiresAt: string
 }
 
 /** What each transport costs, reported as it happens (the pages' transport inspector listens to this). */
