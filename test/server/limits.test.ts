@@ -156,3 +156,11 @@ t.test('with STORE=redis, MAX_LIVE_LOGINS counts the logins waiting on every ins
   t.equal((await phoneAction(b, 'cancel', first.id, await phoneToken(b))).statusCode, 200, 'ended on the other instance')
   t.equal((await create(a)).statusCode, 201)
 })
+
+t.test('an IPv6 client is limited as its /64: rotating addresses inside it does not reset the count', async (t) => {
+  const app = await testApp(t, { RATE_LIMIT_SIGNIN_FAILURES_PER_IP: '2', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '100' })
+  t.equal((await signIn(app, 'alice', 'x', '2001:db8:1:2::a')).statusCode, 401)
+  t.equal((await signIn(app, 'bob', 'x', '2001:db8:1:2::b')).statusCode, 401)
+  assertRateLimited(t, await signIn(app, 'carol', 'demo', '2001:db8:1:2:ffff::c'))
+  t.equal((await signIn(app, 'carol', 'demo', '2001:db8:1:3::c')).statusCode, 200, 'another /64 is another client')
+})

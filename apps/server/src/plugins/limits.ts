@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import rateLimit from '@fastify/rate-limit'
+import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { Redis } from '@qr-login/redis'
 import { HttpError } from '../errors.js'
@@ -14,11 +14,11 @@ declare module 'fastify' {
 export interface RequestLimits {
   /** Route config for POST /api/qr: logins per IP per minute. */
   readonly createLoginRoute: { rateLimit: { max: number; timeWindow: number } }
-  /** Counts one read of a login (short or long poll) by this client; throws RATE_LIMITED past the allowance. */
-  countPoll(request: FastifyRequest, loginId: string): Promise<void>
-  /** Throws RATE_LIMITED while this IP or this account has used up its failed sign-ins. Counts nothing. */
-  checkSignIn(request: FastifyRequest, username: string): Promise<void>
-  recordSignInFailure(request: FastifyRequest, username: string): Promise<void>
+  /** Counts one read of the login in the request's path (short or long poll) by this client; throws RATE_LIMITED past the allowance. */
+  countPoll(request: FastifyRequest): Promise<void>
+  /** Throws RATE_LIMITED while this IP or the account named in the body has used up its failed sign-ins. Counts nothing. */
+  checkSignIn(request: FastifyRequest): Promise<void>
+  recordSignInFailure(request: FastifyRequest): Promise<void>
   /** A held watcher (SSE, WebSocket, long poll): throws RATE_LIMITED past a cap, else returns its release. */
   admitWatcher(loginId: string, ip: string): () => void
   /** Throws RATE_LIMITED if admitWatcher would, admitting nothing (before a WebSocket upgrade). */
@@ -26,6 +26,9 @@ export interface RequestLimits {
 }
 
 const watcherRetrySeconds = 5
+
+/** A client as the limits see it: an IPv6 client is its /64, as it could rotate through all of it. */
+const clientKey = (ip: string) => normalizeIP(ip, 64)
 
 function rateLimited(message: string, ttlMs: number): HttpError {
   return new HttpError('RATE_LIMITED', message, Math.max(1, Math.ceil(ttlMs / 1000)))
@@ -50,14 +53,14 @@ export default fp<{ redis?: Redis }>(async function limits(app, options) {
   const pollLimiter = app.createRateLimit({
     max: settings.pollsPerInterval * 10,
     timeWindow: pollWindowMs,
-    keyGenerator: (request) => `poll:${(request.params as { id: string }).id}:${request.ip}`,
+    keyGenerator: (request) => `poll:${(request.params as { id: string }).id}:${clientKey(request.ip)}`,
   })
   const signInWindowMs = settings.signInWindowSeconds * 1000
   const usernameOf = (request: FastifyRequest) => String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()
   const perIp = app.createRateLimit({
     max: settings.signInFailuresPerIp,
     timeWindow: signInWindowMs,
-    keyGenerator: (request) => `signin-ip:${request.ip}`,
+    keyGenerator: (request) => `signin-ip:${clientKey(request.ip)}`,
   })
   const perAccount = app.createRateLimit({
     max: settings.signInFailuresPerAccount,
@@ -94,7 +97,7 @@ export default fp<{ redis?: Redis }>(async function limits(app, options) {
     },
 
     admitWatcher(loginId, ip) {
-      const admitted = caps.admit(loginId, ip)
+      const admitted = caps.admit(loginId, clientKey(ip))
       if (typeof admitted === 'string') throw new HttpError('RATE_LIMITED', admitted, watcherRetrySeconds)
       return admitted
     },

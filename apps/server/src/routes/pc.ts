@@ -70,7 +70,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       const { id } = request.params
       const { token } = presentedToken(request, 'qr_watch')
       const { wait, since } = request.query
-      await app.limits.countPoll(request, id)
+      await app.limits.countPoll(request)
       if (wait === undefined && since === undefined) return logins.read(id, token)
 
       const release = app.limits.admitWatcher(id, request.ip)

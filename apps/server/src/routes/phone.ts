@@ -51,9 +51,9 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       if (!request.body) throw new HttpError('VALIDATION_ERROR', 'body must be a JSON object with username and password')
       // Only failures count, and a client that used them up is refused before its password is even checked.
-      await app.limits.checkSignIn(request, request.body.username)
+      await app.limits.checkSignIn(request)
       const { user, token } = await logins.signInPhone(request.body.username, request.body.password).catch(async (error: unknown) => {
-        if (isLoginError(error, 'BAD_CREDENTIALS')) await app.limits.recordSignInFailure(request, request.body!.username)
+        if (isLoginError(error, 'BAD_CREDENTIALS')) await app.limits.recordSignInFailure(request)
         throw error
       })
       reply.setCookie('m_session', token, {
