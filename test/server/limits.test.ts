@@ -131,12 +131,16 @@ t.test('a client that trickles its headers, or says nothing at all, is cut off a
   }
 })
 
-t.test('with STORE=redis, every instance counts against the same limits', async (t) => {
+/** Two instances sharing one Redis under a prefix of their own, as behind a load balancer. */
+async function twoInstancesOnRedis(t: Test, env: Record<string, string>) {
   const prefix = uniquePrefix('limits')
   cleanUpPrefix(t, prefix)
-  const env = { STORE: 'redis', REDIS_PREFIX: prefix, RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '2' }
-  const a = await testApp(t, env)
-  const b = await testApp(t, env)
+  const shared = { STORE: 'redis', REDIS_PREFIX: prefix, ...env }
+  return [await testApp(t, shared), await testApp(t, shared)] as const
+}
+
+t.test('with STORE=redis, every instance counts against the same limits', async (t) => {
+  const [a, b] = await twoInstancesOnRedis(t, { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '2' })
   t.equal((await signIn(a, 'bob', 'x', '10.0.0.1')).statusCode, 401)
   t.equal((await signIn(b, 'bob', 'y', '10.0.0.2')).statusCode, 401)
   assertRateLimited(t, await signIn(a, 'bob', 'demo', '10.0.0.3'))
@@ -144,11 +148,7 @@ t.test('with STORE=redis, every instance counts against the same limits', async 
 })
 
 t.test('with STORE=redis, MAX_LIVE_LOGINS counts the logins waiting on every instance', async (t) => {
-  const prefix = uniquePrefix('live')
-  cleanUpPrefix(t, prefix)
-  const env = { STORE: 'redis', REDIS_PREFIX: prefix, MAX_LIVE_LOGINS: '2' }
-  const a = await testApp(t, env)
-  const b = await testApp(t, env)
+  const [a, b] = await twoInstancesOnRedis(t, { MAX_LIVE_LOGINS: '2' })
   const first = await createLogin(a)
   await createLogin(b)
   assertRateLimited(t, await create(a))
