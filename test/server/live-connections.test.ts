@@ -2,7 +2,7 @@ import t from 'tap'
 import { LiveConnections } from '../../apps/server/src/lib/live-connections.js'
 
 t.test('shutdown ends every held connection, and one that arrives after it is ended at once', async (t) => {
-  const live = new LiveConnections({ sse: 1000 })
+  const live = new LiveConnections([{ kind: 'sse', heartbeatMs: 1000 }, { kind: 'long-poll' }])
   const ended: string[] = []
   live.add('sse', { shutdown: () => ended.push('before') })
   live.add('long-poll', { shutdown: () => ended.push('long poll before') })

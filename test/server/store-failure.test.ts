@@ -1,53 +1,7 @@
 import t from 'tap'
-import { LoginError, ManualClock, MemoryLoginStore, type LoginRecord, type LoginStore, type SessionRecord } from '@qr-login/core'
+import { ManualClock, MemoryLoginStore } from '@qr-login/core'
 import { bearer, createLogin, listeningApp, openSse, openWs, phoneAction, phoneToken, testApp } from '../helpers/server.js'
-
-/** A memory store that can be made unreachable, as a Redis store is when Redis is down. */
-class SwitchableStore implements LoginStore {
-  down = false
-  constructor(private readonly inner: LoginStore) {}
-  private check() {
-    if (this.down) throw new LoginError('STORE_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:6379')
-  }
-  async insert(record: LoginRecord, keepUntil: number) {
-    this.check()
-    return this.inner.insert(record, keepUntil)
-  }
-  async get(id: string) {
-    this.check()
-    return this.inner.get(id)
-  }
-  async compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number) {
-    this.check()
-    return this.inner.compareAndSet(next, expectedVersion, keepUntil)
-  }
-  async putSession(session: SessionRecord, keepUntil: number) {
-    this.check()
-    return this.inner.putSession(session, keepUntil)
-  }
-  async getSession(tokenHash: string) {
-    this.check()
-    return this.inner.getSession(tokenHash)
-  }
-  async deleteSession(tokenHash: string) {
-    this.check()
-    return this.inner.deleteSession(tokenHash)
-  }
-  async countLive() {
-    this.check()
-    return this.inner.countLive()
-  }
-  async listSessions(username: string) {
-    this.check()
-    return this.inner.listSessions(username)
-  }
-  stats() {
-    return this.inner.stats()
-  }
-  close() {
-    return this.inner.close()
-  }
-}
+import { SwitchableStore } from '../helpers/switchable-store.js'
 
 t.test('an unreachable store gives 503 STORE_UNAVAILABLE, never 500, and loses nothing', async (t) => {
   const store = new SwitchableStore(new MemoryLoginStore(new ManualClock(Date.now())))

@@ -28,9 +28,9 @@ import validation from './plugins/validation.js'
 import docs from './plugins/docs.js'
 import limits from './plugins/limits.js'
 import metricsRoute, { createMetrics } from './plugins/metrics.js'
+import { WatchStreams } from './lib/watch-stream.js'
 import pcRoutes from './routes/pc.js'
-import sseRoutes from './routes/sse.js'
-import wsRoutes from './routes/ws.js'
+import { watchTransports, type WatchTransportName } from './transports/index.js'
 import phoneRoutes from './routes/phone.js'
 import pageRoutes from './routes/pages.js'
 
@@ -38,7 +38,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     logins: LoginService
-    live: LiveConnections
+    live: LiveConnections<WatchTransportName>
+    watchStreams: WatchStreams
   }
 }
 
@@ -115,8 +116,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
   // A client that trickles its headers (slowloris) is cut off; Node's default waits a minute.
   app.server.headersTimeout = config.limits.headersTimeoutMs
   const { store, feed, redis } = await storage(app, config, clock, overrides)
-  const live = new LiveConnections({ sse: config.sseHeartbeatMs, ws: config.wsPingMs })
-  const metrics = createMetrics(() => ({ sse: live.count('sse'), ws: live.count('ws'), 'long-poll': live.count('long-poll') }))
+  const live = new LiveConnections(watchTransports.map(({ name, heartbeatMs }) => ({ kind: name, heartbeatMs: heartbeatMs?.(config) })))
+  const metrics = createMetrics(() => Object.fromEntries(watchTransports.map(({ name }) => [name, live.count(name)])))
   const logins = new LoginService({
     store,
     feed,
@@ -146,7 +147,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
 
   // Streams and long polls would keep close() waiting; end them first, telling clients to reconnect.
   app.addHook('preClose', async () => live.shutdown())
-  app.addHook('onClose', async () => logins.close())
+  app.addHook('onClose', async () => {
+    await logins.close()
+    // The connection is the store's to close, unless a replacement store was given (tests): then it is still ours.
+    redis?.disconnect()
+  })
 
   await app.register(errorHandling)
   await app.register(validation)
@@ -159,10 +164,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}, log
   })
   await app.register(docs)
   await app.register(limits, { redis })
+  app.decorate(
+    'watchStreams',
+    new WatchStreams({ logins, live, clock, admit: app.limits.admitWatcher, delivered: metrics.delivered }),
+  )
   await app.register(metricsRoute)
   await app.register(pcRoutes)
-  await app.register(sseRoutes)
-  await app.register(wsRoutes)
+  for (const transport of watchTransports) await app.register(transport.plugin)
   await app.register(phoneRoutes)
   await app.register(pageRoutes)
   return app

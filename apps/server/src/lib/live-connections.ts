@@ -1,6 +1,6 @@
 /**
- * Every open SSE stream, WebSocket and long poll, so a graceful close can end
- * them (they would otherwise keep app.close() waiting), and a shared ticker for
+ * Every open watch connection, so a graceful close can end them (they would
+ * otherwise keep app.close() waiting), and a shared ticker per kind for
  * heartbeats instead of a timer per connection.
  */
 export interface LiveConnection {
@@ -10,65 +10,89 @@ export interface LiveConnection {
   tick?(): void
 }
 
-export type ConnectionKind = 'sse' | 'ws' | 'long-poll'
+export interface ConnectionKindOptions<Kind extends string> {
+  kind: Kind
+  /** Heartbeat interval; none when absent. */
+  heartbeatMs?: number
+}
 
 /** Slices per interval: each tick visits one slice, so 10,000 heartbeats are never written in one go. */
 const slicesPerInterval = 50
 
-export class LiveConnections {
-  private readonly byKind: Record<ConnectionKind, Set<LiveConnection>> = {
-    sse: new Set(),
-    ws: new Set(),
-    'long-poll': new Set(),
-  }
-  private readonly slices: Partial<Record<ConnectionKind, Set<LiveConnection>[]>> = {}
-  private readonly nextSlice: Record<ConnectionKind, number> = { sse: 0, ws: 0, 'long-poll': 0 }
+interface KindState {
+  connections: Set<LiveConnection>
+  slices?: Set<LiveConnection>[]
+  nextSlice: number
+}
+
+export class LiveConnections<Kind extends string = string> {
+  private readonly kinds = new Map<Kind, KindState>()
   private readonly tickers: NodeJS.Timeout[] = []
   private shuttingDown = false
 
-  constructor(intervals: Partial<Record<ConnectionKind, number>>) {
-    for (const [kind, ms] of Object.entries(intervals) as [ConnectionKind, number][]) {
+  constructor(kinds: readonly ConnectionKindOptions<Kind>[]) {
+    for (const { kind, heartbeatMs } of kinds) {
+      const state: KindState = { connections: new Set(), nextSlice: 0 }
+      this.kinds.set(kind, state)
+      if (heartbeatMs === undefined) continue
       const slices = Array.from({ length: slicesPerInterval }, () => new Set<LiveConnection>())
-      this.slices[kind] = slices
+      state.slices = slices
       let current = 0
       // One slice per tick: every connection is visited once per interval, the work spread evenly across it.
       const timer = setInterval(() => {
         for (const connection of slices[current]!) connection.tick?.()
         current = (current + 1) % slicesPerInterval
-      }, ms / slicesPerInterval)
+      }, heartbeatMs / slicesPerInterval)
       timer.unref()
       this.tickers.push(timer)
     }
   }
 
-  add(kind: ConnectionKind, connection: LiveConnection): () => void {
+  add(kind: Kind, connection: LiveConnection): () => void {
     // A request that was still on its way in (awaiting the store or a rate-limit counter) when shutdown began
     // must not be held open afterwards: it would keep close() waiting. It is told to reconnect at once.
     if (this.shuttingDown) {
       queueMicrotask(() => connection.shutdown())
       return () => {}
     }
-    const slices = this.slices[kind]
-    const slice = this.nextSlice[kind]++ % slicesPerInterval
-    slices?.[slice]!.add(connection)
-    this.byKind[kind].add(connection)
+    const state = this.state(kind)
+    const slice = state.slices?.[state.nextSlice++ % slicesPerInterval]
+    slice?.add(connection)
+    state.connections.add(connection)
     return () => {
-      slices?.[slice]!.delete(connection)
-      this.byKind[kind].delete(connection)
+      slice?.delete(connection)
+      state.connections.delete(connection)
     }
   }
 
-  count(kind: ConnectionKind): number {
-    return this.byKind[kind].size
+  count(kind: Kind): number {
+    return this.state(kind).connections.size
+  }
+
+  /** Connections of every kind, and how many sit in heartbeat slices (both back to 0 when everything is released). */
+  stats(): { connections: number; heartbeats: number } {
+    let connections = 0
+    let heartbeats = 0
+    for (const state of this.kinds.values()) {
+      connections += state.connections.size
+      for (const slice of state.slices ?? []) heartbeats += slice.size
+    }
+    return { connections, heartbeats }
   }
 
   shutdown(): void {
     this.shuttingDown = true
     for (const timer of this.tickers) clearInterval(timer)
-    for (const [kind, connections] of Object.entries(this.byKind) as [ConnectionKind, Set<LiveConnection>][]) {
-      for (const connection of [...connections]) connection.shutdown()
-      connections.clear()
-      for (const slice of this.slices[kind] ?? []) slice.clear()
+    for (const state of this.kinds.values()) {
+      for (const connection of [...state.connections]) connection.shutdown()
+      state.connections.clear()
+      for (const slice of state.slices ?? []) slice.clear()
     }
+  }
+
+  private state(kind: Kind): KindState {
+    const state = this.kinds.get(kind)
+    if (!state) throw new Error(`Unknown connection kind ${kind}`)
+    return state
   }
 }

@@ -24,9 +24,13 @@ export function presentedToken(request: FastifyRequest, cookieName: string): Pre
 
 export function originAllowed(request: FastifyRequest, config: Config): boolean {
   const origin = request.headers.origin
-  if (origin === undefined) return true
+  return origin === undefined || isAllowedOrigin(origin, `${request.protocol}://${request.host}`, config)
+}
+
+/** ALLOWED_ORIGINS when set; otherwise PUBLIC_URL's origin and the one the request was sent to. */
+export function isAllowedOrigin(origin: string, ownOrigin: string, config: Config): boolean {
   if (config.allowedOrigins.length > 0) return config.allowedOrigins.includes(origin)
-  return origin === new URL(config.publicUrl).origin || origin === `${request.protocol}://${request.host}`
+  return origin === new URL(config.publicUrl).origin || origin === ownOrigin
 }
 
 /** Cookies ride along on cross-site requests; bearer tokens do not, so only cookie calls need the Origin check. */

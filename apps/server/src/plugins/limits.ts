@@ -21,8 +21,8 @@ export interface RequestLimits {
   recordSignInFailure(request: FastifyRequest): Promise<void>
   /** A held watcher (SSE, WebSocket, long poll): throws RATE_LIMITED past a cap, else returns its release. */
   admitWatcher(loginId: string, ip: string): () => void
-  /** Throws RATE_LIMITED if admitWatcher would, admitting nothing (before a WebSocket upgrade). */
-  checkWatcher(loginId: string, ip: string): void
+  /** Logins and client addresses holding watcher slots (both 0 when every watcher has gone). */
+  watcherStats(): { logins: number; ips: number }
 }
 
 const watcherRetrySeconds = 5
@@ -102,9 +102,7 @@ export default fp<{ redis?: Redis }>(async function limits(app, options) {
       return admitted
     },
 
-    checkWatcher(loginId, ip) {
-      requestLimits.admitWatcher(loginId, ip)()
-    },
+    watcherStats: () => caps.size,
   }
   app.decorate('limits', requestLimits)
 })

@@ -1,12 +1,11 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { LoginStatusView } from '@qr-login/core'
-import type { ConnectionKind } from '../lib/live-connections.js'
 
 export interface Metrics {
   registry: Registry
   /** A status handed to a client: observe how long after the change it left. */
-  delivered(transport: ConnectionKind | 'poll', changedAt: number | undefined): void
+  delivered(transport: string, changedAt: number | undefined): void
   transition(status: LoginStatusView): void
   storeError(): void
   /** A request refused with a 4xx: rate limits, caps, binding and origin refusals show up here first under attack. */
@@ -20,7 +19,7 @@ declare module 'fastify' {
 }
 
 /** Prometheus metrics at /metrics: logins by final state, watchers by transport, change → delivery delay, store errors, process. */
-export function createMetrics(watchers: () => Record<ConnectionKind, number>): Metrics {
+export function createMetrics(watchers: () => Record<string, number>): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
   const created = new Counter({ name: 'qr_logins_created_total', help: 'QR logins created on this instance', registers: [registry] })

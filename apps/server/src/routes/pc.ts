@@ -4,9 +4,7 @@ import QRCode from 'qrcode'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { describeUserAgent } from '../lib/user-agent.js'
-import { CreatedLogin, LoginIdParams, LoginStatusView, StatusQuery, Timeline, UserEnvelope, errors, security } from '../schemas.js'
-
-const defaultLongPollWaitSeconds = 25
+import { CreatedLogin, LoginIdParams, Timeline, UserEnvelope, errors, security } from '../schemas.js'
 
 export function userAgentOf(request: FastifyRequest): string {
   return (request.headers['user-agent'] ?? '').slice(0, 512)
@@ -50,42 +48,6 @@ export default async function pcRoutes(fastify: FastifyInstance) {
         pollIntervalMs: config.pollIntervalMs,
         watchToken,
       })
-    },
-  )
-
-  app.get(
-    '/api/qr/:id',
-    {
-      schema: {
-        tags: ['pc'],
-        summary: 'Short poll, or long poll with wait/since',
-        description: 'Without a query: the status now. With since (and wait, default 25 s): held until version > since or wait seconds pass.',
-        security: security.watch,
-        params: LoginIdParams,
-        querystring: StatusQuery,
-        response: { 200: LoginStatusView, ...errors(400, 401, 403, 404, 429, 503) },
-      },
-    },
-    async (request, reply) => {
-      const { id } = request.params
-      const { token } = presentedToken(request, 'qr_watch')
-      const { wait, since } = request.query
-      await app.limits.countPoll(request)
-      if (wait === undefined && since === undefined) return logins.read(id, token)
-
-      const release = app.limits.admitWatcher(id, request.ip)
-      const stop = new AbortController()
-      const forget = app.live.add('long-poll', { shutdown: () => stop.abort() })
-      reply.raw.once('close', () => stop.abort())
-      try {
-        const from = since ?? (await logins.read(id, token)).version
-        return await logins.waitForChange(id, token, from, (wait ?? defaultLongPollWaitSeconds) * 1000, stop.signal, (changedAt) =>
-          app.metrics.delivered('long-poll', changedAt),
-        )
-      } finally {
-        forget()
-        release()
-      }
     },
   )
 

@@ -1,12 +1,12 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { endsWatch, type LoginStatusView, type Watch } from '@qr-login/core'
 import { Type } from 'typebox'
 import type { EventMessage } from 'fastify-sse-v2'
 import { serializeSSEEvent } from 'fastify-sse-v2/lib/sse.js'
-import { presentedToken } from '../lib/request-auth.js'
+import { serializeStatus } from '../lib/status.js'
 import { LoginIdParams, errors, security } from '../schemas.js'
+import { defineTransport } from './transport.js'
 
 const reconnectDelayMs = 1000
 
@@ -14,9 +14,8 @@ function parseLastEventId(header: string | undefined): number | undefined {
   return header !== undefined && /^\d{1,15}$/.test(header.trim()) ? Number(header) : undefined
 }
 
-export default async function sseRoutes(fastify: FastifyInstance) {
+async function sseRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const { logins } = app
 
   app.get(
     '/api/qr/:id/events',
@@ -38,53 +37,33 @@ export default async function sseRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { token } = presentedToken(request, 'qr_watch')
-      const since = parseLastEventId(request.headers['last-event-id'])
-      let open = false
-      const early: LoginStatusView[] = []
-      const send = (status: LoginStatusView, changedAt?: number) => {
-        app.metrics.delivered('sse', changedAt)
-        write({ event: 'status', id: String(status.version), data: JSON.stringify(status) })
-        if (endsWatch(status.status)) end()
+      // Opened before any byte is written, so a refusal is still a plain JSON error.
+      const stream = await app.watchStreams.openHttp(request, reply, 'sse', { since: parseLastEventId(request.headers['last-event-id']) })
+      if (!stream) return reply.hijack()
+      if (request.method === 'HEAD') {
+        stream.close()
+        return reply.code(200).type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send('')
       }
+      // A reconnect that already has the final status: 204 tells EventSource to stop reconnecting.
+      if (stream.holdsFinal) {
+        stream.close()
+        return reply.code(204).send(null)
+      }
+
       // fastify-sse-v2's serializer writes every event; its per-stream pipeline (it-pushable, an
       // async-generator chain, it-to-stream) doubled the heap per watcher and the p99 at 10,000
       // watchers (docs/benchmarks.md), so events go straight to the socket. They are a few hundred
       // bytes, at most four per login plus a heartbeat: nothing for backpressure to hold back.
+      const response = reply.raw
       const write = (event: EventMessage) => {
-        if (!reply.raw.writableEnded) reply.raw.write(serializeSSEEvent(event))
+        if (!response.writableEnded) response.write(serializeSSEEvent(event))
       }
       const end = () => {
-        if (!reply.raw.writableEnded) reply.raw.end()
+        if (!response.writableEnded) response.end()
       }
-
-      const release = app.limits.admitWatcher(request.params.id, request.ip)
-      let watch: Watch
-      try {
-        // Opened before any byte is written, so a refusal is still a plain JSON error.
-        watch = await logins.watch(request.params.id, token, {
-          since,
-          onStatus: (status, changedAt) => (open ? send(status, changedAt) : early.push(status)),
-        })
-      } catch (error) {
-        release()
-        throw error
-      }
-
-      if (request.method === 'HEAD') {
-        watch.close()
-        release()
-        return reply.code(200).type('text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send('')
-      }
-      // A reconnect that already has the final status: 204 tells EventSource to stop reconnecting.
-      if (early.length === 0 && endsWatch(watch.current.status)) {
-        release()
-        return reply.code(204).send(null)
-      }
-
       // We write the head ourselves so the headers are exactly the contract's.
       reply.hijack()
-      reply.raw.writeHead(200, {
+      response.writeHead(200, {
         ...(reply.getHeaders() as OutgoingHttpHeaders),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache',
@@ -92,24 +71,17 @@ export default async function sseRoutes(fastify: FastifyInstance) {
         connection: 'keep-alive',
       })
       write({ retry: reconnectDelayMs })
-      open = true
-
-      const forget = app.live.add('sse', {
-        tick: () => write({ comment: ' keep-alive' }),
-        shutdown: () => {
+      stream.attach({
+        send: (status) => write({ event: 'status', id: String(status.version), data: serializeStatus(status) }),
+        end,
+        ping: () => write({ comment: ' keep-alive' }),
+        restart: () => {
           write({ comment: ' server restarting, reconnect' })
           end()
         },
       })
-      // A client that goes away frees everything it held.
-      reply.raw.once('close', () => {
-        forget()
-        release()
-        watch.close()
-        end()
-      })
-
-      for (const status of early) send(status)
     },
   )
 }
+
+export default defineTransport({ name: 'sse', heartbeatMs: (config) => config.sseHeartbeatMs, plugin: sseRoutes })

@@ -1,0 +1,48 @@
+import { LoginError, type LoginRecord, type LoginStore, type SessionRecord } from '@qr-login/core'
+
+/** A memory store that can be made unreachable, as a Redis store is when Redis is down. */
+export class SwitchableStore implements LoginStore {
+  down = false
+  constructor(private readonly inner: LoginStore) {}
+  private check() {
+    if (this.down) throw new LoginError('STORE_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:6379')
+  }
+  async insert(record: LoginRecord, keepUntil: number) {
+    this.check()
+    return this.inner.insert(record, keepUntil)
+  }
+  async get(id: string) {
+    this.check()
+    return this.inner.get(id)
+  }
+  async compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number) {
+    this.check()
+    return this.inner.compareAndSet(next, expectedVersion, keepUntil)
+  }
+  async putSession(session: SessionRecord, keepUntil: number) {
+    this.check()
+    return this.inner.putSession(session, keepUntil)
+  }
+  async getSession(tokenHash: string) {
+    this.check()
+    return this.inner.getSession(tokenHash)
+  }
+  async deleteSession(tokenHash: string) {
+    this.check()
+    return this.inner.deleteSession(tokenHash)
+  }
+  async countLive() {
+    this.check()
+    return this.inner.countLive()
+  }
+  async listSessions(username: string) {
+    this.check()
+    return this.inner.listSessions(username)
+  }
+  stats() {
+    return this.inner.stats()
+  }
+  close() {
+    return this.inner.close()
+  }
+}
