@@ -22,6 +22,9 @@ if (existsSync(new URL('../apps/web/src', import.meta.url))) {
       bundle: true,
       platform: 'browser',
       format: 'esm',
+      // socket.io-client is imported on first use only: a chunk of its own, fetched when a page picks it.
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
       target: ['chrome100', 'safari15', 'firefox100'],
       minify: true,
       sourcemap: true,

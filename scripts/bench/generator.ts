@@ -7,8 +7,10 @@ import { Agent, request, type IncomingMessage } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import * as hdr from 'hdr-histogram-js'
 import WebSocket from 'ws'
+import { io } from 'socket.io-client'
 
-export type BenchTransport = 'sse' | 'ws' | 'long-poll' | 'poll' | 'floor'
+/** socket.io: its polling handshake upgraded to WebSocket; socket.io-ws: WebSocket only. */
+export type BenchTransport = 'sse' | 'ws' | 'long-poll' | 'poll' | 'socket.io' | 'socket.io-ws' | 'floor'
 
 export interface Job {
   transport: BenchTransport
@@ -109,6 +111,59 @@ function wsWatcher(url: string, token: string, localAddress: string, ready: () =
   return watcher
 }
 
+/**
+ * socket.io-client, as the SDK uses it. Bytes are what its engine reads: the WebSocket's socket after
+ * the upgrade, and each polling packet's payload plus a response head before it.
+ */
+function socketIoWatcher(base: string, login: { id: string; token: string }, localAddress: string, websocketOnly: boolean, ready: () => void): Watcher {
+  const agent = new Agent({ keepAlive: true, maxSockets: 2, localAddress } as ConstructorParameters<typeof Agent>[0])
+  const socket = io(`${base}/qr`, {
+    auth: { id: login.id, watchToken: login.token },
+    reconnection: false,
+    forceNew: true,
+    transports: websocketOnly ? ['websocket'] : ['polling', 'websocket'],
+    agent: agent as never,
+    localAddress,
+  } as unknown as Parameters<typeof io>[1])
+  // The WebSocket's own socket, kept from when it opens: it is gone from the transport once the server disconnects.
+  let webSocketStream: { bytesRead: number } | undefined
+  const keepWebSocketStream = () => {
+    webSocketStream ??= (socket.io.engine?.transport as unknown as { ws?: { _socket?: { bytesRead: number } } } | undefined)?.ws?._socket
+  }
+  const watcher: Watcher = {
+    id: login.id,
+    bytes: 0,
+    requests: 1,
+    close: () => {
+      watcher.bytes += webSocketStream?.bytesRead ?? 0
+      socket.disconnect()
+      agent.destroy()
+    },
+  }
+  socket.io.on('open', () => {
+    const engine = socket.io.engine
+    engine.on('packet', (packet: { data?: unknown }) => {
+      if (engine.transport.name === 'polling') watcher.bytes += 200 + (typeof packet.data === 'string' ? Buffer.byteLength(packet.data) : 0)
+    })
+    engine.transport.on('poll', () => watcher.requests++)
+    engine.on('upgrade', () => {
+      watcher.requests++
+      keepWebSocketStream()
+    })
+    keepWebSocketStream()
+  })
+  let first = true
+  socket.on('status', (status: { status: string }) => {
+    if (first) {
+      first = false
+      ready()
+    }
+    if (!watcher.confirmedAt && status.status === 'confirmed') watcher.confirmedAt = performance.now()
+  })
+  socket.on('connect_error', (error) => fail('socket.io', error))
+  return watcher
+}
+
 /** Long poll (hold up to 30 s for a newer version) or short poll (ask every interval). */
 function pollWatcher(base: string, id: string, token: string, localAddress: string, long: boolean, intervalMs: number, ready: () => void): Watcher {
   const agent = new Agent({ keepAlive: true, maxSockets: 1, localAddress } as ConstructorParameters<typeof Agent>[0])
@@ -159,6 +214,10 @@ function openWatcher(job: Job, login: { id: string; token: string }, index: numb
       break
     case 'ws':
       watcher = wsWatcher(`${job.base.replace('http', 'ws')}/api/qr/${login.id}/ws`, login.token, source, ready)
+      break
+    case 'socket.io':
+    case 'socket.io-ws':
+      watcher = socketIoWatcher(job.base, login, source, job.transport === 'socket.io-ws', ready)
       break
     case 'long-poll':
     case 'poll':

@@ -48,6 +48,8 @@ export interface ScenarioResult extends Scenario {
 const chosenScenarios: Scenario[] = quick
   ? [
       ...(['sse', 'ws', 'long-poll', 'poll'] as const).map((transport) => ({ name: `${transport} 300 @200/s`, transport, store: 'memory' as const, watchers: 300, confirmRate: 200 })),
+      { name: 'socket.io 300 @200/s', transport: 'socket.io', store: 'memory', watchers: 300, confirmRate: 200 },
+      { name: 'socket.io-ws 300 @200/s', transport: 'socket.io-ws', store: 'memory', watchers: 300, confirmRate: 200 },
       { name: 'floor 300 @200/s', transport: 'floor', store: 'floor', watchers: 300, confirmRate: 200 },
       { name: 'ws redis 300 @200/s', transport: 'ws', store: 'redis', watchers: 300, confirmRate: 200 },
       { name: 'ws redis cross 300 @200/s', transport: 'ws', store: 'redis', crossInstance: true, watchers: 300, confirmRate: 200 },
@@ -58,6 +60,10 @@ const chosenScenarios: Scenario[] = quick
         { name: `${transport} 10k @1000/s`, transport, store: 'memory' as const, watchers: 10_000, confirmRate: 1000 },
       ]),
       { name: 'poll 2k @200/s', transport: 'poll', store: 'memory', watchers: 2000, confirmRate: 200 },
+      ...(['socket.io', 'socket.io-ws'] as const).flatMap((transport) => [
+        { name: `${transport} 5k @200/s`, transport, store: 'memory' as const, watchers: 5000, confirmRate: 200 },
+        { name: `${transport} 10k @1000/s`, transport, store: 'memory' as const, watchers: 10_000, confirmRate: 1000 },
+      ]),
       { name: 'floor 5k @200/s', transport: 'floor', store: 'floor', watchers: 5000, confirmRate: 200 },
       { name: 'floor 10k @1000/s', transport: 'floor', store: 'floor', watchers: 10_000, confirmRate: 1000 },
       { name: 'ws redis 5k @200/s', transport: 'ws', store: 'redis', watchers: 5000, confirmRate: 200 },

@@ -21,7 +21,7 @@ t.test('the bench harness at 20 watchers per scenario: nothing lost, no errors',
   const report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as {
     scenarios: { name: string; transport: string; watchers: number; outcome: { opened: number; received: number; lost: number; errors: number } }[]
   }
-  t.same([...new Set(report.scenarios.map((s) => s.transport))].sort(), ['floor', 'long-poll', 'poll', 'sse', 'ws'])
+  t.same([...new Set(report.scenarios.map((s) => s.transport))].sort(), ['floor', 'long-poll', 'poll', 'socket.io', 'socket.io-ws', 'sse', 'ws'])
   for (const scenario of report.scenarios) {
     t.equal(scenario.watchers, 20, scenario.name)
     t.equal(scenario.outcome.opened, 20, `${scenario.name}: every watcher held`)

@@ -29,7 +29,7 @@ function run(args: string[]) {
   }
 }
 
-for (const transport of ['auto', 'sse', 'long-poll']) {
+for (const transport of ['auto', 'sse', 'long-poll', 'socket.io']) {
   t.test(`CLI login (${transport}) and CLI phone complete a sign-in together`, async (t) => {
     const { base } = await publicApp(t)
     const pc = run(['login', '--url', base, '--transport', transport, '--json'])

@@ -1,6 +1,7 @@
 import t from 'tap'
 import WebSocket from 'ws'
-import { QrLoginClient, QrLoginError, parseScanUrl, type LoginStatusView, type TrafficEvent, type TransportName } from '@qr-login/client'
+import { QrLoginClient, QrLoginError, parseScanUrl, type LoginStatusView, type TrafficEvent, type TransportName, type WatchOptions } from '@qr-login/client'
+import type { Socket } from 'node:net'
 import { nodeWebSocket } from '@qr-login/client/node'
 import { eventually, listeningApp } from '../helpers/server.js'
 
@@ -14,15 +15,23 @@ async function collect(iterable: AsyncIterable<LoginStatusView>) {
   return seen
 }
 
-for (const transport of ['poll', 'long-poll', 'sse', 'ws'] as TransportName[]) {
-  t.test(`${transport}: a whole login, every status once and in order`, async (t) => {
+const everyWay: [TransportName, WatchOptions?][] = [
+  ['poll'],
+  ['long-poll'],
+  ['sse'],
+  ['ws'],
+  ['socket.io'],
+  ['socket.io', { socketIoTransports: ['websocket'] }],
+]
+for (const [transport, extra] of everyWay) {
+  t.test(`${transport}${extra ? ' (WebSocket only)' : ''}: a whole login, every status once and in order`, async (t) => {
     const { base } = await listeningApp(t, { POLL_INTERVAL_MS: '50' })
     const client = clientFor(base)
     const login = await client.createLogin()
     const traffic: TrafficEvent[] = []
     const seen: LoginStatusView[] = []
     const watching = (async () => {
-      for await (const status of client.watch(login, { transport, onTraffic: (e) => traffic.push(e) })) {
+      for await (const status of client.watch(login, { transport, ...extra, onTraffic: (e) => traffic.push(e) })) {
         seen.push(status)
         if (status.status === 'pending') {
           const phone = await client.signInPhone('alice', 'demo')
@@ -133,6 +142,43 @@ for (const transport of ['sse', 'ws', 'long-poll'] as const) {
   })
 }
 
+t.test('socket.io: reconnects after the connection is cut, resuming with since', async (t) => {
+  const { app, base } = await listeningApp(t)
+  const sockets = new Set<Socket>()
+  app.server.on('connection', (socket: Socket) => sockets.add(socket))
+  const client = clientFor(base)
+  const login = await client.createLogin()
+  const events: TrafficEvent[] = []
+  const seen: LoginStatusView[] = []
+  const phoneToken = await client.signInPhone('alice', 'demo').then((p) => p.token!)
+  const act = (action: string) => app.inject({ method: 'POST', url: `/api/qr/${login.id}/${action}`, headers: { authorization: `Bearer ${phoneToken}` } })
+  const watching = (async () => {
+    for await (const status of client.watch(login, { transport: 'socket.io', retryDelayMs: 20, onTraffic: (e) => events.push(e) })) seen.push(status)
+  })()
+  await eventually(() => seen.length === 1 && app.live.count('socket.io') === 1, 'the first status')
+  for (const socket of sockets) socket.destroy()
+  await act('scan')
+  await eventually(() => events.some((e) => e.type === 'retry'), 'a retry')
+  await eventually(() => seen.length === 2, 'the missed status after reconnecting')
+  await act('confirm')
+  await watching
+  t.same(seen.map((s) => [s.status, s.version]), [['pending', 1], ['scanned', 2], ['confirmed', 3]])
+  t.equal(events.filter((e) => e.type === 'request').length, 2, 'one handshake, then one reconnect')
+})
+
+t.test('socket.io refusals are typed errors; without the watch token it cannot start', async (t) => {
+  const { base } = await listeningApp(t)
+  const client = clientFor(base)
+  const login = await client.createLogin()
+  await t.rejects(collect(client.watch({ id: 'A'.repeat(21), watchToken: login.watchToken }, { transport: 'socket.io' })), {
+    name: 'QrLoginError',
+    code: 'QR_NOT_FOUND',
+    statusCode: 404,
+  })
+  await t.rejects(collect(client.watch({ id: login.id, watchToken: 'wrong' }, { transport: 'socket.io' })), { code: 'WATCH_TOKEN_INVALID', statusCode: 403 })
+  await t.rejects(collect(client.watch({ id: login.id }, { transport: 'socket.io' })), { code: 'WATCH_TOKEN_REQUIRED', statusCode: 401 })
+})
+
 t.test('refusals surface as typed errors with the contract code', async (t) => {
   const { base } = await listeningApp(t)
   const client = clientFor(base)
@@ -162,6 +208,13 @@ t.test('a watch stops when its signal aborts', async (t) => {
   }
   t.same(seen, ['pending'])
   await eventually(() => app.live.count('ws') === 0, 'the socket to close')
+
+  const stop = new AbortController()
+  for await (const status of client.watch(login, { transport: 'socket.io', signal: stop.signal })) {
+    t.equal(status.status, 'pending')
+    stop.abort()
+  }
+  await eventually(() => app.live.count('socket.io') === 0, 'the socket.io watcher to go')
 })
 
 t.test('parseScanUrl finds the base URL and id', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { decodeQrOnScreen, desktop, launchBrowser, mobile, newPage } from '../helpers/browser.js'
 import { publicApp } from '../helpers/server.js'
 
-const transports = ['poll', 'long-poll', 'sse', 'ws'] as const
+const transports = ['poll', 'long-poll', 'sse', 'ws', 'socket.io'] as const
 
 t.test('the whole sign-in in a real browser, for every transport', async (t) => {
   const browser = await launchBrowser(t)

@@ -8,7 +8,7 @@ interface Row {
   delays: number[]
 }
 
-const names: TransportName[] = ['poll', 'long-poll', 'sse', 'ws']
+const names: TransportName[] = ['poll', 'long-poll', 'sse', 'ws', 'socket.io']
 
 /**
  * Live cost of each transport on real traffic: requests made, bytes

@@ -19,7 +19,7 @@ const userAvatar = element<HTMLImageElement>('user-avatar')
 const logoutButton = element<HTMLButtonElement>('logout')
 const transportSelect = element<HTMLSelectElement>('transport')
 
-const transports: TransportChoice[] = ['auto', 'poll', 'long-poll', 'sse', 'ws']
+const transports: TransportChoice[] = ['auto', 'poll', 'long-poll', 'sse', 'ws', 'socket.io']
 /** Stop refreshing an unattended page after this many QR codes expire in a row. */
 const maxAutoRefreshes = 10
 const autoRefreshDelayMs = 1500
@@ -123,6 +123,14 @@ function stopCountdown() {
   countdown.textContent = ''
 }
 
+/**
+ * socket.io takes the watch token in its handshake, and only the tab that created the login holds it
+ * (the others share the HttpOnly qr_watch cookie, which is not sent to /socket.io/): they watch with auto.
+ */
+function watchableWith(chosen: TransportChoice, handle: LoginHandle): TransportChoice {
+  return chosen === 'socket.io' && !handle.watchToken ? 'auto' : chosen
+}
+
 async function watch() {
   watching?.abort()
   const current = login
@@ -131,7 +139,7 @@ async function watch() {
   watching = stop
   try {
     for await (const status of client.watch(current, {
-      transport: transportSelect.value as TransportChoice,
+      transport: watchableWith(transportSelect.value as TransportChoice, current),
       since: lastVersion,
       signal: stop.signal,
       onTraffic: (event) => inspector.record(event, current),

@@ -11,6 +11,7 @@ export {
   type PcSession,
   type Requester,
   type ScannedLogin,
+  type SocketIoTransports,
   type TrafficEvent,
   type TransportChoice,
   type TransportName,

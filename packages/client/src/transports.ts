@@ -1,6 +1,6 @@
 import { QrLoginError, errorFromResponse, networkError } from './errors.js'
 import { joinUrl, send, sleep, type HttpOptions } from './http.js'
-import type { LoginHandle, LoginStatusView, TrafficEvent, TransportName, WebSocketFactory } from './types.js'
+import type { LoginHandle, LoginStatusView, SocketIoTransports, TrafficEvent, TransportName, WebSocketFactory } from './types.js'
 
 export interface TransportContext {
   http: HttpOptions
@@ -15,6 +15,7 @@ export interface TransportContext {
   traffic(event: TrafficEvent): void
   webSocket?: WebSocketFactory
   longPollWaitSeconds: number
+  socketIoTransports?: SocketIoTransports
 }
 
 /** Runs until the login reaches a status that ends watching; throws a QrLoginError when it cannot go on. */
@@ -158,4 +159,58 @@ export const ws: Transport = (ctx) =>
     }
   })
 
-export const transports: Record<TransportName, Transport> = { poll, 'long-poll': longPoll, sse, ws }
+function abortError(): Error {
+  const error = new Error('The watch was stopped')
+  error.name = 'AbortError'
+  return error
+}
+
+/**
+ * socket.io: namespace /qr, the watch token in the handshake's auth. Its own
+ * reconnection is off: the watcher's loop reconnects, resuming with `since`,
+ * the same way for every transport. Loaded on first use, so pages that never
+ * choose it never download it.
+ */
+export const socketIo: Transport = async (ctx) => {
+  if (!ctx.login.watchToken) throw new QrLoginError('WATCH_TOKEN_REQUIRED', 401, 'socket.io needs the watch token in hand (the qr_watch cookie is not sent to /socket.io/)')
+  const { io } = await import('socket.io-client')
+  return new Promise<void>((resolve, reject) => {
+    ctx.traffic({ type: 'request', transport: 'socket.io' })
+    const since = ctx.lastVersion()
+    const base = ctx.http.baseUrl || (typeof location !== 'undefined' ? location.origin : '')
+    const socket = io(joinUrl(base, '/qr'), {
+      auth: { id: ctx.login.id, watchToken: ctx.login.watchToken, ...(since > 0 ? { since } : {}) },
+      reconnection: false,
+      forceNew: true,
+      ...(ctx.socketIoTransports ? { transports: ctx.socketIoTransports } : {}),
+    })
+    const onAbort = () => settle(abortError())
+    ctx.signal.addEventListener('abort', onAbort, { once: true })
+    const settle = (error?: unknown) => {
+      ctx.signal.removeEventListener('abort', onAbort)
+      socket.removeAllListeners()
+      socket.io.engine?.off('packet', countBytes)
+      socket.disconnect()
+      if (error) reject(error)
+      else resolve()
+    }
+    const countBytes = (packet: { data?: unknown }) => {
+      const data = packet.data
+      const bytes = typeof data === 'string' ? new TextEncoder().encode(data).length : data instanceof ArrayBuffer ? data.byteLength : 0
+      ctx.traffic({ type: 'bytes', transport: 'socket.io', bytes: 1 + bytes })
+    }
+    socket.io.on('open', () => socket.io.engine.on('packet', countBytes))
+    socket.on('status', (status: LoginStatusView) => ctx.deliver(status))
+    socket.on('connect_error', (error: Error & { data?: { statusCode?: number; message?: string } }) => {
+      // A refusal carries the error body; anything else is the network.
+      const body = error.data
+      settle(body?.statusCode ? new QrLoginError(error.message, body.statusCode, body.message ?? error.message) : networkError(error))
+    })
+    socket.on('disconnect', (reason) => {
+      if (ctx.finished()) return settle()
+      settle(new QrLoginError('DROPPED', 0, `socket.io disconnected (${reason}) before the login ended`))
+    })
+  })
+}
+
+export const transports: Record<TransportName, Transport> = { poll, 'long-poll': longPoll, sse, ws, 'socket.io': socketIo }

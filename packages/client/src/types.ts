@@ -2,10 +2,13 @@ import type { LoginStatus, LoginStatusView, PcSession, Requester, UserProfile } 
 
 export type { LoginStatus, LoginStatusView, PcSession, Requester, UserProfile }
 
-export type TransportName = 'poll' | 'long-poll' | 'sse' | 'ws'
+export type TransportName = 'poll' | 'long-poll' | 'sse' | 'ws' | 'socket.io'
 export type TransportChoice = TransportName | 'auto'
 
-/** `auto` tries these in order and falls back when one cannot be used. */
+/**
+ * `auto` tries these in order and falls back when one cannot be used. socket.io is not among them:
+ * it does what `ws` does at a higher cost per watcher (docs/benchmarks.md), and needs the watch token in hand.
+ */
 export const autoOrder: readonly TransportName[] = ['ws', 'sse', 'long-poll', 'poll']
 
 export interface CreatedLogin extends LoginStatusView {
@@ -48,6 +51,9 @@ export interface WebSocketLike {
   onerror: ((event: unknown) => void) | null
   close(code?: number, reason?: string): void
 }
+
+/** socket.io's ways in: its long-polling handshake upgraded to WebSocket (its default), or WebSocket only. */
+export type SocketIoTransports = ('polling' | 'websocket')[]
 
 /** Opens a WebSocket; `headers` can only be honoured outside browsers (browsers send the qr_watch cookie instead). */
 export type WebSocketFactory = (url: string, headers: Record<string, string>) => WebSocketLike

@@ -6,6 +6,7 @@ import {
   endsWatch,
   type LoginHandle,
   type LoginStatusView,
+  type SocketIoTransports,
   type TrafficEvent,
   type TransportChoice,
   type TransportName,
@@ -24,6 +25,8 @@ export interface WatchOptions {
   /** How many failures in a row, with nothing delivered, before `auto` moves to the next transport. */
   failuresBeforeFallback?: number
   longPollWaitSeconds?: number
+  /** transport 'socket.io': its ways in (default: polling upgraded to WebSocket). */
+  socketIoTransports?: SocketIoTransports
 }
 
 export interface WatchDeps {
@@ -61,6 +64,7 @@ export async function* watchLogin(deps: WatchDeps, login: LoginHandle, options: 
     signal: stop.signal,
     webSocket: deps.webSocket,
     longPollWaitSeconds: options.longPollWaitSeconds ?? 25,
+    socketIoTransports: options.socketIoTransports,
     lastVersion: () => lastVersion,
     finished: () => finished,
     traffic,
