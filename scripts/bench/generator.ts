@@ -116,7 +116,9 @@ function wsWatcher(url: string, token: string, localAddress: string, ready: () =
  * the upgrade, and each polling packet's payload plus a response head before it.
  */
 function socketIoWatcher(base: string, login: { id: string; token: string }, localAddress: string, websocketOnly: boolean, ready: () => void): Watcher {
-  const agent = new Agent({ keepAlive: true, maxSockets: 2, localAddress } as ConstructorParameters<typeof Agent>[0])
+  // No keep-alive: the handshake's polling sockets close once answered, as idle keep-alive sockets would
+  // otherwise sit next to each upgraded WebSocket and double the server's descriptors (its limit is 20,000).
+  const agent = new Agent({ keepAlive: false, localAddress } as ConstructorParameters<typeof Agent>[0])
   const socket = io(`${base}/qr`, {
     auth: { id: login.id, watchToken: login.token },
     reconnection: false,

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import type { LoginErrorCode } from '@qr-login/core'
+import { decide, expireIfDue, type LoginAction, type LoginErrorCode, type LoginRecord, type LoginStatus } from '@qr-login/core'
 import { coreFixture, pc, settings } from '../helpers/core.js'
 
 async function rejectsWith(t: Test, promise: Promise<unknown>, code: LoginErrorCode) {
@@ -184,4 +184,72 @@ t.test('sessions expire after their lifetime', async (t) => {
   const { token } = await service.signInPhone('bob', 'demo')
   await clock.advance(settings.sessionTtlMs)
   t.equal(await service.sessionUser('phone', token), undefined)
+})
+
+t.test('transitions.ts: every state × action, as a pure function of (record, action, time)', async (t) => {
+  const alice = { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' }
+  const bob = { username: 'bob', displayName: 'Bob', avatarUrl: '/avatars/bob.svg' }
+  const now = 1_000_000
+  const windows = { confirmWindowMs: 60_000, exchangeWindowMs: 30_000 }
+  const record = (status: LoginStatus, extra: Partial<LoginRecord> = {}): LoginRecord => ({
+    id: 'V1StGXR8_Z5jdHi6B-myT',
+    status,
+    version: 5,
+    createdAt: now - 10_000,
+    expiresAt: now + 5_000,
+    watchTokenHash: 'hash',
+    requester: { ...pc, createdAt: new Date(now - 10_000).toISOString() },
+    changeTimes: [],
+    ...(status === 'pending' ? {} : { scannedBy: alice }),
+    ...extra,
+  })
+  const actions: [string, LoginAction][] = [
+    ['scan by alice', { type: 'scan', user: alice }],
+    ['scan by bob', { type: 'scan', user: bob }],
+    ['confirm by alice', { type: 'confirm', user: alice }],
+    ['confirm by bob', { type: 'confirm', user: bob }],
+    ['cancel by alice', { type: 'cancel', user: alice }],
+    ['cancel by bob', { type: 'cancel', user: bob }],
+    ['exchange', { type: 'exchange' }],
+  ]
+  // What each action does in each state: the next status, "same" (nothing written) or the refusal's code.
+  const expected: Record<LoginStatus, string[]> = {
+    pending: ['scanned', 'scanned', 'NOT_SCANNED', 'NOT_SCANNED', 'cancelled', 'cancelled', 'NOT_CONFIRMED'],
+    scanned: ['same', 'ALREADY_SCANNED', 'confirmed', 'NOT_SCANNER', 'cancelled', 'NOT_SCANNER', 'NOT_CONFIRMED'],
+    confirmed: ['INVALID_TRANSITION', 'ALREADY_SCANNED', 'INVALID_TRANSITION', 'NOT_SCANNER', 'INVALID_TRANSITION', 'INVALID_TRANSITION', 'consumed'],
+    consumed: Array(7).fill('ALREADY_CONSUMED'),
+    cancelled: Array(7).fill('INVALID_TRANSITION'),
+    expired: Array(7).fill('QR_EXPIRED'),
+  }
+  for (const [status, outcomes] of Object.entries(expected) as [LoginStatus, string[]][]) {
+    for (const [index, [name, action]] of actions.entries()) {
+      const before = record(status)
+      const snapshot = structuredClone(before)
+      const decision = decide(before, action, now, windows)
+      const seen = decision.outcome === 'next' ? decision.record.status : decision.outcome === 'unchanged' ? 'same' : decision.error.code
+      t.equal(seen, outcomes[index], `${status} + ${name}`)
+      t.same(before, snapshot, `${status} + ${name}: the record given is not changed`)
+      if (decision.outcome === 'next') t.equal(decision.record.version, 6, `${status} + ${name}: one version up`)
+    }
+  }
+
+  const scanned = decide(record('pending', { expiresAt: now + 1000 }), { type: 'scan', user: alice }, now, windows)
+  t.match(scanned, { outcome: 'next', record: { expiresAt: now + 60_000, scannedBy: alice } }, 'a scan extends the lifetime to the confirm window')
+  const confirmed = decide(record('scanned'), { type: 'confirm', user: alice }, now, windows)
+  t.match(confirmed, { outcome: 'next', record: { expiresAt: now + 30_000 } }, 'a confirm opens the exchange window')
+  const cancelled = decide(record('pending'), { type: 'cancel', user: bob }, now, windows)
+  t.match(cancelled, { outcome: 'next', record: { endedAt: now } }, 'an ending records when it ended')
+
+  const matching = record('scanned', { match: { code: '42', choices: ['17', '42', '88'] } })
+  t.match(decide(matching, { type: 'confirm', user: alice }, now, windows), { outcome: 'refused', error: { code: 'VALIDATION_ERROR' } }, 'no pick: refused, nothing written')
+  t.match(decide(matching, { type: 'confirm', user: alice, matchCode: '42' }, now, windows), { outcome: 'next', record: { status: 'confirmed' } })
+  t.match(
+    decide(matching, { type: 'confirm', user: alice, matchCode: '17' }, now, windows),
+    { outcome: 'next', record: { status: 'cancelled' }, refusal: { code: 'MATCH_CODE_MISMATCH' } },
+    'a wrong pick is written as cancelled, then refused',
+  )
+
+  t.equal(expireIfDue(record('scanned'), now), undefined, 'not yet due')
+  t.match(expireIfDue(record('scanned'), now + 5_000), { status: 'expired', version: 6, endedAt: now + 5_000 }, 'ended when it expired')
+  t.equal(expireIfDue(record('consumed'), now + 60_000), undefined, 'an ended login never expires')
 })

@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util'
 import QRCode from 'qrcode'
-import { QrLoginClient, QrLoginError, parseScanUrl, type LoginStatusView, type TransportChoice } from '@qr-login/client'
+import { QrLoginClient, QrLoginError, parseScanUrl, transportNames, type LoginStatusView, type TransportChoice } from '@qr-login/client'
 import { nodeWebSocket } from '@qr-login/client/node'
 
 /** Exit codes, so scripts can tell outcomes apart. */
 export const exitCodes = { signedIn: 0, failed: 1, usage: 2, cancelled: 3, expired: 4 } as const
 
+const transports: TransportChoice[] = ['auto', ...transportNames]
+
 const usage = `Usage:
-  qr-login login [--url URL] [--transport auto|ws|sse|long-poll|poll|socket.io] [--json] [--no-qr]
+  qr-login login [--url URL] [--transport ${transports.join('|')}] [--json] [--no-qr]
       Creates a QR login, draws the QR, prints each status; on confirmation
       exchanges it and prints the user.
   qr-login phone <scanUrl> --user NAME [--password PASSWORD] (--confirm [--match-code NN] | --cancel) [--json]
@@ -17,7 +19,6 @@ const usage = `Usage:
   --url defaults to $QR_LOGIN_URL or http://localhost:3000; --password to "demo".
 Exit codes: 0 done, 1 error, 2 usage, 3 cancelled, 4 expired.`
 
-const transports: TransportChoice[] = ['auto', 'ws', 'sse', 'long-poll', 'poll', 'socket.io']
 const userAgent = 'qr-login-cli/0.1.0'
 
 class UsageError extends Error {}

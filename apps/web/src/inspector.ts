@@ -1,4 +1,4 @@
-import type { QrLoginClient, LoginHandle, TrafficEvent, TransportName } from '@qr-login/client'
+import { transportNames as names, type QrLoginClient, type LoginHandle, type TrafficEvent, type TransportName } from '@qr-login/client'
 import { t, type MessageKey } from './i18n.js'
 
 interface Row {
@@ -7,8 +7,6 @@ interface Row {
   events: number
   delays: number[]
 }
-
-const names: TransportName[] = ['poll', 'long-poll', 'sse', 'ws', 'socket.io']
 
 /**
  * Live cost of each transport on real traffic: requests made, bytes

@@ -1,4 +1,4 @@
-import { QrLoginClient, QrLoginError, type LoginHandle, type LoginStatusView, type TransportChoice, type UserProfile } from '@qr-login/client'
+import { QrLoginClient, QrLoginError, transportNames, type LoginHandle, type LoginStatusView, type TransportChoice, type UserProfile } from '@qr-login/client'
 import { formatDuration, signedInUser, t, translatePage, wireLanguageSwitch } from './i18n.js'
 import { TransportInspector } from './inspector.js'
 
@@ -19,7 +19,7 @@ const userAvatar = element<HTMLImageElement>('user-avatar')
 const logoutButton = element<HTMLButtonElement>('logout')
 const transportSelect = element<HTMLSelectElement>('transport')
 
-const transports: TransportChoice[] = ['auto', 'poll', 'long-poll', 'sse', 'ws', 'socket.io']
+const transports: TransportChoice[] = ['auto', ...transportNames]
 /** Stop refreshing an unattended page after this many QR codes expire in a row. */
 const maxAutoRefreshes = 10
 const autoRefreshDelayMs = 1500
@@ -254,6 +254,14 @@ async function attach(id: string): Promise<boolean> {
 }
 
 async function start() {
+  transportSelect.replaceChildren(
+    ...transports.map((name) => {
+      const option = document.createElement('option')
+      option.value = name
+      option.dataset.i18n = `transport.${name}`
+      return option
+    }),
+  )
   translatePage()
   wireLanguageSwitch(element<HTMLAnchorElement>('lang-switch'))
   transportSelect.value = transport()

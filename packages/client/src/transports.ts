@@ -213,4 +213,8 @@ export const socketIo: Transport = async (ctx) => {
   })
 }
 
+/** Every transport the SDK speaks: adding one is its function and a line here. */
 export const transports: Record<TransportName, Transport> = { poll, 'long-poll': longPoll, sse, ws, 'socket.io': socketIo }
+
+/** In the order a picker lists them: from the cheapest to write to the richest. */
+export const transportNames = Object.keys(transports) as TransportName[]

@@ -7,6 +7,8 @@ export { createDemoAccounts, defaultDemoAccounts, type DemoAccount } from './acc
 export { MemoryLoginStore } from './memory-store.js'
 export { MemoryChangeFeed } from './memory-feed.js'
 export { LocalListeners } from './local-listeners.js'
+export { decide, expireIfDue, type Decision, type LoginAction, type TransitionWindows } from './transitions.js'
+export { Sessions, type MintedSession, type SessionDeps } from './sessions.js'
 export {
   LoginService,
   type CreatedLogin,

@@ -1,16 +1,11 @@
 import { LoginError, isLoginError } from './errors.js'
 import { ExpiryTimers } from './expiry.js'
-import {
-  endsWatch,
-  isTerminal,
-  toPhoneView,
-  toStatusView,
-  type LoginRecord,
-  type LoginStatusView,
-  type Requester,
-  type UserProfile,
-} from './login.js'
-import type { Accounts, ChangeFeed, Clock, LoginStore, Secrets, SessionKind, SessionRecord } from './ports.js'
+import { endsWatch, isTerminal, toPhoneView, toStatusView, type LoginRecord, type LoginStatusView, type Requester, type UserProfile } from './login.js'
+import type { Accounts, ChangeFeed, Clock, LoginStore, Secrets, SessionKind } from './ports.js'
+import { Sessions, type MintedSession, type PcDescription, type PcSession, type SignedIn } from './sessions.js'
+import { decide, expireIfDue, type LoginAction } from './transitions.js'
+
+export type { PcDescription, PcSession, SignedIn } from './sessions.js'
 
 export interface LoginSettings {
   qrTtlMs: number
@@ -36,8 +31,6 @@ export interface LoginServiceDeps {
   /** Every version this instance writes, creation included (for metrics); called once each, on the writing instance only. */
   onTransition?: (status: LoginStatusView) => void
 }
-
-export type PcDescription = Omit<Requester, 'createdAt'>
 
 export interface CreatedLogin {
   status: LoginStatusView
@@ -69,22 +62,6 @@ export interface Watch {
   close(): void
 }
 
-/** A PC session as its user's phone sees it: where and when, never the secret. */
-export interface PcSession {
-  id: string
-  ip: string
-  userAgent: string
-  browser: string
-  os: string
-  createdAt: string
-  expiresAt: string
-}
-
-export interface SignedIn {
-  user: UserProfile
-  token: string
-}
-
 const backgroundRetryMs = 1000
 
 export class LoginService {
@@ -98,6 +75,7 @@ export class LoginService {
   private readonly onTransition: (status: LoginStatusView) => void
   private readonly expiry: ExpiryTimers
   private openWatches = 0
+  readonly sessions: Sessions
 
   constructor(deps: LoginServiceDeps) {
     this.store = deps.store
@@ -109,6 +87,7 @@ export class LoginService {
     this.reportBackgroundError = deps.onBackgroundError ?? (() => {})
     this.onTransition = deps.onTransition ?? (() => {})
     this.expiry = new ExpiryTimers(this.clock, (id) => this.expireIfDue(id))
+    this.sessions = new Sessions({ store: this.store, clock: this.clock, secrets: this.secrets, accounts: this.accounts, sessionTtlMs: this.settings.sessionTtlMs })
   }
 
   // ---- PC side ---------------------------------------------------------
@@ -219,105 +198,18 @@ export class LoginService {
     return { current, close }
   }
 
-  /**
-   * Long poll: the first status with a version above `since`, or, after
-   * `waitMs` (or once `signal` aborts), the latest one unchanged.
-   */
-  waitForChange(
-    id: string,
-    watchToken: string | undefined,
-    since: number,
-    waitMs: number,
-    signal?: AbortSignal,
-    /** Told when the answer was written, if it is a change heard live (for delay metrics). */
-    onAnswer?: (changedAt: number | undefined) => void,
-  ): Promise<LoginStatusView> {
-    return new Promise((resolve, reject) => {
-      let watch: Watch | undefined
-      let latest: LoginStatusView | undefined
-      let latestChangedAt: number | undefined
-      let due = false
-      let settled = false
-
-      const cleanUp = () => {
-        settled = true
-        timer.cancel()
-        signal?.removeEventListener('abort', finish)
-        watch?.close()
-      }
-      // Due before the watch is open (a status delivered while opening, a timeout, an abort):
-      // answer once it is, so the answer never leaves a watch behind. One handle per held
-      // request, and no AbortController of our own: thousands of these are held at once.
-      function finish() {
-        if (settled) return
-        if (!watch) {
-          due = true
-          return
-        }
-        cleanUp()
-        onAnswer?.(latestChangedAt)
-        resolve(latest ?? watch.current)
-      }
-      const timer = this.clock.setTimer(waitMs, finish)
-      if (signal?.aborted) due = true
-      else signal?.addEventListener('abort', finish)
-
-      const onStatus = (status: LoginStatusView, changedAt?: number) => {
-        latest = status
-        latestChangedAt = changedAt
-        if (status.version > since) finish()
-      }
-      this.watch(id, watchToken, { since, onStatus }).then(
-        (opened) => {
-          watch = opened
-          if (settled) return opened.close()
-          if (due) finish()
-        },
-        (error: unknown) => {
-          cleanUp()
-          reject(error)
-        },
-      )
-    })
-  }
-
   async exchange(id: string, watchToken: string | undefined, pc: PcDescription): Promise<SignedIn> {
     this.checkWatchToken(await this.load(id), watchToken)
-    // The session exists before the login is consumed, so a consumed login
-    // always has its session; a lost race only leaves an unreachable one, removed below.
-    const token = this.secrets.token()
-    const tokenHash = this.secrets.hash(token)
-    let minted: SessionRecord | undefined
-    const mint = async (username: string) => {
-      const now = this.clock.now()
-      minted = {
-        id: this.secrets.loginId(),
-        tokenHash,
-        kind: 'pc',
-        username,
-        createdAt: now,
-        expiresAt: now + this.settings.sessionTtlMs,
-        loginId: id,
-        ...pc,
-      }
-      await this.store.putSession(minted, minted.expiresAt)
-    }
+    // The session exists before the login is consumed, so a consumed login always has its session;
+    // a lost race only leaves an unreachable one, discarded below.
+    let minted: MintedSession | undefined
     try {
-      const consumed = await this.transition(id, async (record, now) => {
-        switch (record.status) {
-          case 'confirmed':
-            if (!minted) await mint(record.scannedBy!.username)
-            return { ...record, status: 'consumed', version: record.version + 1, endedAt: now }
-          case 'pending':
-          case 'scanned':
-            throw new LoginError('NOT_CONFIRMED', 'The login has not been confirmed on the phone yet')
-          default:
-            throw this.refusal(record)
-        }
+      const consumed = await this.transition(id, { type: 'exchange' }, async (record) => {
+        minted ??= await this.sessions.mintPc(id, record.scannedBy!.username, pc)
       })
-      return { user: this.profileOf(consumed.scannedBy!), token }
+      return { user: this.profileOf(consumed.scannedBy!), token: minted!.token }
     } catch (error) {
-      if (minted) await this.store.deleteSession(tokenHash).catch((cause) => this.reportBackgroundError(cause, 'exchange cleanup'))
+      await minted?.discard().catch((cause: unknown) => this.reportBackgroundError(cause, 'exchange cleanup'))
       throw error
     }
   }
@@ -325,28 +217,7 @@ export class LoginService {
   // ---- Phone side --------------------------------------------------------
 
   async scan(id: string, user: UserProfile): Promise<ScannedLogin> {
-    const record = await this.transition(id, (current, now) => {
-      switch (current.status) {
-        case 'pending':
-          return {
-            ...current,
-            status: 'scanned',
-            version: current.version + 1,
-            expiresAt: Math.max(current.expiresAt, now + this.settings.confirmWindowMs),
-            scannedBy: { ...user },
-          }
-        case 'scanned':
-          if (current.scannedBy!.username === user.username) return undefined
-          throw new LoginError('ALREADY_SCANNED', 'Another account has already scanned this QR code')
-        case 'confirmed':
-          if (current.scannedBy!.username !== user.username) {
-            throw new LoginError('ALREADY_SCANNED', 'Another account has already scanned this QR code')
-          }
-          throw new LoginError('INVALID_TRANSITION', 'This login has already been confirmed')
-        default:
-          throw this.refusal(current)
-      }
-    })
+    const record = await this.transition(id, { type: 'scan', user })
     return {
       status: toPhoneView(record),
       requester: { ...record.requester },
@@ -356,112 +227,37 @@ export class LoginService {
 
   /** With number matching, `matchCode` is the phone user's pick: a wrong one cancels the login (a phished user guesses). */
   async confirm(id: string, user: UserProfile, matchCode?: string): Promise<LoginStatusView> {
-    let wrongPick = false
-    const record = await this.transition(id, (current, now) => {
-      wrongPick = false
-      switch (current.status) {
-        case 'scanned':
-          this.checkScanner(current, user)
-          if (current.match && matchCode === undefined) {
-            throw new LoginError('VALIDATION_ERROR', 'Pick the number shown on the computer (matchCode)')
-          }
-          if (current.match && matchCode !== current.match.code) {
-            wrongPick = true
-            return { ...current, status: 'cancelled', version: current.version + 1, endedAt: now }
-          }
-          return { ...current, status: 'confirmed', version: current.version + 1, expiresAt: now + this.settings.exchangeWindowMs }
-        case 'pending':
-          throw new LoginError('NOT_SCANNED', 'Scan the QR code before confirming')
-        case 'confirmed':
-          this.checkScanner(current, user)
-          throw new LoginError('INVALID_TRANSITION', 'This login has already been confirmed')
-        default:
-          throw this.refusal(current)
-      }
-    })
-    if (wrongPick) throw new LoginError('MATCH_CODE_MISMATCH', 'That is not the number shown on the computer; the sign-in was cancelled')
-    return toPhoneView(record)
+    return toPhoneView(await this.transition(id, { type: 'confirm', user, matchCode }))
   }
 
   async cancel(id: string, user: UserProfile): Promise<LoginStatusView> {
-    const record = await this.transition(id, (current, now) => {
-      switch (current.status) {
-        case 'scanned':
-          this.checkScanner(current, user)
-          return { ...current, status: 'cancelled', version: current.version + 1, endedAt: now }
-        case 'pending':
-          return { ...current, status: 'cancelled', version: current.version + 1, endedAt: now }
-        case 'confirmed':
-          throw new LoginError('INVALID_TRANSITION', 'A confirmed login can no longer be cancelled')
-        default:
-          throw this.refusal(current)
-      }
-    })
-    return toPhoneView(record)
+    return toPhoneView(await this.transition(id, { type: 'cancel', user }))
   }
 
-  // ---- Sessions ----------------------------------------------------------------
+  // ---- Sessions (sessions.ts) ---------------------------------------------------
 
   listAccounts(): UserProfile[] {
     return this.accounts.list()
   }
 
-  async signInPhone(username: string, password: string): Promise<SignedIn> {
-    const user = this.accounts.verify(username, password)
-    if (!user) throw new LoginError('BAD_CREDENTIALS', 'Unknown user name or wrong password')
-    const token = this.secrets.token()
-    const now = this.clock.now()
-    const session: SessionRecord = {
-      tokenHash: this.secrets.hash(token),
-      kind: 'phone',
-      username: user.username,
-      createdAt: now,
-      expiresAt: now + this.settings.sessionTtlMs,
-    }
-    await this.store.putSession(session, session.expiresAt)
-    return { user, token }
+  signInPhone(username: string, password: string): Promise<SignedIn> {
+    return this.sessions.signInPhone(username, password)
   }
 
-  /** The user a session token belongs to, or undefined for a missing, expired or foreign-kind token. */
-  async sessionUser(kind: SessionKind, token: string | undefined): Promise<UserProfile | undefined> {
-    if (!token) return undefined
-    const session = await this.store.getSession(this.secrets.hash(token))
-    if (!session || session.kind !== kind || session.expiresAt <= this.clock.now()) return undefined
-    return this.accounts.find(session.username)
+  sessionUser(kind: SessionKind, token: string | undefined): Promise<UserProfile | undefined> {
+    return this.sessions.user(kind, token)
   }
 
-  /** Ends a session of this kind; a token of another kind is left alone. */
-  async endSession(kind: SessionKind, token: string | undefined): Promise<void> {
-    if (!token) return
-    const tokenHash = this.secrets.hash(token)
-    const session = await this.store.getSession(tokenHash)
-    if (session?.kind === kind) await this.store.deleteSession(tokenHash)
+  endSession(kind: SessionKind, token: string | undefined): Promise<void> {
+    return this.sessions.end(kind, token)
   }
 
-  /** The PC sessions QR logins opened for this user, newest first: what the phone lists under "signed-in computers". */
-  async listPcSessions(user: UserProfile): Promise<PcSession[]> {
-    const now = this.clock.now()
-    const sessions = await this.store.listSessions(user.username)
-    return sessions
-      .filter((session) => session.kind === 'pc' && session.id && session.expiresAt > now)
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .map((session) => ({
-        id: session.id!,
-        ip: session.ip ?? '',
-        userAgent: session.userAgent ?? '',
-        browser: session.browser ?? '',
-        os: session.os ?? '',
-        createdAt: new Date(session.createdAt).toISOString(),
-        expiresAt: new Date(session.expiresAt).toISOString(),
-      }))
+  listPcSessions(user: UserProfile): Promise<PcSession[]> {
+    return this.sessions.listPc(user)
   }
 
-  /** Ends one of this user's PC sessions: that PC is signed out at its next request. Someone else's id is not found. */
-  async revokePcSession(user: UserProfile, sessionId: string): Promise<void> {
-    const sessions = await this.store.listSessions(user.username)
-    const session = sessions.find((each) => each.kind === 'pc' && each.id === sessionId)
-    if (!session) throw new LoginError('SESSION_NOT_FOUND', 'This user has no such session')
-    await this.store.deleteSession(session.tokenHash)
+  revokePcSession(user: UserProfile, sessionId: string): Promise<void> {
+    return this.sessions.revokePc(user, sessionId)
   }
 
   // ---- Housekeeping ------------------------------------------------------------
@@ -489,27 +285,28 @@ export class LoginService {
     for (;;) {
       const record = await this.store.get(id)
       if (!record) throw new LoginError('QR_NOT_FOUND', 'No QR login with this id')
-      const now = this.clock.now()
-      if (isTerminal(record.status) || record.expiresAt > now) return record
-      const expired: LoginRecord = { ...record, status: 'expired', version: record.version + 1, endedAt: record.expiresAt }
+      const expired = expireIfDue(record, this.clock.now())
+      if (!expired) return record
       if (await this.commit(record, expired)) return expired
     }
   }
 
   /**
-   * Read, decide, compare-and-set; on a lost race decide again against the
-   * winner's state. Bounded: every lost race is someone else's transition,
-   * and a login has at most four.
+   * Load, decide (transitions.ts), compare-and-set; on a lost race decide
+   * again against the winner's state. Bounded: every lost race is someone
+   * else's transition, and a login has at most four. `beforeWrite` runs once
+   * a write is decided, before it is made (the exchange mints its session).
    */
-  private async transition(
-    id: string,
-    decide: (record: LoginRecord, now: number) => LoginRecord | undefined | Promise<LoginRecord | undefined>,
-  ): Promise<LoginRecord> {
+  private async transition(id: string, action: LoginAction, beforeWrite?: (record: LoginRecord) => Promise<void>): Promise<LoginRecord> {
     for (;;) {
       const record = await this.load(id)
-      const next = await decide(record, this.clock.now())
-      if (!next) return record
-      if (await this.commit(record, next)) return next
+      const decision = decide(record, action, this.clock.now(), this.settings)
+      if (decision.outcome === 'refused') throw decision.error
+      if (decision.outcome === 'unchanged') return record
+      await beforeWrite?.(record)
+      if (!(await this.commit(record, decision.record))) continue
+      if (decision.refusal) throw decision.refusal
+      return decision.record
     }
   }
 
@@ -547,23 +344,6 @@ export class LoginService {
     if (!watchToken) throw new LoginError('WATCH_TOKEN_REQUIRED', 'This login can only be read with its watch token')
     if (!this.secrets.matches(watchToken, record.watchTokenHash)) {
       throw new LoginError('WATCH_TOKEN_INVALID', 'The watch token does not belong to this login')
-    }
-  }
-
-  private checkScanner(record: LoginRecord, user: UserProfile): void {
-    if (record.scannedBy?.username !== user.username) {
-      throw new LoginError('NOT_SCANNER', 'Only the account that scanned this QR code can do that')
-    }
-  }
-
-  private refusal(record: LoginRecord): LoginError {
-    switch (record.status) {
-      case 'expired':
-        return new LoginError('QR_EXPIRED', 'This QR code has expired')
-      case 'consumed':
-        return new LoginError('ALREADY_CONSUMED', 'This login has already been used')
-      default:
-        return new LoginError('INVALID_TRANSITION', `This login is ${record.status}`)
     }
   }
 

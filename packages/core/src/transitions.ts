@@ -1,0 +1,139 @@
+import { LoginError } from './errors.js'
+import { isTerminal, type LoginRecord, type UserProfile } from './login.js'
+
+/**
+ * The state machine's rules as pure functions of (state, action, time): no
+ * clock, no store, no ids. The service loads, asks, and compare-and-sets.
+ *
+ *   pending --scan--> scanned --confirm--> confirmed --exchange--> consumed
+ *   pending|scanned --cancel--> cancelled
+ *   pending|scanned|confirmed --time--> expired
+ */
+
+export type LoginAction =
+  | { type: 'scan'; user: UserProfile }
+  /** With number matching, `matchCode` is the phone user's pick. */
+  | { type: 'confirm'; user: UserProfile; matchCode?: string }
+  | { type: 'cancel'; user: UserProfile }
+  | { type: 'exchange' }
+
+export interface TransitionWindows {
+  confirmWindowMs: number
+  exchangeWindowMs: number
+}
+
+export type Decision =
+  /** Write `record`; if `refusal` is set, the caller is refused once it is written (a wrong number pick cancels). */
+  | { outcome: 'next'; record: LoginRecord; refusal?: LoginError }
+  /** Nothing to write: the action was already done (the same user scanning again). */
+  | { outcome: 'unchanged' }
+  | { outcome: 'refused'; error: LoginError }
+
+const refuse = (code: ConstructorParameters<typeof LoginError>[0], message: string): Decision => ({
+  outcome: 'refused',
+  error: new LoginError(code, message),
+})
+
+const step = (record: LoginRecord, change: Partial<LoginRecord>): LoginRecord => ({ ...record, ...change, version: record.version + 1 })
+
+const alreadyScanned = () => refuse('ALREADY_SCANNED', 'Another account has already scanned this QR code')
+const notScanner = () => refuse('NOT_SCANNER', 'Only the account that scanned this QR code can do that')
+
+/** Why nothing more can happen to an ended (or otherwise unsuitable) login. */
+function refusalFor(record: LoginRecord): Decision {
+  switch (record.status) {
+    case 'expired':
+      return refuse('QR_EXPIRED', 'This QR code has expired')
+    case 'consumed':
+      return refuse('ALREADY_CONSUMED', 'This login has already been used')
+    default:
+      return refuse('INVALID_TRANSITION', `This login is ${record.status}`)
+  }
+}
+
+function scan(record: LoginRecord, user: UserProfile, now: number, windows: TransitionWindows): Decision {
+  switch (record.status) {
+    case 'pending':
+      return {
+        outcome: 'next',
+        record: step(record, { status: 'scanned', expiresAt: Math.max(record.expiresAt, now + windows.confirmWindowMs), scannedBy: { ...user } }),
+      }
+    case 'scanned':
+      return record.scannedBy!.username === user.username ? { outcome: 'unchanged' } : alreadyScanned()
+    case 'confirmed':
+      if (record.scannedBy!.username !== user.username) return alreadyScanned()
+      return refuse('INVALID_TRANSITION', 'This login has already been confirmed')
+    default:
+      return refusalFor(record)
+  }
+}
+
+function confirm(record: LoginRecord, user: UserProfile, matchCode: string | undefined, now: number, windows: TransitionWindows): Decision {
+  switch (record.status) {
+    case 'scanned':
+      if (record.scannedBy?.username !== user.username) return notScanner()
+      if (record.match && matchCode === undefined) return refuse('VALIDATION_ERROR', 'Pick the number shown on the computer (matchCode)')
+      if (record.match && matchCode !== record.match.code) {
+        // A phished user guesses: the guess ends the login, so the attacker's PC never signs in.
+        return {
+          outcome: 'next',
+          record: step(record, { status: 'cancelled', endedAt: now }),
+          refusal: new LoginError('MATCH_CODE_MISMATCH', 'That is not the number shown on the computer; the sign-in was cancelled'),
+        }
+      }
+      return { outcome: 'next', record: step(record, { status: 'confirmed', expiresAt: now + windows.exchangeWindowMs }) }
+    case 'pending':
+      return refuse('NOT_SCANNED', 'Scan the QR code before confirming')
+    case 'confirmed':
+      if (record.scannedBy?.username !== user.username) return notScanner()
+      return refuse('INVALID_TRANSITION', 'This login has already been confirmed')
+    default:
+      return refusalFor(record)
+  }
+}
+
+function cancel(record: LoginRecord, user: UserProfile, now: number): Decision {
+  switch (record.status) {
+    case 'scanned':
+      if (record.scannedBy?.username !== user.username) return notScanner()
+      return { outcome: 'next', record: step(record, { status: 'cancelled', endedAt: now }) }
+    case 'pending':
+      return { outcome: 'next', record: step(record, { status: 'cancelled', endedAt: now }) }
+    case 'confirmed':
+      return refuse('INVALID_TRANSITION', 'A confirmed login can no longer be cancelled')
+    default:
+      return refusalFor(record)
+  }
+}
+
+function exchange(record: LoginRecord, now: number): Decision {
+  switch (record.status) {
+    case 'confirmed':
+      return { outcome: 'next', record: step(record, { status: 'consumed', endedAt: now }) }
+    case 'pending':
+    case 'scanned':
+      return refuse('NOT_CONFIRMED', 'The login has not been confirmed on the phone yet')
+    default:
+      return refusalFor(record)
+  }
+}
+
+/** What `action` does to `record` at `now`. */
+export function decide(record: LoginRecord, action: LoginAction, now: number, windows: TransitionWindows): Decision {
+  switch (action.type) {
+    case 'scan':
+      return scan(record, action.user, now, windows)
+    case 'confirm':
+      return confirm(record, action.user, action.matchCode, now, windows)
+    case 'cancel':
+      return cancel(record, action.user, now)
+    case 'exchange':
+      return exchange(record, now)
+  }
+}
+
+/** The expired record, once a login that has not ended is past its expiresAt; otherwise undefined. It ended when it expired. */
+export function expireIfDue(record: LoginRecord, now: number): LoginRecord | undefined {
+  if (isTerminal(record.status) || record.expiresAt > now) return undefined
+  return step(record, { status: 'expired', endedAt: record.expiresAt })
+}
