@@ -32,10 +32,11 @@ t.test('created on A, watched on A over every transport and on B, confirmed on B
   const onA = client(a!.base)
   const login = await onA.createLogin()
 
-  const transports: TransportName[] = ['poll', 'long-poll', 'sse', 'ws']
+  const transports: TransportName[] = ['poll', 'long-poll', 'sse', 'ws', 'socket.io']
   const watchers = transports.map((transport) => watching(onA, login, transport))
   const watcherOnB = watching(client(b!.base), login, 'sse')
-  await Promise.all([...watchers, watcherOnB].map((w) => w.first))
+  const socketIoOnB = watching(client(b!.base), login, 'socket.io')
+  await Promise.all([...watchers, watcherOnB, socketIoOnB].map((w) => w.first))
 
   const phone = await client(b!.base).signInPhone('alice', 'demo')
   const scanned = await phone.scan(login.id)
@@ -48,6 +49,7 @@ t.test('created on A, watched on A over every transport and on B, confirmed on B
     if (transports[index] !== 'poll') t.same(seen, ['pending@1', 'scanned@2', 'confirmed@3'], `${transports[index]}: in order, nothing lost`)
   }
   t.same(await watcherOnB.done, ['pending@1', 'scanned@2', 'confirmed@3'], 'a second watcher on B is notified too')
+  t.same(await socketIoOnB.done, ['pending@1', 'scanned@2', 'confirmed@3'], 'and a socket.io watcher on B')
   t.equal((await client(b!.base).status(login)).status, 'confirmed', 'polled on B')
 
   const exchange = await fetch(`${c!.base}/api/qr/${login.id}/exchange`, { method: 'POST', headers: { authorization: `Bearer ${login.watchToken}` } })

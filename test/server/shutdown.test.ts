@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { connect } from 'node:net'
 import t from 'tap'
 import { bearer, createLogin, eventually, listeningApp, openSse, openWs } from '../helpers/server.js'
+import { openSocketIo } from '../helpers/socket-io.js'
 
 t.test('close() ends streams, sockets and long polls, telling clients to reconnect', async (t) => {
   const { app, base, wsBase } = await listeningApp(t)
@@ -88,8 +89,11 @@ t.test('SIGTERM on the real process: watchers told to reconnect, the request in 
   const auth = bearer(login.watchToken)
   const stream = openSse(`${base}/api/qr/${login.id}/events`, auth)
   const socket = openWs(`ws://127.0.0.1:${port}/api/qr/${login.id}/ws`, { headers: auth })
+  const socketIo = openSocketIo(base, { id: login.id, watchToken: login.watchToken })
+  t.teardown(socketIo.close)
   await stream.until(() => stream.statuses().length === 1)
   await socket.until(() => socket.frames.length === 1)
+  await socketIo.until(() => socketIo.statuses.length === 1)
   const longPoll = fetch(`${base}/api/qr/${login.id}?since=1&wait=30`, { headers: auth })
 
   // A sign-in whose body is still on its way when the signal arrives.
@@ -112,6 +116,8 @@ t.test('SIGTERM on the real process: watchers told to reconnect, the request in 
   t.equal(socket.closeCode, 1012, 'WebSocket: 1012 service restart')
   await stream.until(() => stream.ended)
   t.ok(stream.events.some((event) => event.comments.some((comment) => /reconnect/.test(comment))), 'SSE: told to reconnect')
+  await socketIo.until(() => socketIo.disconnectReason !== undefined)
+  t.equal(socketIo.disconnectReason, 'transport close', 'socket.io: the connection closed under it, so its client reconnects')
   const answered = await longPoll
   t.equal(answered.status, 200, 'the long poll is answered, not cut')
   t.equal((await answered.json()).status, 'pending')

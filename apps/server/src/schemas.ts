@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { loginIdPattern, loginStatuses } from '@qr-login/core'
+import { LoginStatusViewSchema, loginIdPattern } from '@qr-login/core'
 
 /** The single source of request validation, response serialization and the OpenAPI description. */
 
@@ -11,24 +11,8 @@ export const AvatarParams = Type.Object({
   file: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}\\.svg$' }),
 })
 
-export const ScannedBy = Type.Object({
-  displayName: Type.String(),
-  avatarUrl: Type.String(),
-})
-
-export const LoginStatusView = Type.Object(
-  {
-    id: Type.String(),
-    status: Type.Enum([...loginStatuses]),
-    version: Type.Integer({ minimum: 1 }),
-    expiresAt: Type.String({ format: 'date-time' }),
-    scannedBy: Type.Optional(ScannedBy),
-    matchCode: Type.Optional(
-      Type.String({ pattern: '^\\d{2}$', description: 'MATCH_CODE=1 only, to the PC only: the number the phone must pick' }),
-    ),
-  },
-  { description: 'Sent by every transport, identical for the same version' },
-)
+/** The status object: defined once, in the core (its type is derived from it). */
+export const LoginStatusView = LoginStatusViewSchema
 
 export const CreatedLogin = Type.Object({
   ...LoginStatusView.properties,

@@ -1,4 +1,5 @@
 export * from './login.js'
+export { LoginStatusViewSchema } from './status.js'
 export * from './errors.js'
 export * from './ports.js'
 export { systemClock, ManualClock } from './clock.js'

@@ -1,4 +1,8 @@
-/** The QR login record, its states and the public status view every transport sends. */
+/** The QR login record, its states and the public status view every transport sends (its schema: status.ts). */
+
+import type { LoginStatusView } from './status.js'
+
+export type { LoginStatusView } from './status.js'
 
 export const loginStatuses = ['pending', 'scanned', 'confirmed', 'consumed', 'cancelled', 'expired'] as const
 export type LoginStatus = (typeof loginStatuses)[number]
@@ -35,16 +39,6 @@ export interface LoginRecord {
   changeTimes: number[]
   /** Number matching (optional): the PC shows `code`, the phone must pick it among `choices`. */
   match?: { code: string; choices: string[] }
-}
-
-export interface LoginStatusView {
-  id: string
-  status: LoginStatus
-  version: number
-  expiresAt: string
-  scannedBy?: { displayName: string; avatarUrl: string }
-  /** With number matching, while the phone may still confirm: the code the PC shows. Never sent to the phone. */
-  matchCode?: string
 }
 
 const terminalStatuses: ReadonlySet<LoginStatus> = new Set(['consumed', 'cancelled', 'expired'])
