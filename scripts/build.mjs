@@ -6,13 +6,25 @@ import { build } from 'esbuild'
 
 const manifest = (path) => JSON.parse(readFileSync(new URL(`../${path}/package.json`, import.meta.url)))
 const externalsOf = (...paths) =>
-  [...new Set(paths.flatMap((path) => Object.keys(manifest(path).dependencies ?? {})))].filter((name) => !name.startsWith('@qr-login/'))
+  [...new Set(paths.flatMap((path) => Object.keys(manifest(path).dependencies ?? {})))].filter(
+    (name) => !name.startsWith('@qr-login/'),
+  )
 
 const node = { bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning' }
 
 const builds = [
-  build({ ...node, entryPoints: ['apps/server/src/server.ts'], outfile: 'apps/server/dist/server.js', external: externalsOf('packages/core', 'packages/redis', 'apps/server') }),
-  build({ ...node, entryPoints: ['apps/cli/src/cli.ts'], outfile: 'apps/cli/dist/cli.js', external: externalsOf('packages/client', 'apps/cli') }),
+  build({
+    ...node,
+    entryPoints: ['apps/server/src/server.ts'],
+    outfile: 'apps/server/dist/server.js',
+    external: externalsOf('packages/core', 'packages/redis', 'apps/server'),
+  }),
+  build({
+    ...node,
+    entryPoints: ['apps/cli/src/cli.ts'],
+    outfile: 'apps/cli/dist/cli.js',
+    external: externalsOf('packages/client', 'apps/cli'),
+  }),
 ]
 if (existsSync(new URL('../apps/web/src', import.meta.url))) {
   builds.push(

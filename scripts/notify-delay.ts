@@ -15,16 +15,26 @@ const children: ChildProcess[] = []
 async function instance(env: Record<string, string>): Promise<string> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/server.ts'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: 'http://qr.test', RATE_LIMIT_CREATE_PER_MINUTE: '1000000', ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: 'http://qr.test',
+      RATE_LIMIT_CREATE_PER_MINUTE: '1000000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   children.push(child)
-  await new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => /is running/.test(String(chunk)) && resolve()))
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (chunk: Buffer) => /is running/.test(String(chunk)) && resolve()),
+  )
   return `http://127.0.0.1:${port}`
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 }
 
 async function measure(label: string, watchBase: string, confirmBase: string) {
@@ -46,14 +56,27 @@ async function measure(label: string, watchBase: string, confirmBase: string) {
     await phone.scan(login.id)
     await phone.confirm(login.id)
     await done
-    const timeline = (await (await fetch(`${watchBase}/api/qr/${login.id}/timeline`, { headers: { authorization: `Bearer ${login.watchToken}` } })).json()) as {
+    const timeline = (await (
+      await fetch(`${watchBase}/api/qr/${login.id}/timeline`, {
+        headers: { authorization: `Bearer ${login.watchToken}` },
+      })
+    ).json()) as {
       changes: { version: number; at: number }[]
     }
     delays.push(receivedAt - timeline.changes.find((c) => c.version === 3)!.at)
   }
   delays.sort((a, b) => a - b)
-  const row = { label, logins, p50: percentile(delays, 50), p90: percentile(delays, 90), p99: percentile(delays, 99), max: delays.at(-1)! }
-  console.log(`${label.padEnd(34)} p50 ${row.p50} ms  p90 ${row.p90} ms  p99 ${row.p99} ms  max ${row.max} ms  (n=${logins})`)
+  const row = {
+    label,
+    logins,
+    p50: percentile(delays, 50),
+    p90: percentile(delays, 90),
+    p99: percentile(delays, 99),
+    max: delays.at(-1)!,
+  }
+  console.log(
+    `${label.padEnd(34)} p50 ${row.p50} ms  p90 ${row.p90} ms  p99 ${row.p99} ms  max ${row.max} ms  (n=${logins})`,
+  )
   return row
 }
 

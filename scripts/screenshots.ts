@@ -9,12 +9,20 @@ const out = 'docs/screenshots'
 mkdirSync(out, { recursive: true })
 const port = 3399
 const base = `http://127.0.0.1:${port}`
-const app = await buildApp(loadConfig({ PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'warn', QR_TTL_SECONDS: '120' }))
+const app = await buildApp(
+  loadConfig({ PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'warn', QR_TTL_SECONDS: '120' }),
+)
 await app.listen({ port, host: '127.0.0.1' })
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 })
 const shot = async (page: import('playwright-core').Page, name: string) => {
   await page.waitForTimeout(250) // let the avatar images and the countdown settle
@@ -23,7 +31,14 @@ const shot = async (page: import('playwright-core').Page, name: string) => {
 }
 try {
   const pc = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
-  const phone = await (await browser.newContext({ viewport: { width: 390, height: 700 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })).newPage()
+  const phone = await (
+    await browser.newContext({
+      viewport: { width: 390, height: 700 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    })
+  ).newPage()
 
   await pc.goto(`${base}/?transport=sse`)
   await pc.waitForSelector('main[data-state="pending"]')
@@ -44,7 +59,14 @@ try {
   await phone.waitForSelector('main[data-state="done"]')
   await shot(phone, 'phone-done')
 
-  const expiring = await buildApp(loadConfig({ PORT: String(port + 1), PUBLIC_URL: `http://127.0.0.1:${port + 1}`, LOG_LEVEL: 'warn', QR_TTL_SECONDS: '1' }))
+  const expiring = await buildApp(
+    loadConfig({
+      PORT: String(port + 1),
+      PUBLIC_URL: `http://127.0.0.1:${port + 1}`,
+      LOG_LEVEL: 'warn',
+      QR_TTL_SECONDS: '1',
+    }),
+  )
   await expiring.listen({ port: port + 1, host: '127.0.0.1' })
   const lonely = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
   await lonely.goto(`http://127.0.0.1:${port + 1}/?transport=ws`)
@@ -55,7 +77,13 @@ try {
   // Number matching, seen from a phone on another network (it says so through the trusted proxy header).
   const matchPort = port + 2
   const matching = await buildApp(
-    loadConfig({ PORT: String(matchPort), PUBLIC_URL: `http://127.0.0.1:${matchPort}`, LOG_LEVEL: 'warn', MATCH_CODE: '1', TRUST_PROXY: '127.0.0.1' }),
+    loadConfig({
+      PORT: String(matchPort),
+      PUBLIC_URL: `http://127.0.0.1:${matchPort}`,
+      LOG_LEVEL: 'warn',
+      MATCH_CODE: '1',
+      TRUST_PROXY: '127.0.0.1',
+    }),
   )
   await matching.listen({ port: matchPort, host: '127.0.0.1' })
   const matchPc = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
@@ -84,7 +112,12 @@ try {
   await shot(farPhone, 'phone-sessions')
   await matching.close()
 
-  const chinese = await (await browser.newContext({ viewport: { width: 1100, height: 640 }, extraHTTPHeaders: { 'accept-language': 'zh-CN' } })).newPage()
+  const chinese = await (
+    await browser.newContext({
+      viewport: { width: 1100, height: 640 },
+      extraHTTPHeaders: { 'accept-language': 'zh-CN' },
+    })
+  ).newPage()
   await chinese.goto(`${base}/?transport=ws`)
   await chinese.waitForSelector('main[data-state="pending"]')
   await shot(chinese, 'pc-waiting-zh')

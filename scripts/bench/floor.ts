@@ -27,7 +27,9 @@ const server = createServer((request, response) => {
     collectGarbage?.()
     const usage = process.memoryUsage()
     const cpu = process.cpuUsage()
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...usage, cpuSeconds: (cpu.user + cpu.system) / 1e6 }))
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ ...usage, cpuSeconds: (cpu.user + cpu.system) / 1e6 }))
     return
   }
   response.writeHead(404).end()

@@ -68,28 +68,36 @@ function streamWatcher(url: string, headers: Record<string, string>, localAddres
   const watcher: Watcher = { id: '', bytes: 0, requests: 1, close: () => req.destroy() }
   let carry = ''
   let first = true
-  const req = request(url, { headers: { accept: 'text/event-stream', ...headers }, localAddress, agent: false }, (response) => {
-    if (response.statusCode !== 200) return fail('stream', new Error(`status ${response.statusCode}`))
-    response.setEncoding('utf8')
-    response.on('data', (chunk: string) => {
-      watcher.bytes += Buffer.byteLength(chunk)
-      const text = carry + chunk
-      if (first && text.includes('event: status')) {
-        first = false
-        ready()
-      }
-      if (!watcher.confirmedAt && text.includes('"status":"confirmed"')) watcher.confirmedAt = performance.now()
-      carry = text.slice(-40)
-    })
-    response.on('error', () => undefined)
-  })
+  const req = request(
+    url,
+    { headers: { accept: 'text/event-stream', ...headers }, localAddress, agent: false },
+    (response) => {
+      if (response.statusCode !== 200) return fail('stream', new Error(`status ${response.statusCode}`))
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => {
+        watcher.bytes += Buffer.byteLength(chunk)
+        const text = carry + chunk
+        if (first && text.includes('event: status')) {
+          first = false
+          ready()
+        }
+        if (!watcher.confirmedAt && text.includes('"status":"confirmed"')) watcher.confirmedAt = performance.now()
+        carry = text.slice(-40)
+      })
+      response.on('error', () => undefined)
+    },
+  )
   req.on('error', (error) => watcher.confirmedAt || fail('stream', error))
   req.end()
   return watcher
 }
 
 function wsWatcher(url: string, token: string, localAddress: string, ready: () => void): Watcher {
-  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, localAddress, perMessageDeflate: false })
+  const socket = new WebSocket(url, {
+    headers: { authorization: `Bearer ${token}` },
+    localAddress,
+    perMessageDeflate: false,
+  })
   const watcher: Watcher = {
     id: '',
     bytes: 0,
@@ -115,10 +123,16 @@ function wsWatcher(url: string, token: string, localAddress: string, ready: () =
  * socket.io-client, as the SDK uses it. Bytes are what its engine reads: the WebSocket's socket after
  * the upgrade, and each polling packet's payload plus a response head before it.
  */
-function socketIoWatcher(base: string, login: { id: string; token: string }, localAddress: string, websocketOnly: boolean, ready: () => void): Watcher {
+function socketIoWatcher(
+  base: string,
+  login: { id: string; token: string },
+  localAddress: string,
+  websocketOnly: boolean,
+  ready: () => void,
+): Watcher {
   // No keep-alive: the handshake's polling sockets close once answered, as idle keep-alive sockets would
   // otherwise sit next to each upgraded WebSocket and double the server's descriptors (its limit is 20,000).
-  const agent = new Agent({ keepAlive: false, localAddress } as ConstructorParameters<typeof Agent>[0])
+  const agent = new Agent({ keepAlive: false, localAddress })
   const socket = io(`${base}/qr`, {
     auth: { id: login.id, watchToken: login.token },
     reconnection: false,
@@ -130,7 +144,9 @@ function socketIoWatcher(base: string, login: { id: string; token: string }, loc
   // The WebSocket's own socket, kept from when it opens: it is gone from the transport once the server disconnects.
   let webSocketStream: { bytesRead: number } | undefined
   const keepWebSocketStream = () => {
-    webSocketStream ??= (socket.io.engine?.transport as unknown as { ws?: { _socket?: { bytesRead: number } } } | undefined)?.ws?._socket
+    webSocketStream ??= (
+      socket.io.engine?.transport as unknown as { ws?: { _socket?: { bytesRead: number } } } | undefined
+    )?.ws?._socket
   }
   const watcher: Watcher = {
     id: login.id,
@@ -145,7 +161,8 @@ function socketIoWatcher(base: string, login: { id: string; token: string }, loc
   socket.io.on('open', () => {
     const engine = socket.io.engine
     engine.on('packet', (packet: { data?: unknown }) => {
-      if (engine.transport.name === 'polling') watcher.bytes += 200 + (typeof packet.data === 'string' ? Buffer.byteLength(packet.data) : 0)
+      if (engine.transport.name === 'polling')
+        watcher.bytes += 200 + (typeof packet.data === 'string' ? Buffer.byteLength(packet.data) : 0)
     })
     engine.transport.on('poll', () => watcher.requests++)
     engine.on('upgrade', () => {
@@ -167,8 +184,16 @@ function socketIoWatcher(base: string, login: { id: string; token: string }, loc
 }
 
 /** Long poll (hold up to 30 s for a newer version) or short poll (ask every interval). */
-function pollWatcher(base: string, id: string, token: string, localAddress: string, long: boolean, intervalMs: number, ready: () => void): Watcher {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1, localAddress } as ConstructorParameters<typeof Agent>[0])
+function pollWatcher(
+  base: string,
+  id: string,
+  token: string,
+  localAddress: string,
+  long: boolean,
+  intervalMs: number,
+  ready: () => void,
+): Watcher {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, localAddress })
   let stopped = false
   let version = 0
   const watcher: Watcher = {
@@ -184,18 +209,26 @@ function pollWatcher(base: string, id: string, token: string, localAddress: stri
     if (stopped || watcher.confirmedAt) return
     watcher.requests++
     const query = long && version > 0 ? `?since=${version}&wait=30` : ''
-    const req = request(`${base}/api/qr/${id}${query}`, { agent, headers: { authorization: `Bearer ${token}` } }, (response) => {
-      readAll(response).then((body) => {
-        watcher.bytes += Buffer.byteLength(body) + 200 // the response head, roughly
-        if (response.statusCode !== 200) return fail('poll', new Error(`status ${response.statusCode} ${body.slice(0, 80)}`))
-        const status = JSON.parse(body) as { status: string; version: number }
-        if (version === 0) ready()
-        version = status.version
-        if (status.status === 'confirmed') watcher.confirmedAt = performance.now()
-        else if (long) ask()
-        else setTimeout(ask, intervalMs)
-      }, (error) => fail('poll', error))
-    })
+    const req = request(
+      `${base}/api/qr/${id}${query}`,
+      { agent, headers: { authorization: `Bearer ${token}` } },
+      (response) => {
+        readAll(response).then(
+          (body) => {
+            watcher.bytes += Buffer.byteLength(body) + 200 // the response head, roughly
+            if (response.statusCode !== 200)
+              return fail('poll', new Error(`status ${response.statusCode} ${body.slice(0, 80)}`))
+            const status = JSON.parse(body) as { status: string; version: number }
+            if (version === 0) ready()
+            version = status.version
+            if (status.status === 'confirmed') watcher.confirmedAt = performance.now()
+            else if (long) ask()
+            else setTimeout(ask, intervalMs)
+          },
+          (error) => fail('poll', error),
+        )
+      },
+    )
     req.on('error', (error) => stopped || fail('poll', error))
     req.end()
   }
@@ -204,7 +237,7 @@ function pollWatcher(base: string, id: string, token: string, localAddress: stri
 }
 
 function openWatcher(job: Job, login: { id: string; token: string }, index: number, ready: () => void): Watcher {
-  const source = job.sources[index % job.sources.length]!
+  const source = job.sources[index % job.sources.length]
   const auth = { authorization: `Bearer ${login.token}` }
   let watcher: Watcher
   switch (job.transport) {
@@ -223,7 +256,15 @@ function openWatcher(job: Job, login: { id: string; token: string }, index: numb
       break
     case 'long-poll':
     case 'poll':
-      watcher = pollWatcher(job.base, login.id, login.token, source, job.transport === 'long-poll', job.pollIntervalMs, ready)
+      watcher = pollWatcher(
+        job.base,
+        login.id,
+        login.token,
+        source,
+        job.transport === 'long-poll',
+        job.pollIntervalMs,
+        ready,
+      )
       break
   }
   watcher.id = login.id
@@ -267,24 +308,37 @@ async function confirmAll(job: Job): Promise<Outcome> {
     const due = started + i * gapMs
     const wait = due - performance.now()
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
-    const { id } = job.logins[i]!
-    const req = request(`${job.confirmBase ?? job.base}${confirmPath(id)}`, { method: 'POST', agent, headers: { authorization: `Bearer ${job.phoneToken}` } }, (response) => {
-      readAll(response).then((body) => {
-        if (response.statusCode !== 200) fail('confirm', new Error(`status ${response.statusCode} ${body.slice(0, 80)}`))
-      }, (error) => fail('confirm', error))
-    })
+    const { id } = job.logins[i]
+    const req = request(
+      `${job.confirmBase ?? job.base}${confirmPath(id)}`,
+      { method: 'POST', agent, headers: { authorization: `Bearer ${job.phoneToken}` } },
+      (response) => {
+        readAll(response).then(
+          (body) => {
+            if (response.statusCode !== 200)
+              fail('confirm', new Error(`status ${response.statusCode} ${body.slice(0, 80)}`))
+          },
+          (error) => fail('confirm', error),
+        )
+      },
+    )
     req.on('error', (error) => fail('confirm', error))
     sentAt.set(id, performance.now())
     req.end()
   }
   const deadline = performance.now() + job.settleMs
-  while (watchers.some((w) => !w.confirmedAt) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  while (watchers.some((w) => !w.confirmedAt) && performance.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20))
   const confirmSeconds = (performance.now() - started) / 1000
   for (const watcher of watchers) watcher.close()
   await new Promise((resolve) => setTimeout(resolve, 50)) // let close handlers record bytes
   agent.destroy()
 
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000_000,
+    numberOfSignificantValueDigits: 3,
+  })
   let received = 0
   let bytes = 0
   let requests = 0

@@ -47,12 +47,25 @@ export interface ScenarioResult extends Scenario {
 
 const chosenScenarios: Scenario[] = quick
   ? [
-      ...(['sse', 'ws', 'long-poll', 'poll'] as const).map((transport) => ({ name: `${transport} 300 @200/s`, transport, store: 'memory' as const, watchers: 300, confirmRate: 200 })),
+      ...(['sse', 'ws', 'long-poll', 'poll'] as const).map((transport) => ({
+        name: `${transport} 300 @200/s`,
+        transport,
+        store: 'memory' as const,
+        watchers: 300,
+        confirmRate: 200,
+      })),
       { name: 'socket.io 300 @200/s', transport: 'socket.io', store: 'memory', watchers: 300, confirmRate: 200 },
       { name: 'socket.io-ws 300 @200/s', transport: 'socket.io-ws', store: 'memory', watchers: 300, confirmRate: 200 },
       { name: 'floor 300 @200/s', transport: 'floor', store: 'floor', watchers: 300, confirmRate: 200 },
       { name: 'ws redis 300 @200/s', transport: 'ws', store: 'redis', watchers: 300, confirmRate: 200 },
-      { name: 'ws redis cross 300 @200/s', transport: 'ws', store: 'redis', crossInstance: true, watchers: 300, confirmRate: 200 },
+      {
+        name: 'ws redis cross 300 @200/s',
+        transport: 'ws',
+        store: 'redis',
+        crossInstance: true,
+        watchers: 300,
+        confirmRate: 200,
+      },
     ]
   : [
       ...(['sse', 'ws', 'long-poll'] as const).flatMap((transport) => [
@@ -67,11 +80,24 @@ const chosenScenarios: Scenario[] = quick
       { name: 'floor 5k @200/s', transport: 'floor', store: 'floor', watchers: 5000, confirmRate: 200 },
       { name: 'floor 10k @1000/s', transport: 'floor', store: 'floor', watchers: 10_000, confirmRate: 1000 },
       { name: 'ws redis 5k @200/s', transport: 'ws', store: 'redis', watchers: 5000, confirmRate: 200 },
-      { name: 'ws redis cross 5k @200/s', transport: 'ws', store: 'redis', crossInstance: true, watchers: 5000, confirmRate: 200 },
+      {
+        name: 'ws redis cross 5k @200/s',
+        transport: 'ws',
+        store: 'redis',
+        crossInstance: true,
+        watchers: 5000,
+        confirmRate: 200,
+      },
     ]
 
 /** --watchers N shrinks every scenario (the test suite runs the harness at 20 per transport). */
-const scenarios = values.watchers ? chosenScenarios.map((s) => ({ ...s, watchers: Number(values.watchers), name: s.name.replace(/^(\S+( redis)?( cross)?) \S+/, `$1 ${values.watchers}`) })) : chosenScenarios
+const scenarios = values.watchers
+  ? chosenScenarios.map((s) => ({
+      ...s,
+      watchers: Number(values.watchers),
+      name: s.name.replace(/^(\S+( redis)?( cross)?) \S+/, `$1 ${values.watchers}`),
+    }))
+  : chosenScenarios
 
 /** SIGTERM first (a profiled server writes its profile on the way out), SIGKILL if it lingers. */
 async function stop(child: ChildProcess): Promise<void> {
@@ -100,7 +126,7 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   const lines: string[] = []
   const waiters: { pattern: RegExp; resolve: () => void }[] = []
   let buffer = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buffer += chunk
     const parts = buffer.split('\n')
     buffer = parts.pop()!
@@ -162,13 +188,18 @@ function call(method: string, url: string, token?: string, body?: string): Promi
 async function inBatches<T>(count: number, size: number, make: (i: number) => Promise<T>): Promise<T[]> {
   const results: T[] = []
   for (let start = 0; start < count; start += size) {
-    results.push(...(await Promise.all(Array.from({ length: Math.min(size, count - start) }, (_, i) => make(start + i)))))
+    results.push(
+      ...(await Promise.all(Array.from({ length: Math.min(size, count - start) }, (_, i) => make(start + i)))),
+    )
   }
   return results
 }
 
 /** Memory after a full GC and CPU time so far, as the server itself reports them. */
-async function serverFigures(server: Server, floor: boolean): Promise<{ rss: number; heap: number; cpuSeconds: number }> {
+async function serverFigures(
+  server: Server,
+  floor: boolean,
+): Promise<{ rss: number; heap: number; cpuSeconds: number }> {
   if (floor) {
     const { body } = await call('GET', `${server.base}/memory`)
     const usage = JSON.parse(body) as { rss: number; heapUsed: number; cpuSeconds: number }
@@ -179,11 +210,18 @@ async function serverFigures(server: Server, floor: boolean): Promise<{ rss: num
   await collected
   const { body } = await call('GET', `${server.base}/metrics`)
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(body)?.[1] ?? NaN)
-  return { rss: metric('process_resident_memory_bytes'), heap: metric('nodejs_heap_size_used_bytes'), cpuSeconds: metric('process_cpu_seconds_total') }
+  return {
+    rss: metric('process_resident_memory_bytes'),
+    heap: metric('nodejs_heap_size_used_bytes'),
+    cpuSeconds: metric('process_cpu_seconds_total'),
+  }
 }
 
 function generator(): { child: ChildProcess; ask<T>(message: object, reply: string): Promise<T> } {
-  const child = fork(new URL('./generator.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(new URL('./generator.ts', import.meta.url), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   return {
     child,
     ask: (message, reply) =>
@@ -207,11 +245,17 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     let confirmServer: Server
     const prefix = `bench:${process.pid}:${Date.now()}:`
     if (scenario.store === 'floor') {
-      watchServer = confirmServer = await startProcess(['--import', 'tsx', 'scripts/bench/floor.ts'], {}, /^floor:listening/)
+      watchServer = confirmServer = await startProcess(
+        ['--import', 'tsx', 'scripts/bench/floor.ts'],
+        {},
+        /^floor:listening/,
+      )
     } else {
       const env = serverEnv(scenario.store === 'redis' ? { STORE: 'redis', REDIS_PREFIX: prefix } : {})
       watchServer = await startProcess(['apps/server/dist/server.js'], env, /is running/)
-      confirmServer = scenario.crossInstance ? await startProcess(['apps/server/dist/server.js'], env, /is running/) : watchServer
+      confirmServer = scenario.crossInstance
+        ? await startProcess(['apps/server/dist/server.js'], env, /is running/)
+        : watchServer
     }
     processes.push(watchServer.child, confirmServer.child)
     const floor = scenario.store === 'floor'
@@ -223,11 +267,25 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       logins = Array.from({ length: scenario.watchers }, (_, i) => ({ id: `floor${i}`, token: '' }))
     } else {
       logins = await inBatches(scenario.watchers, 64, async () => {
-        const created = JSON.parse((await call('POST', `${watchServer.base}/api/qr`)).body) as { id: string; watchToken: string }
+        const created = JSON.parse((await call('POST', `${watchServer.base}/api/qr`)).body) as {
+          id: string
+          watchToken: string
+        }
         return { id: created.id, token: created.watchToken }
       })
-      phoneToken = JSON.parse((await call('POST', `${confirmServer.base}/api/mobile/session`, undefined, '{"username":"alice","password":"demo"}')).body).token
-      await inBatches(logins.length, 64, (i) => call('POST', `${confirmServer.base}/api/qr/${logins[i]!.id}/scan`, phoneToken))
+      phoneToken = JSON.parse(
+        (
+          await call(
+            'POST',
+            `${confirmServer.base}/api/mobile/session`,
+            undefined,
+            '{"username":"alice","password":"demo"}',
+          )
+        ).body,
+      ).token
+      await inBatches(logins.length, 64, (i) =>
+        call('POST', `${confirmServer.base}/api/qr/${logins[i].id}/scan`, phoneToken),
+      )
     }
 
     const before = await serverFigures(watchServer, floor)
@@ -288,11 +346,23 @@ async function throughput(): Promise<ThroughputResult[]> {
     const runs: { name: string; url: string; method: 'GET' | 'POST'; headers?: Record<string, string> }[] = [
       { name: 'POST /api/qr (create, no image)', url: `${server.base}/api/qr`, method: 'POST' },
       { name: 'GET /api/qr/:id/qr.svg', url: `${server.base}/api/qr/${created.id}/qr.svg`, method: 'GET' },
-      { name: 'GET /api/qr/:id (short-poll read)', url: `${server.base}/api/qr/${created.id}`, method: 'GET', headers: { authorization: `Bearer ${created.watchToken}` } },
+      {
+        name: 'GET /api/qr/:id (short-poll read)',
+        url: `${server.base}/api/qr/${created.id}`,
+        method: 'GET',
+        headers: { authorization: `Bearer ${created.watchToken}` },
+      },
     ]
     const results: ThroughputResult[] = []
     for (const run of runs) {
-      const result = await autocannon({ url: run.url, method: run.method, headers: run.headers, connections: 100, duration: seconds, pipelining: 1 })
+      const result = await autocannon({
+        url: run.url,
+        method: run.method,
+        headers: run.headers,
+        connections: 100,
+        duration: seconds,
+        pipelining: 1,
+      })
       const row = {
         name: run.name,
         connections: 100,
@@ -302,7 +372,9 @@ async function throughput(): Promise<ThroughputResult[]> {
         non2xx: result.non2xx,
         errors: result.errors,
       }
-      console.log(`${row.name.padEnd(36)} ${row.requestsPerSecond} req/s  p99 ${row.p99Ms} ms  non-2xx ${row.non2xx}  errors ${row.errors}`)
+      console.log(
+        `${row.name.padEnd(36)} ${row.requestsPerSecond} req/s  p99 ${row.p99Ms} ms  non-2xx ${row.non2xx}  errors ${row.errors}`,
+      )
       results.push(row)
     }
     return results

@@ -19,32 +19,73 @@ function find(report: Report, test: (s: ScenarioResult) => boolean) {
 /** The issue's targets, each checked against this run's figures. */
 function targets(report: Report): string[][] {
   const rows: string[][] = []
-  const memory = (t: string, n: number) => find(report, (s) => s.transport === t && s.store === 'memory' && s.watchers === n)
+  const memory = (t: string, n: number) =>
+    find(report, (s) => s.transport === t && s.store === 'memory' && s.watchers === n)
   const floor = (n: number) => find(report, (s) => s.store === 'floor' && s.watchers === n)
   const check = (figure: string, target: string, value: string | undefined, met: boolean | undefined) =>
     rows.push([figure, target, value ?? 'not run', value === undefined ? '–' : met ? 'met' : '**missed**'])
   const big = Math.max(...report.scenarios.map((s) => s.watchers))
   for (const t of ['sse', 'ws', 'long-poll']) {
     const s = memory(t, big)
-    check(`${t}: watchers held`, '10,000, zero errors', s && `${s.outcome.opened} held, ${s.outcome.errors} errors, ${s.outcome.lost} lost`, s && s.outcome.opened >= 10_000 && s.outcome.errors === 0 && s.outcome.lost === 0)
+    check(
+      `${t}: watchers held`,
+      '10,000, zero errors',
+      s && `${s.outcome.opened} held, ${s.outcome.errors} errors, ${s.outcome.lost} lost`,
+      s && s.outcome.opened >= 10_000 && s.outcome.errors === 0 && s.outcome.lost === 0,
+    )
   }
   for (const t of ['sse', 'ws', 'long-poll']) {
-    const s = find(report, (r) => r.transport === t && r.store === 'memory' && r.watchers === 5000 && r.confirmRate === 200)
-    check(`${t}: p99 at 5,000 watchers, 200 confirms/s`, '≤ 5 ms', s && `${s.outcome.delayMs.p99} ms`, s && s.outcome.delayMs.p99 <= 5)
+    const s = find(
+      report,
+      (r) => r.transport === t && r.store === 'memory' && r.watchers === 5000 && r.confirmRate === 200,
+    )
+    check(
+      `${t}: p99 at 5,000 watchers, 200 confirms/s`,
+      '≤ 5 ms',
+      s && `${s.outcome.delayMs.p99} ms`,
+      s && s.outcome.delayMs.p99 <= 5,
+    )
   }
   for (const t of ['sse', 'ws', 'long-poll']) {
-    const s = find(report, (r) => r.transport === t && r.store === 'memory' && r.watchers === 10_000 && r.confirmRate === 1000)
-    check(`${t}: p99 / max at 10,000 watchers, 1,000 confirms/s`, '≤ 15 ms / ≤ 50 ms', s && `${s.outcome.delayMs.p99} / ${s.outcome.delayMs.max} ms`, s && s.outcome.delayMs.p99 <= 15 && s.outcome.delayMs.max <= 50)
+    const s = find(
+      report,
+      (r) => r.transport === t && r.store === 'memory' && r.watchers === 10_000 && r.confirmRate === 1000,
+    )
+    check(
+      `${t}: p99 / max at 10,000 watchers, 1,000 confirms/s`,
+      '≤ 15 ms / ≤ 50 ms',
+      s && `${s.outcome.delayMs.p99} / ${s.outcome.delayMs.max} ms`,
+      s && s.outcome.delayMs.p99 <= 15 && s.outcome.delayMs.max <= 50,
+    )
   }
-  for (const [t, limit] of [['ws', 10], ['long-poll', 10], ['sse', 20]] as const) {
+  for (const [t, limit] of [
+    ['ws', 10],
+    ['long-poll', 10],
+    ['sse', 20],
+  ] as const) {
     const s = memory(t, big)
-    check(`${t}: RSS per watcher after GC`, `≤ ${limit} KB`, s && `${s.rssPerWatcherKB} KB`, s && s.rssPerWatcherKB <= limit)
+    check(
+      `${t}: RSS per watcher after GC`,
+      `≤ ${limit} KB`,
+      s && `${s.rssPerWatcherKB} KB`,
+      s && s.rssPerWatcherKB <= limit,
+    )
   }
   const rate = (prefix: string) => report.throughput.find((r) => r.name.startsWith(prefix))
   const poll = rate('GET /api/qr/:id ')
-  check('short-poll reads, 100 connections', '≥ 20,000 req/s', poll && `${poll.requestsPerSecond} req/s`, poll && poll.requestsPerSecond >= 20_000)
+  check(
+    'short-poll reads, 100 connections',
+    '≥ 20,000 req/s',
+    poll && `${poll.requestsPerSecond} req/s`,
+    poll && poll.requestsPerSecond >= 20_000,
+  )
   const create = rate('POST /api/qr')
-  check('POST /api/qr (no image)', '≥ 8,000/s', create && `${create.requestsPerSecond}/s`, create && create.requestsPerSecond >= 8000)
+  check(
+    'POST /api/qr (no image)',
+    '≥ 8,000/s',
+    create && `${create.requestsPerSecond}/s`,
+    create && create.requestsPerSecond >= 8000,
+  )
   const svg = rate('GET /api/qr/:id/qr.svg')
   check('qr.svg', '≥ 2,000/s', svg && `${svg.requestsPerSecond}/s`, svg && svg.requestsPerSecond >= 2000)
   const sse = memory('sse', big)
@@ -59,13 +100,22 @@ function targets(report: Report): string[][] {
   const cross = find(report, (s) => s.store === 'redis' && s.crossInstance === true)
   if (single && cross) {
     const gap = Math.round((cross.outcome.delayMs.p99 - single.outcome.delayMs.p99) * 100) / 100
-    check('Redis: cross-instance p99 − single-instance p99', '≤ 2 ms', `${gap} ms (${cross.outcome.delayMs.p99} − ${single.outcome.delayMs.p99})`, gap <= 2)
+    check(
+      'Redis: cross-instance p99 − single-instance p99',
+      '≤ 2 ms',
+      `${gap} ms (${cross.outcome.delayMs.p99} − ${single.outcome.delayMs.p99})`,
+      gap <= 2,
+    )
   }
   return rows
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')
 }
 
 function chart(report: Report): string {
@@ -78,8 +128,10 @@ function chart(report: Report): string {
   const maxDelay = Math.log10(1 + Math.max(1, ...rows.map((r) => r.outcome.delayMs.p99)))
   const delayWidth = (ms: number) => (Math.log10(1 + ms) / maxDelay) * 220
   const maxMemory = Math.max(1, ...rows.map((r) => r.rssPerWatcherKB))
-  const bar = (x: number, y: number, w: number, colour: string) => `<rect x="${x}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="14" fill="${colour}"/>`
-  const text = (x: number, y: number, value: string, anchor = 'start') => `<text x="${x}" y="${y}" text-anchor="${anchor}">${value.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`
+  const bar = (x: number, y: number, w: number, colour: string) =>
+    `<rect x="${x}" y="${y}" width="${Math.max(1, w).toFixed(1)}" height="14" fill="${colour}"/>`
+  const text = (x: number, y: number, value: string, anchor = 'start') =>
+    `<text x="${x}" y="${y}" text-anchor="${anchor}">${value.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" fill="#1b2230">`,
     '<rect width="100%" height="100%" fill="#fff"/>',
@@ -94,7 +146,13 @@ function chart(report: Report): string {
     parts.push(bar(480, y, (row.rssPerWatcherKB / maxMemory) * 220, row.store === 'floor' ? '#9aa4b5' : '#177245'))
     parts.push(text(480 + (row.rssPerWatcherKB / maxMemory) * 220 + 4, y + 11, String(row.rssPerWatcherKB)))
   })
-  parts.push(text(10, height - 12, `${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, ${report.date.slice(0, 10)}; grey: the bare node:http floor`))
+  parts.push(
+    text(
+      10,
+      height - 12,
+      `${report.machine.cpus} × ${report.machine.cpuModel}, Node ${report.machine.node}, ${report.date.slice(0, 10)}; grey: the bare node:http floor`,
+    ),
+  )
   parts.push('</svg>')
   return parts.join('\n')
 }
@@ -141,7 +199,10 @@ ${table(['scenario', 'server', 'held', 'lost', 'errors', 'p50 ms', 'p90 ms', 'p9
 
 ## Throughput (autocannon, 100 connections)
 
-${table(['endpoint', 'seconds', 'requests/s', 'p99 ms', 'non-2xx', 'errors'], report.throughput.map((r) => [r.name, r.seconds, r.requestsPerSecond, r.p99Ms, r.non2xx, r.errors]))}
+${table(
+  ['endpoint', 'seconds', 'requests/s', 'p99 ms', 'non-2xx', 'errors'],
+  report.throughput.map((r) => [r.name, r.seconds, r.requestsPerSecond, r.p99Ms, r.non2xx, r.errors]),
+)}
 `
   const file = `${prefix}.md`
   const kept = existsSync(file) ? readFileSync(file, 'utf8').split(`\n${notesHeading}\n`)[1] : undefined

@@ -10,18 +10,35 @@ import t from 'tap'
 // no errors — and never a timing.
 t.test('the bench harness at 20 watchers per scenario: nothing lost, no errors', async (t) => {
   const out = join(mkdtempSync(join(tmpdir(), 'qr-bench-')), 'benchmarks')
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/index.ts', '--quick', '--watchers', '20', '--skip-throughput', '--out', out], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench/index.ts', '--quick', '--watchers', '20', '--skip-throughput', '--out', out],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let output = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
   const [code] = await once(child, 'exit')
   t.equal(code, 0, output)
   const report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as {
-    scenarios: { name: string; transport: string; watchers: number; outcome: { opened: number; received: number; lost: number; errors: number } }[]
+    scenarios: {
+      name: string
+      transport: string
+      watchers: number
+      outcome: { opened: number; received: number; lost: number; errors: number }
+    }[]
   }
-  t.same([...new Set(report.scenarios.map((s) => s.transport))].sort(), ['floor', 'long-poll', 'poll', 'socket.io', 'socket.io-ws', 'sse', 'ws'])
+  t.same([...new Set(report.scenarios.map((s) => s.transport))].sort(), [
+    'floor',
+    'long-poll',
+    'poll',
+    'socket.io',
+    'socket.io-ws',
+    'sse',
+    'ws',
+  ])
   for (const scenario of report.scenarios) {
     t.equal(scenario.watchers, 20, scenario.name)
     t.equal(scenario.outcome.opened, 20, `${scenario.name}: every watcher held`)

@@ -39,13 +39,26 @@ for (const transport of ['auto', 'sse', 'long-poll', 'socket.io']) {
 
     const phone = run(['phone', created.scanUrl, '--user', 'bob', '--confirm'])
     t.equal(await phone.exit, 0, 'phone exits 0')
-    t.match(phone.output().stdout, /Sign-in request from qr-login-cli 0 on Unknown OS, 127\.0\.0\.1, QR made \d+ s ago\./)
+    t.match(
+      phone.output().stdout,
+      /Sign-in request from qr-login-cli 0 on Unknown OS, 127\.0\.0\.1, QR made \d+ s ago\./,
+    )
     t.match(phone.output().stdout, /Confirmed as Bob\./)
 
     t.equal(await pc.exit, 0, 'login exits 0 once signed in')
-    const lines = pc.output().stdout.trim().split('\n').map((l) => JSON.parse(l))
-    t.same(lines.filter((l) => l.type === 'status').map((l) => l.status), ['pending', 'scanned', 'confirmed'])
-    t.same(lines.at(-1), { type: 'signed-in', user: { username: 'bob', displayName: 'Bob', avatarUrl: '/avatars/bob.svg' } })
+    const lines = pc
+      .output()
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    t.same(
+      lines.filter((l) => l.type === 'status').map((l) => l.status),
+      ['pending', 'scanned', 'confirmed'],
+    )
+    t.same(lines.at(-1), {
+      type: 'signed-in',
+      user: { username: 'bob', displayName: 'Bob', avatarUrl: '/avatars/bob.svg' },
+    })
   })
 }
 
@@ -74,13 +87,28 @@ t.test('an expired login exits 4; the phone then gets QR_EXPIRED', async (t) => 
 
 t.test('errors and usage mistakes have their own exit codes', async (t) => {
   const { base } = await publicApp(t)
-  const wrongPassword = run(['phone', `${base}/m/${'A'.repeat(21)}`, '--user', 'alice', '--password', 'nope', '--confirm'])
+  const wrongPassword = run([
+    'phone',
+    `${base}/m/${'A'.repeat(21)}`,
+    '--user',
+    'alice',
+    '--password',
+    'nope',
+    '--confirm',
+  ])
   t.equal(await wrongPassword.exit, 1)
   t.match(wrongPassword.output().stderr, /BAD_CREDENTIALS/)
   const unknown = run(['phone', `${base}/m/${'A'.repeat(21)}`, '--user', 'alice', '--confirm'])
   t.equal(await unknown.exit, 1)
   t.match(unknown.output().stderr, /QR_NOT_FOUND \(404\)/)
-  for (const args of [[], ['fly'], ['phone'], ['phone', `${base}/m/${'A'.repeat(21)}`, '--user', 'a'], ['login', '--transport', 'pigeon'], ['login', '--bogus']]) {
+  for (const args of [
+    [],
+    ['fly'],
+    ['phone'],
+    ['phone', `${base}/m/${'A'.repeat(21)}`, '--user', 'a'],
+    ['login', '--transport', 'pigeon'],
+    ['login', '--bogus'],
+  ]) {
     const usage = run(args)
     t.equal(await usage.exit, 2, args.join(' ') || '(nothing)')
     t.match(usage.output().stderr, /Usage:/)
@@ -94,7 +122,7 @@ t.test('number matching from the command line: login shows the code, phone needs
   const { base } = await publicApp(t, { MATCH_CODE: '1' })
   const pc = run(['login', '--url', base, '--transport', 'sse', '--no-qr'])
   const waiting = await pc.line(/On the phone, pick \d{2}\./)
-  const code = /pick (\d{2})\./.exec(waiting)![1]!
+  const code = /pick (\d{2})\./.exec(waiting)![1]
   const scanUrl = /https?:\/\/\S+\/m\/[A-Za-z0-9_-]{21}/.exec(pc.output().stdout)![0]
 
   const forgot = run(['phone', scanUrl, '--user', 'carol', '--confirm'])

@@ -1,12 +1,24 @@
 import t from 'tap'
 import WebSocket from 'ws'
-import { QrLoginClient, QrLoginError, parseScanUrl, type LoginStatusView, type TrafficEvent, type TransportName, type WatchOptions } from '@qr-login/client'
+import {
+  QrLoginClient,
+  QrLoginError,
+  parseScanUrl,
+  type LoginStatusView,
+  type TrafficEvent,
+  type TransportName,
+  type WatchOptions,
+} from '@qr-login/client'
 import type { Socket } from 'node:net'
 import { nodeWebSocket } from '@qr-login/client/node'
 import { eventually, listeningApp } from '../helpers/server.js'
 
 function clientFor(base: string) {
-  return new QrLoginClient({ baseUrl: base, webSocket: nodeWebSocket, headers: { 'user-agent': 'qr-login-sdk-test/1.0' } })
+  return new QrLoginClient({
+    baseUrl: base,
+    webSocket: nodeWebSocket,
+    headers: { 'user-agent': 'qr-login-sdk-test/1.0' },
+  })
 }
 
 async function collect(iterable: AsyncIterable<LoginStatusView>) {
@@ -24,35 +36,51 @@ const everyWay: [TransportName, WatchOptions?][] = [
   ['socket.io', { socketIoTransports: ['websocket'] }],
 ]
 for (const [transport, extra] of everyWay) {
-  t.test(`${transport}${extra ? ' (WebSocket only)' : ''}: a whole login, every status once and in order`, async (t) => {
-    const { base } = await listeningApp(t, { POLL_INTERVAL_MS: '50' })
-    const client = clientFor(base)
-    const login = await client.createLogin()
-    const traffic: TrafficEvent[] = []
-    const seen: LoginStatusView[] = []
-    const watching = (async () => {
-      for await (const status of client.watch(login, { transport, ...extra, onTraffic: (e) => traffic.push(e) })) {
-        seen.push(status)
-        if (status.status === 'pending') {
-          const phone = await client.signInPhone('alice', 'demo')
-          const scanned = await phone.scan(login.id)
-          t.equal(scanned.requester.browser, 'qr-login-sdk-test 1')
-          await phone.confirm(login.id)
+  t.test(
+    `${transport}${extra ? ' (WebSocket only)' : ''}: a whole login, every status once and in order`,
+    async (t) => {
+      const { base } = await listeningApp(t, { POLL_INTERVAL_MS: '50' })
+      const client = clientFor(base)
+      const login = await client.createLogin()
+      const traffic: TrafficEvent[] = []
+      const seen: LoginStatusView[] = []
+      const watching = (async () => {
+        for await (const status of client.watch(login, { transport, ...extra, onTraffic: (e) => traffic.push(e) })) {
+          seen.push(status)
+          if (status.status === 'pending') {
+            const phone = await client.signInPhone('alice', 'demo')
+            const scanned = await phone.scan(login.id)
+            t.equal(scanned.requester.browser, 'qr-login-sdk-test 1')
+            await phone.confirm(login.id)
+          }
         }
+      })()
+      await watching
+      if (transport === 'poll') {
+        t.same(seen.map((s) => s.status).at(-1), 'confirmed')
+        t.ok(
+          seen.every((s, i) => i === 0 || s.version > seen[i - 1].version),
+          'versions only grow',
+        )
+      } else {
+        t.same(
+          seen.map((s) => [s.status, s.version]),
+          [
+            ['pending', 1],
+            ['scanned', 2],
+            ['confirmed', 3],
+          ],
+        )
       }
-    })()
-    await watching
-    if (transport === 'poll') {
-      t.same(seen.map((s) => s.status).at(-1), 'confirmed')
-      t.ok(seen.every((s, i) => i === 0 || s.version > seen[i - 1]!.version), 'versions only grow')
-    } else {
-      t.same(seen.map((s) => [s.status, s.version]), [['pending', 1], ['scanned', 2], ['confirmed', 3]])
-    }
-    t.ok(traffic.some((e) => e.type === 'transport' && e.transport === transport))
-    t.ok(traffic.filter((e) => e.type === 'bytes').reduce((sum, e) => sum + (e.type === 'bytes' ? e.bytes : 0), 0) > 0, 'bytes are counted')
-    const { user } = await client.exchange(login)
-    t.equal(user.username, 'alice')
-  })
+      t.ok(traffic.some((e) => e.type === 'transport' && e.transport === transport))
+      t.ok(
+        traffic.filter((e) => e.type === 'bytes').reduce((sum, e) => sum + (e.type === 'bytes' ? e.bytes : 0), 0) > 0,
+        'bytes are counted',
+      )
+      const { user } = await client.exchange(login)
+      t.equal(user.username, 'alice')
+    },
+  )
 }
 
 t.test('auto uses WebSocket first', async (t) => {
@@ -63,8 +91,13 @@ t.test('auto uses WebSocket first', async (t) => {
   const phone = await client.signInPhone('bob', 'demo')
   await phone.scan(login.id)
   await phone.cancel(login.id)
-  const seen = await collect(client.watch(login, { onTraffic: (e) => e.type === 'transport' && transports.push(e.transport) }))
-  t.same(seen.map((s) => s.status), ['cancelled'])
+  const seen = await collect(
+    client.watch(login, { onTraffic: (e) => e.type === 'transport' && transports.push(e.transport) }),
+  )
+  t.same(
+    seen.map((s) => s.status),
+    ['cancelled'],
+  )
   t.same(transports, ['ws'])
 })
 
@@ -83,7 +116,10 @@ t.test('auto falls back to SSE when the WebSocket upgrade is refused', async (t)
   await phone.scan(login.id)
   await phone.confirm(login.id)
   const seen = await watching
-  t.same(seen.map((s) => s.status), ['pending', 'scanned', 'confirmed'])
+  t.same(
+    seen.map((s) => s.status),
+    ['pending', 'scanned', 'confirmed'],
+  )
   const fallback = events.find((e) => e.type === 'fallback')
   t.match(fallback, { from: 'ws', to: 'sse' })
 })
@@ -104,64 +140,102 @@ t.test('auto falls all the way to polling when nothing streams', async (t) => {
   })
   const login = await client.createLogin()
   const transports: string[] = []
-  const watching = collect(client.watch(login, { onTraffic: (e) => e.type === 'transport' && transports.push(e.transport) }))
+  const watching = collect(
+    client.watch(login, { onTraffic: (e) => e.type === 'transport' && transports.push(e.transport) }),
+  )
   await eventually(() => transports.includes('long-poll'), 'the fall back to long polling')
   const phone = await client.signInPhone('alice', 'demo')
   await phone.scan(login.id)
   await phone.cancel(login.id)
-  t.same((await watching).map((s) => s.status), ['pending', 'scanned', 'cancelled'])
+  t.same(
+    (await watching).map((s) => s.status),
+    ['pending', 'scanned', 'cancelled'],
+  )
   t.same(transports, ['ws', 'sse', 'long-poll'], 'no WebSocket implementation in Node 20, then no streaming body')
 })
 
 for (const transport of ['sse', 'ws', 'long-poll', 'socket.io'] as const) {
-  t.test(`${transport}: reconnects after the server drops the connection and resumes without loss or repeats`, async (t) => {
-    const { app, base } = await listeningApp(t)
-    // Every TCP connection the server accepts, upgraded ones included: what a crashing proxy would cut.
-    const sockets = new Set<Socket>()
-    app.server.on('connection', (socket: Socket) => sockets.add(socket))
-    const client = clientFor(base)
-    const login = await client.createLogin()
-    const events: TrafficEvent[] = []
-    const seen: LoginStatusView[] = []
-    // The phone acts in-process: its own keep-alive connections would be dropped too.
-    const phoneToken = await client.signInPhone('alice', 'demo').then((p) => p.token!)
-    const act = (action: string) => app.inject({ method: 'POST', url: `/api/qr/${login.id}/${action}`, headers: { authorization: `Bearer ${phoneToken}` } })
-    const watching = (async () => {
-      for await (const status of client.watch(login, { transport, retryDelayMs: 20, onTraffic: (e) => events.push(e) })) seen.push(status)
-    })()
-    await eventually(() => seen.length === 1, 'the first status')
-    await eventually(() => app.live.count(transport) === 1, 'the connection to be live')
-    // Drop every connection, then change the login while the client is away.
-    for (const socket of sockets) socket.destroy()
-    await act('scan')
-    await eventually(() => events.some((e) => e.type === 'retry'), 'a retry')
-    // The change made while the client was away arrives once it is back...
-    await eventually(() => seen.length === 2, 'the missed status after reconnecting')
-    // ...and later changes keep flowing on the new connection.
-    await act('confirm')
-    await watching
-    t.same(seen.map((s) => [s.status, s.version]), [['pending', 1], ['scanned', 2], ['confirmed', 3]])
-  })
+  t.test(
+    `${transport}: reconnects after the server drops the connection and resumes without loss or repeats`,
+    async (t) => {
+      const { app, base } = await listeningApp(t)
+      // Every TCP connection the server accepts, upgraded ones included: what a crashing proxy would cut.
+      const sockets = new Set<Socket>()
+      app.server.on('connection', (socket: Socket) => sockets.add(socket))
+      const client = clientFor(base)
+      const login = await client.createLogin()
+      const events: TrafficEvent[] = []
+      const seen: LoginStatusView[] = []
+      // The phone acts in-process: its own keep-alive connections would be dropped too.
+      const phoneToken = await client.signInPhone('alice', 'demo').then((p) => p.token!)
+      const act = (action: string) =>
+        app.inject({
+          method: 'POST',
+          url: `/api/qr/${login.id}/${action}`,
+          headers: { authorization: `Bearer ${phoneToken}` },
+        })
+      const watching = (async () => {
+        for await (const status of client.watch(login, {
+          transport,
+          retryDelayMs: 20,
+          onTraffic: (e) => events.push(e),
+        }))
+          seen.push(status)
+      })()
+      await eventually(() => seen.length === 1, 'the first status')
+      await eventually(() => app.live.count(transport) === 1, 'the connection to be live')
+      // Drop every connection, then change the login while the client is away.
+      for (const socket of sockets) socket.destroy()
+      await act('scan')
+      await eventually(() => events.some((e) => e.type === 'retry'), 'a retry')
+      // The change made while the client was away arrives once it is back...
+      await eventually(() => seen.length === 2, 'the missed status after reconnecting')
+      // ...and later changes keep flowing on the new connection.
+      await act('confirm')
+      await watching
+      t.same(
+        seen.map((s) => [s.status, s.version]),
+        [
+          ['pending', 1],
+          ['scanned', 2],
+          ['confirmed', 3],
+        ],
+      )
+    },
+  )
 }
 
 t.test('socket.io refusals are typed errors; without the watch token it cannot start', async (t) => {
   const { base } = await listeningApp(t)
   const client = clientFor(base)
   const login = await client.createLogin()
-  await t.rejects(collect(client.watch({ id: 'A'.repeat(21), watchToken: login.watchToken }, { transport: 'socket.io' })), {
-    name: 'QrLoginError',
-    code: 'QR_NOT_FOUND',
-    statusCode: 404,
+  await t.rejects(
+    collect(client.watch({ id: 'A'.repeat(21), watchToken: login.watchToken }, { transport: 'socket.io' })),
+    {
+      name: 'QrLoginError',
+      code: 'QR_NOT_FOUND',
+      statusCode: 404,
+    },
+  )
+  await t.rejects(collect(client.watch({ id: login.id, watchToken: 'wrong' }, { transport: 'socket.io' })), {
+    code: 'WATCH_TOKEN_INVALID',
+    statusCode: 403,
   })
-  await t.rejects(collect(client.watch({ id: login.id, watchToken: 'wrong' }, { transport: 'socket.io' })), { code: 'WATCH_TOKEN_INVALID', statusCode: 403 })
-  await t.rejects(collect(client.watch({ id: login.id }, { transport: 'socket.io' })), { code: 'WATCH_TOKEN_REQUIRED', statusCode: 401 })
+  await t.rejects(collect(client.watch({ id: login.id }, { transport: 'socket.io' })), {
+    code: 'WATCH_TOKEN_REQUIRED',
+    statusCode: 401,
+  })
 })
 
 t.test('refusals surface as typed errors with the contract code', async (t) => {
   const { base } = await listeningApp(t)
   const client = clientFor(base)
   const login = await client.createLogin()
-  await t.rejects(client.status({ id: login.id, watchToken: 'wrong' }), { name: 'QrLoginError', code: 'WATCH_TOKEN_INVALID', statusCode: 403 })
+  await t.rejects(client.status({ id: login.id, watchToken: 'wrong' }), {
+    name: 'QrLoginError',
+    code: 'WATCH_TOKEN_INVALID',
+    statusCode: 403,
+  })
   await t.rejects(collect(client.watch({ id: 'A'.repeat(21), watchToken: login.watchToken }, { transport: 'sse' })), {
     code: 'QR_NOT_FOUND',
     statusCode: 404,
@@ -196,8 +270,14 @@ t.test('a watch stops when its signal aborts', async (t) => {
 })
 
 t.test('parseScanUrl finds the base URL and id', async (t) => {
-  t.same(parseScanUrl('http://192.168.1.5:3000/m/V1StGXR8_Z5jdHi6B-myT'), { baseUrl: 'http://192.168.1.5:3000', id: 'V1StGXR8_Z5jdHi6B-myT' })
-  t.same(parseScanUrl('https://example.com/login/m/V1StGXR8_Z5jdHi6B-myT'), { baseUrl: 'https://example.com/login', id: 'V1StGXR8_Z5jdHi6B-myT' })
+  t.same(parseScanUrl('http://192.168.1.5:3000/m/V1StGXR8_Z5jdHi6B-myT'), {
+    baseUrl: 'http://192.168.1.5:3000',
+    id: 'V1StGXR8_Z5jdHi6B-myT',
+  })
+  t.same(parseScanUrl('https://example.com/login/m/V1StGXR8_Z5jdHi6B-myT'), {
+    baseUrl: 'https://example.com/login',
+    id: 'V1StGXR8_Z5jdHi6B-myT',
+  })
   t.throws(() => parseScanUrl('https://example.com/m/short'))
 })
 
@@ -216,9 +296,13 @@ t.test('phone: number matching, and the computers it signed in, listed and signe
   const sessions = await phone.sessions()
   t.equal(sessions.length, 1)
   t.match(sessions[0], { ip: '127.0.0.1', browser: 'qr-login-sdk-test 1' })
-  await phone.revokeSession(sessions[0]!.id)
+  await phone.revokeSession(sessions[0].id)
   t.same(await phone.sessions(), [])
-  await t.rejects(phone.revokeSession(sessions[0]!.id), { name: 'QrLoginError', code: 'SESSION_NOT_FOUND', statusCode: 404 })
+  await t.rejects(phone.revokeSession(sessions[0].id), {
+    name: 'QrLoginError',
+    code: 'SESSION_NOT_FOUND',
+    statusCode: 404,
+  })
 })
 
 t.test('a 429 becomes a retryable QrLoginError that says how long to wait', async (t) => {

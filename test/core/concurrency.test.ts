@@ -22,7 +22,9 @@ t.test('100 racing exchanges: exactly one session is minted', async (t) => {
   await service.scan(status.id, alice)
   await service.confirm(status.id, alice)
   const sessionsBefore = store.stats().sessions
-  const results = await Promise.allSettled(Array.from({ length: 100 }, () => service.exchange(status.id, watchToken, pc)))
+  const results = await Promise.allSettled(
+    Array.from({ length: 100 }, () => service.exchange(status.id, watchToken, pc)),
+  )
   t.same(outcomes(results), { won: 1, codes: ['ALREADY_CONSUMED'] })
   t.equal(store.stats().sessions, sessionsBefore + 1, 'losers leave no session behind')
   t.equal((await service.read(status.id, watchToken)).version, 4)
@@ -31,8 +33,12 @@ t.test('100 racing exchanges: exactly one session is minted', async (t) => {
 t.test('racing scans by two users: one owns the login', async (t) => {
   const { service, alice, bob } = coreFixture()
   const { status } = await service.createLogin(pc)
-  const results = await Promise.allSettled([...Array(50)].flatMap(() => [service.scan(status.id, alice), service.scan(status.id, bob)]))
-  const winners = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.status.scannedBy!.displayName] : [])))
+  const results = await Promise.allSettled(
+    [...Array(50)].flatMap(() => [service.scan(status.id, alice), service.scan(status.id, bob)]),
+  )
+  const winners = new Set(
+    results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.status.scannedBy!.displayName] : [])),
+  )
   t.equal(winners.size, 1)
   const losers = outcomes(results).codes
   t.same(losers, ['ALREADY_SCANNED'])
@@ -43,7 +49,11 @@ t.test('cancel racing confirm: one of them, never both', async (t) => {
   for (let round = 0; round < 20; round++) {
     const { status, watchToken } = await service.createLogin(pc)
     await service.scan(status.id, alice)
-    const results = await Promise.allSettled([service.confirm(status.id, alice), service.cancel(status.id, alice), service.cancel(status.id, bob)])
+    const results = await Promise.allSettled([
+      service.confirm(status.id, alice),
+      service.cancel(status.id, alice),
+      service.cancel(status.id, bob),
+    ])
     const final = await service.read(status.id, watchToken)
     t.equal(final.version, 3, `round ${round}: exactly one transition`)
     t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)

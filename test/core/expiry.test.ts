@@ -7,9 +7,18 @@ t.test('an idle login expires by itself and its watcher is told', async (t) => {
   const watcher = recorder()
   await service.watch(status.id, watchToken, watcher)
   await clock.advance(settings.qrTtlMs - 1)
-  t.same(watcher.seen.map((s) => s.status), ['pending'])
+  t.same(
+    watcher.seen.map((s) => s.status),
+    ['pending'],
+  )
   await clock.advance(1)
-  t.same(watcher.seen.map((s) => [s.status, s.version]), [['pending', 1], ['expired', 2]])
+  t.same(
+    watcher.seen.map((s) => [s.status, s.version]),
+    [
+      ['pending', 1],
+      ['expired', 2],
+    ],
+  )
   t.same(service.stats().feed, { channels: 0, listeners: 0 }, 'the watch closed itself after the terminal status')
 })
 
@@ -62,7 +71,9 @@ t.test('nothing is left behind once watchers leave and logins end', async (t) =>
   const logins = await Promise.all(Array.from({ length: 20 }, () => service.createLogin(pc)))
   const watches = await Promise.all(logins.map((l) => service.watch(l.status.id, l.watchToken, recorder())))
   const sinceFirstRecorders = logins.map(() => recorder())
-  await Promise.all(logins.map((l, i) => service.watch(l.status.id, l.watchToken, { ...sinceFirstRecorders[i]!, since: 1 })))
+  await Promise.all(
+    logins.map((l, i) => service.watch(l.status.id, l.watchToken, { ...sinceFirstRecorders[i], since: 1 })),
+  )
   t.equal(service.stats().watches, 40)
   t.equal(service.stats().expiryTimers, 20)
 

@@ -1,5 +1,12 @@
 import t, { type Test } from 'tap'
-import { decide, expireIfDue, type LoginAction, type LoginErrorCode, type LoginRecord, type LoginStatus } from '@qr-login/core'
+import {
+  decide,
+  expireIfDue,
+  type LoginAction,
+  type LoginErrorCode,
+  type LoginRecord,
+  type LoginStatus,
+} from '@qr-login/core'
 import { coreFixture, pc, settings } from '../helpers/core.js'
 
 async function rejectsWith(t: Test, promise: Promise<unknown>, code: LoginErrorCode) {
@@ -33,7 +40,11 @@ t.test('happy path: pending → scanned → confirmed → consumed, one version 
   t.equal(scanned.status.status, 'scanned')
   t.equal(scanned.status.version, 2)
   t.same(scanned.status.scannedBy, { displayName: 'Alice', avatarUrl: '/avatars/alice.svg' })
-  t.equal(scanned.status.expiresAt, new Date(clock.now() + settings.confirmWindowMs).toISOString(), 'scan extends the lifetime to the confirm window')
+  t.equal(
+    scanned.status.expiresAt,
+    new Date(clock.now() + settings.confirmWindowMs).toISOString(),
+    'scan extends the lifetime to the confirm window',
+  )
   t.same(scanned.requester, { ...pc, createdAt: new Date(clock.now() - 100_000).toISOString() })
 
   const confirmed = await service.confirm(status.id, alice)
@@ -152,7 +163,11 @@ t.test('exchange needs a confirmed login and its own watch token', async (t) => 
   await service.confirm(login.status.id, alice)
   await rejectsWith(t, service.exchange(login.status.id, undefined, pc), 'WATCH_TOKEN_REQUIRED')
   await rejectsWith(t, service.exchange(login.status.id, other.watchToken, pc), 'WATCH_TOKEN_INVALID')
-  t.equal((await service.read(login.status.id, login.watchToken)).status, 'confirmed', 'refused exchanges change nothing')
+  t.equal(
+    (await service.read(login.status.id, login.watchToken)).status,
+    'confirmed',
+    'refused exchanges change nothing',
+  )
 })
 
 t.test('reads need the watch token; unknown ids are not found whatever the token', async (t) => {
@@ -216,7 +231,15 @@ t.test('transitions.ts: every state × action, as a pure function of (record, ac
   const expected: Record<LoginStatus, string[]> = {
     pending: ['scanned', 'scanned', 'NOT_SCANNED', 'NOT_SCANNED', 'cancelled', 'cancelled', 'NOT_CONFIRMED'],
     scanned: ['same', 'ALREADY_SCANNED', 'confirmed', 'NOT_SCANNER', 'cancelled', 'NOT_SCANNER', 'NOT_CONFIRMED'],
-    confirmed: ['INVALID_TRANSITION', 'ALREADY_SCANNED', 'INVALID_TRANSITION', 'NOT_SCANNER', 'INVALID_TRANSITION', 'INVALID_TRANSITION', 'consumed'],
+    confirmed: [
+      'INVALID_TRANSITION',
+      'ALREADY_SCANNED',
+      'INVALID_TRANSITION',
+      'NOT_SCANNER',
+      'INVALID_TRANSITION',
+      'INVALID_TRANSITION',
+      'consumed',
+    ],
     consumed: Array(7).fill('ALREADY_CONSUMED'),
     cancelled: Array(7).fill('INVALID_TRANSITION'),
     expired: Array(7).fill('QR_EXPIRED'),
@@ -226,7 +249,12 @@ t.test('transitions.ts: every state × action, as a pure function of (record, ac
       const before = record(status)
       const snapshot = structuredClone(before)
       const decision = decide(before, action, now, windows)
-      const seen = decision.outcome === 'next' ? decision.record.status : decision.outcome === 'unchanged' ? 'same' : decision.error.code
+      const seen =
+        decision.outcome === 'next'
+          ? decision.record.status
+          : decision.outcome === 'unchanged'
+            ? 'same'
+            : decision.error.code
       t.equal(seen, outcomes[index], `${status} + ${name}`)
       t.same(before, snapshot, `${status} + ${name}: the record given is not changed`)
       if (decision.outcome === 'next') t.equal(decision.record.version, 6, `${status} + ${name}: one version up`)
@@ -234,15 +262,26 @@ t.test('transitions.ts: every state × action, as a pure function of (record, ac
   }
 
   const scanned = decide(record('pending', { expiresAt: now + 1000 }), { type: 'scan', user: alice }, now, windows)
-  t.match(scanned, { outcome: 'next', record: { expiresAt: now + 60_000, scannedBy: alice } }, 'a scan extends the lifetime to the confirm window')
+  t.match(
+    scanned,
+    { outcome: 'next', record: { expiresAt: now + 60_000, scannedBy: alice } },
+    'a scan extends the lifetime to the confirm window',
+  )
   const confirmed = decide(record('scanned'), { type: 'confirm', user: alice }, now, windows)
   t.match(confirmed, { outcome: 'next', record: { expiresAt: now + 30_000 } }, 'a confirm opens the exchange window')
   const cancelled = decide(record('pending'), { type: 'cancel', user: bob }, now, windows)
   t.match(cancelled, { outcome: 'next', record: { endedAt: now } }, 'an ending records when it ended')
 
   const matching = record('scanned', { match: { code: '42', choices: ['17', '42', '88'] } })
-  t.match(decide(matching, { type: 'confirm', user: alice }, now, windows), { outcome: 'refused', error: { code: 'VALIDATION_ERROR' } }, 'no pick: refused, nothing written')
-  t.match(decide(matching, { type: 'confirm', user: alice, matchCode: '42' }, now, windows), { outcome: 'next', record: { status: 'confirmed' } })
+  t.match(
+    decide(matching, { type: 'confirm', user: alice }, now, windows),
+    { outcome: 'refused', error: { code: 'VALIDATION_ERROR' } },
+    'no pick: refused, nothing written',
+  )
+  t.match(decide(matching, { type: 'confirm', user: alice, matchCode: '42' }, now, windows), {
+    outcome: 'next',
+    record: { status: 'confirmed' },
+  })
   t.match(
     decide(matching, { type: 'confirm', user: alice, matchCode: '17' }, now, windows),
     { outcome: 'next', record: { status: 'cancelled' }, refusal: { code: 'MATCH_CODE_MISMATCH' } },
@@ -250,6 +289,10 @@ t.test('transitions.ts: every state × action, as a pure function of (record, ac
   )
 
   t.equal(expireIfDue(record('scanned'), now), undefined, 'not yet due')
-  t.match(expireIfDue(record('scanned'), now + 5_000), { status: 'expired', version: 6, endedAt: now + 5_000 }, 'ended when it expired')
+  t.match(
+    expireIfDue(record('scanned'), now + 5_000),
+    { status: 'expired', version: 6, endedAt: now + 5_000 },
+    'ended when it expired',
+  )
   t.equal(expireIfDue(record('consumed'), now + 60_000), undefined, 'an ended login never expires')
 })

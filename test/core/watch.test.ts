@@ -10,7 +10,14 @@ t.test('a watch gets the current status at once, then every change in order', as
   await service.scan(status.id, alice)
   await service.scan(status.id, alice)
   await service.confirm(status.id, alice)
-  t.same(watcher.seen.map((s) => [s.status, s.version]), [['pending', 1], ['scanned', 2], ['confirmed', 3]])
+  t.same(
+    watcher.seen.map((s) => [s.status, s.version]),
+    [
+      ['pending', 1],
+      ['scanned', 2],
+      ['confirmed', 3],
+    ],
+  )
   t.equal(service.stats().watches, 0, 'confirmed ends the watch')
 })
 
@@ -22,7 +29,10 @@ t.test('a watch that already has the current version is not sent it again', asyn
   const watch = await service.watch(status.id, watchToken, { since: 2, ...watcher })
   t.same(watcher.seen, [])
   await service.confirm(status.id, alice)
-  t.same(watcher.seen.map((s) => s.version), [3])
+  t.same(
+    watcher.seen.map((s) => s.version),
+    [3],
+  )
   watch.close()
 })
 
@@ -33,7 +43,11 @@ t.test('a stale or unknown since still gets the current status', async (t) => {
   for (const since of [1, 7]) {
     const watcher = recorder()
     const watch = await service.watch(status.id, watchToken, { since, ...watcher })
-    t.same(watcher.seen.map((s) => s.version), [2], `since=${since}`)
+    t.same(
+      watcher.seen.map((s) => s.version),
+      [2],
+      `since=${since}`,
+    )
     watch.close()
   }
 })
@@ -47,7 +61,10 @@ t.test('two watchers of one login both get every change', async (t) => {
   await service.watch(status.id, watchToken, second)
   await service.scan(status.id, alice)
   await service.cancel(status.id, alice)
-  t.same(first.seen.map((s) => s.status), ['pending', 'scanned', 'cancelled'])
+  t.same(
+    first.seen.map((s) => s.status),
+    ['pending', 'scanned', 'cancelled'],
+  )
   t.same(second.seen, first.seen)
 })
 

@@ -18,13 +18,17 @@ function qrVideo(text: string): string {
     for (let x = 0; x < size; x++) {
       const row = Math.floor(y / scale) - quiet
       const column = Math.floor(x / scale) - quiet
-      if (row >= 0 && column >= 0 && row < modules.size && column < modules.size && modules.get(row, column)) luma[y * size + x] = 16
+      if (row >= 0 && column >= 0 && row < modules.size && column < modules.size && modules.get(row, column))
+        luma[y * size + x] = 16
     }
   }
   const chroma = Buffer.alloc((size / 2) * (size / 2) * 2, 128)
   const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma])
   const file = join(mkdtempSync(join(tmpdir(), 'qr-camera-')), 'qr.y4m')
-  writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${size} H${size} F10:1 Ip A1:1 C420jpeg\n`), frame, frame, frame]))
+  writeFileSync(
+    file,
+    Buffer.concat([Buffer.from(`YUV4MPEG2 W${size} H${size} F10:1 Ip A1:1 C420jpeg\n`), frame, frame, frame]),
+  )
   return file
 }
 

@@ -8,7 +8,12 @@ t.test('number matching, the network warning and signing a computer out, as a pe
   const { base } = await publicApp(t, { MATCH_CODE: '1', TRUST_PROXY: '127.0.0.1' })
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
-  const phone = await newPage(browser, { ...mobile, extraHTTPHeaders: { 'x-forwarded-for': '100.64.3.4' } }, 'phone', problems)
+  const phone = await newPage(
+    browser,
+    { ...mobile, extraHTTPHeaders: { 'x-forwarded-for': '100.64.3.4' } },
+    'phone',
+    problems,
+  )
 
   await pc.page.goto(`${base}/?transport=ws`)
   await pc.page.waitForSelector('#match-code:not([hidden])')
@@ -18,7 +23,10 @@ t.test('number matching, the network warning and signing a computer out, as a pe
   await phone.page.goto(await decodeQrOnScreen(pc.page))
   await phone.page.click('.pick[data-username="alice"]')
   await phone.page.waitForSelector('#match-choices button')
-  t.match(await phone.page.locator('#network-warning').textContent(), /different network \(127\.0\.0\.1\).*\(100\.64\.3\.4\)/)
+  t.match(
+    await phone.page.locator('#network-warning').textContent(),
+    /different network \(127\.0\.0\.1\).*\(100\.64\.3\.4\)/,
+  )
   t.equal(await phone.page.locator('#confirm').isVisible(), false, 'no plain Confirm: the user must pick')
   const choices = await phone.page.locator('#match-choices button').allTextContents()
   t.equal(choices.length, 3)
@@ -35,7 +43,11 @@ t.test('number matching, the network warning and signing a computer out, as a pe
   t.match(await phone.page.locator('#sessions li').textContent(), /127\.0\.0\.1/)
   await phone.page.click('#sessions .revoke')
   await phone.page.waitForSelector('#sessions li:not([data-session-id])')
-  t.equal(await pc.page.evaluate(() => fetch('/api/me').then((response) => response.status)), 401, 'the PC is signed out')
+  t.equal(
+    await pc.page.evaluate(() => fetch('/api/me').then((response) => response.status)),
+    401,
+    'the PC is signed out',
+  )
   // The 401 above is the point of this test; anything else the browsers logged is a problem.
   t.same(
     problems.filter((problem) => !/401/.test(problem)),
@@ -67,26 +79,33 @@ t.test('number matching: a wrong pick cancels, and both screens say so', async (
   )
 })
 
-t.test('brute force on the phone page: after the allowed failures it says to wait, even for the right password', async (t) => {
-  const browser = await launchBrowser(t)
-  const { base } = await publicApp(t, { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '2' })
-  const problems: string[] = []
-  const phone = await newPage(browser, mobile, 'phone', problems)
-  await phone.page.goto(`${base}/m`)
-  await phone.page.waitForSelector('main[data-state="sign-in"]')
-  await phone.page.fill('#username', 'carol')
-  for (const guess of ['guess-1', 'guess-2']) {
-    await phone.page.fill('#password', guess)
+t.test(
+  'brute force on the phone page: after the allowed failures it says to wait, even for the right password',
+  async (t) => {
+    const browser = await launchBrowser(t)
+    const { base } = await publicApp(t, { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '2' })
+    const problems: string[] = []
+    const phone = await newPage(browser, mobile, 'phone', problems)
+    await phone.page.goto(`${base}/m`)
+    await phone.page.waitForSelector('main[data-state="sign-in"]')
+    await phone.page.fill('#username', 'carol')
+    for (const guess of ['guess-1', 'guess-2']) {
+      await phone.page.fill('#password', guess)
+      await phone.page.click('#sign-in-form button[type="submit"]')
+      await phone.page.waitForFunction(
+        () => document.querySelector('#sign-in-error')?.textContent === 'Wrong user name or password.',
+      )
+      await phone.page.evaluate(() => (document.querySelector('#sign-in-error')!.textContent = ''))
+    }
+    await phone.page.fill('#password', 'demo')
     await phone.page.click('#sign-in-form button[type="submit"]')
-    await phone.page.waitForFunction(() => document.querySelector('#sign-in-error')?.textContent === 'Wrong user name or password.')
-    await phone.page.evaluate(() => (document.querySelector('#sign-in-error')!.textContent = ''))
-  }
-  await phone.page.fill('#password', 'demo')
-  await phone.page.click('#sign-in-form button[type="submit"]')
-  await phone.page.waitForFunction(() => /Too many failed attempts/.test(document.querySelector('#sign-in-error')?.textContent ?? ''))
-  t.match(await phone.page.locator('#sign-in-error').textContent(), /Try again in 15 min\./)
-  t.same(
-    problems.filter((problem) => !/401|429/.test(problem)),
-    [],
-  )
-})
+    await phone.page.waitForFunction(() =>
+      /Too many failed attempts/.test(document.querySelector('#sign-in-error')?.textContent ?? ''),
+    )
+    t.match(await phone.page.locator('#sign-in-error').textContent(), /Try again in 15 min\./)
+    t.same(
+      problems.filter((problem) => !/401|429/.test(problem)),
+      [],
+    )
+  },
+)

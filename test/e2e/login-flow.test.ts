@@ -46,7 +46,10 @@ t.test('the whole sign-in in a real browser, for every transport', async (t) => 
       const row = pc.page.locator(`#inspector tr[data-transport="${transport}"]`)
       t.equal(await row.getAttribute('class'), 'active', 'the inspector shows the transport in use')
       const [requests, bytes, statuses] = await row.locator('td').allTextContents()
-      t.ok(Number(requests) >= 1 && Number(bytes!.replace(/\D/g, '')) > 0, `${transport}: ${requests} requests, ${bytes} bytes`)
+      t.ok(
+        Number(requests) >= 1 && Number(bytes.replace(/\D/g, '')) > 0,
+        `${transport}: ${requests} requests, ${bytes} bytes`,
+      )
       t.ok(Number(statuses) >= 2, `${transport}: ${statuses} statuses`)
       t.same(problems, [], 'no console errors, no CSP violations')
     })

@@ -51,30 +51,52 @@ t.test('two tabs on one login both follow it, and both end signed in', async (t)
   const secondTab = await pc.context.newPage()
   await secondTab.goto(pc.page.url().replace('transport=sse', 'transport=long-poll'))
   await secondTab.waitForSelector('main[data-state="pending"]')
-  t.equal(await secondTab.locator('main').getAttribute('data-login-id'), await pc.page.locator('main').getAttribute('data-login-id'))
+  t.equal(
+    await secondTab.locator('main').getAttribute('data-login-id'),
+    await pc.page.locator('main').getAttribute('data-login-id'),
+  )
 
   await phone.page.goto(await decodeQrOnScreen(pc.page))
   await phone.page.click('.pick[data-username="carol"]')
-  await Promise.all([pc.page.waitForSelector('main[data-state="scanned"]'), secondTab.waitForSelector('main[data-state="scanned"]')])
+  await Promise.all([
+    pc.page.waitForSelector('main[data-state="scanned"]'),
+    secondTab.waitForSelector('main[data-state="scanned"]'),
+  ])
   await phone.page.click('#confirm')
   for (const [index, tab] of [pc.page, secondTab].entries()) {
     // On a timeout, say where the tab got stuck.
     await tab.waitForSelector('main[data-state="signed-in"]').catch(async (error: Error) => {
       const state = await tab.locator('main').getAttribute('data-state')
       const message = await tab.locator('#message').textContent()
-      throw new Error(`tab ${index + 1}: ${error.message.split('\n')[0]}; state=${state}; message=${message}; problems=${problems.join(' | ')}`)
+      throw new Error(
+        `tab ${index + 1}: ${error.message.split('\n')[0]}; state=${state}; message=${message}; problems=${problems.join(' | ')}`,
+      )
     })
     t.equal(await tab.locator('#signed-in-message').textContent(), 'Signed in as Carol')
   }
-  t.same(problems.filter((p) => !/409/.test(p)), [], 'the tab that lost the exchange race shows no error')
+  t.same(
+    problems.filter((p) => !/409/.test(p)),
+    [],
+    'the tab that lost the exchange race shows no error',
+  )
 })
 
 t.test('the Chinese page, chosen by Accept-Language, and the switch back', async (t) => {
   const browser = await launchBrowser(t)
   const { base } = await publicApp(t)
   const problems: string[] = []
-  const pc = await newPage(browser, { ...desktop, locale: 'zh-CN', extraHTTPHeaders: { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.5' } }, 'pc', problems)
-  const phone = await newPage(browser, { ...mobile, extraHTTPHeaders: { 'accept-language': 'zh-CN' } }, 'phone', problems)
+  const pc = await newPage(
+    browser,
+    { ...desktop, locale: 'zh-CN', extraHTTPHeaders: { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.5' } },
+    'pc',
+    problems,
+  )
+  const phone = await newPage(
+    browser,
+    { ...mobile, extraHTTPHeaders: { 'accept-language': 'zh-CN' } },
+    'phone',
+    problems,
+  )
   await pc.page.goto(base)
   await pc.page.waitForSelector('main[data-state="pending"]')
   t.equal(await pc.page.locator('html').getAttribute('lang'), 'zh-CN')
@@ -91,7 +113,11 @@ t.test('the Chinese page, chosen by Accept-Language, and the switch back', async
 
   await pc.page.click('#lang-switch')
   await pc.page.waitForSelector('html[lang="en"] main[data-state="scanned"]')
-  t.equal(await pc.page.locator('#message').textContent(), 'Scanned by Alice — confirm on your phone', 'the same login, now in English')
+  t.equal(
+    await pc.page.locator('#message').textContent(),
+    'Scanned by Alice — confirm on your phone',
+    'the same login, now in English',
+  )
   t.same(problems, [])
 })
 
@@ -109,7 +135,9 @@ t.test('the phone page has a screen for every refusal', async (t) => {
   await phone.page.waitForSelector('main[data-state="unknown"]')
 
   const login = (await app.inject({ method: 'POST', url: '/api/qr' })).json()
-  const bob = (await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username: 'bob', password: 'demo' } })).json().token
+  const bob = (
+    await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username: 'bob', password: 'demo' } })
+  ).json().token
   await app.inject({ method: 'POST', url: `/api/qr/${login.id}/scan`, headers: { authorization: `Bearer ${bob}` } })
   await phone.page.goto(login.scanUrl)
   await phone.page.waitForSelector('main[data-state="already-scanned"]')
@@ -118,7 +146,10 @@ t.test('the phone page has a screen for every refusal', async (t) => {
   await phone.page.goto(`${base}/m`)
   await phone.page.waitForSelector('main[data-state="home"]')
   t.match(await phone.page.locator('#home-instructions').textContent(), /camera app/)
-  t.same(problems.filter((p) => !/40[49]/.test(p)), [])
+  t.same(
+    problems.filter((p) => !/40[49]/.test(p)),
+    [],
+  )
 })
 
 t.test('the pages fit a 320 px wide screen and work by keyboard', async (t) => {
@@ -130,14 +161,20 @@ t.test('the pages fit a 320 px wide screen and work by keyboard', async (t) => {
   const phone = await newPage(browser, narrow, 'phone', problems)
   await pc.page.goto(`${base}/?transport=ws`)
   await pc.page.waitForSelector('main[data-state="pending"]')
-  const overflow = await pc.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)
+  const overflow = await pc.page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  )
   t.equal(overflow, 0, 'no horizontal scrolling on the PC page')
   await phone.page.goto(await decodeQrOnScreen(pc.page))
   // Keyboard only: tab to a quick pick and press Enter, then to Confirm.
   await phone.page.locator('.pick[data-username="alice"]').focus()
   await phone.page.keyboard.press('Enter')
   await phone.page.waitForSelector('main[data-state="ask"]')
-  t.equal(await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0, 'no horizontal scrolling on the phone page')
+  t.equal(
+    await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+    0,
+    'no horizontal scrolling on the phone page',
+  )
   await phone.page.locator('#confirm').focus()
   await phone.page.keyboard.press('Enter')
   await pc.page.waitForSelector('main[data-state="signed-in"]')

@@ -5,7 +5,15 @@ import jsQRModule from 'jsqr'
 
 const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as typeof jsQRModule.default
 
-export const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 /** Debian's chromium, headless, never reaching out to the network on its own. */
 export async function launchBrowser(t: Test, extraArgs: string[] = []): Promise<Browser> {
@@ -20,13 +28,19 @@ export const mobile = { viewport: { width: 390, height: 780 }, isMobile: true, h
 /** Every console error, uncaught exception and CSP violation a page produces. */
 export function recordProblems(page: Page, label: string, problems: string[]): Page {
   page.on('console', (message) => {
-    if (message.type() === 'error' || /Content Security Policy/i.test(message.text())) problems.push(`${label}: ${message.text()}`)
+    if (message.type() === 'error' || /Content Security Policy/i.test(message.text()))
+      problems.push(`${label}: ${message.text()}`)
   })
   page.on('pageerror', (error) => problems.push(`${label}: ${error.message}`))
   return page
 }
 
-export async function newPage(browser: Browser, options: Parameters<Browser['newContext']>[0], label: string, problems: string[]) {
+export async function newPage(
+  browser: Browser,
+  options: Parameters<Browser['newContext']>[0],
+  label: string,
+  problems: string[],
+) {
   const context: BrowserContext = await browser.newContext(options)
   const page = recordProblems(await context.newPage(), label, problems)
   return { context, page }
@@ -35,7 +49,11 @@ export async function newPage(browser: Browser, options: Parameters<Browser['new
 /** Reads the QR code from the pixels of a screenshot of the whole page, as a phone camera would. */
 export async function decodeQrOnScreen(page: Page): Promise<string> {
   const image = PNG.sync.read(await page.screenshot())
-  const found = jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength), image.width, image.height)
+  const found = jsQR(
+    new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+    image.width,
+    image.height,
+  )
   if (!found) throw new Error('no QR code found on the screen')
   return found.data
 }

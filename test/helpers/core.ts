@@ -21,7 +21,9 @@ export const settings: LoginSettings = {
 
 export const pc = { ip: '192.0.2.10', userAgent: 'test-agent', browser: 'Chrome 131', os: 'Windows 10' }
 
-export function coreFixture(overrides: { store?: LoginStore; feed?: ChangeFeed; clock?: ManualClock; settings?: Partial<LoginSettings> } = {}) {
+export function coreFixture(
+  overrides: { store?: LoginStore; feed?: ChangeFeed; clock?: ManualClock; settings?: Partial<LoginSettings> } = {},
+) {
   const clock = overrides.clock ?? new ManualClock()
   const store = overrides.store ?? new MemoryLoginStore(clock)
   const feed = overrides.feed ?? new MemoryChangeFeed()

@@ -32,7 +32,14 @@ export async function startInstance(t: Test, name: string, env: Record<string, s
     child.stdout.on('data', check)
     void exited.then((code) => reject(new Error(`${name} exited (${code}) before it was ready:\n${output}`)))
   })
-  return { name, port, base: `http://127.0.0.1:${port}`, exited, output: () => output, signal: (signal) => child.kill(signal) }
+  return {
+    name,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    exited,
+    output: () => output,
+    signal: (signal) => child.kill(signal),
+  }
 }
 
 /**
@@ -49,7 +56,7 @@ export async function balancer(t: Test, backends: () => number[]) {
     const tryBackend = (index: number) => {
       const ports = backends()
       if (index >= ports.length) return client.destroy()
-      const upstream = connect(ports[index]!, '127.0.0.1')
+      const upstream = connect(ports[index], '127.0.0.1')
       upstream.once('error', () => tryBackend(index + 1))
       upstream.once('connect', () => {
         upstream.removeAllListeners('error')

@@ -49,13 +49,21 @@ export async function publicApp(t: Test, env: Record<string, string> = {}) {
 }
 
 export async function createLogin(app: App, headers: Record<string, string> = {}): Promise<CreatedLogin> {
-  const response = await app.inject({ method: 'POST', url: '/api/qr', headers: { 'user-agent': chromeOnWindows, ...headers } })
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/qr',
+    headers: { 'user-agent': chromeOnWindows, ...headers },
+  })
   if (response.statusCode !== 201) throw new Error(`create failed: ${response.statusCode} ${response.body}`)
   return response.json()
 }
 
 export async function phoneToken(app: App, username = 'alice'): Promise<string> {
-  const response = await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username, password: 'demo' } })
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/mobile/session',
+    payload: { username, password: 'demo' },
+  })
   if (response.statusCode !== 200) throw new Error(`sign-in failed: ${response.body}`)
   return response.json().token
 }

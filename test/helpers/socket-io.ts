@@ -13,7 +13,11 @@ export interface SocketIoWatcher {
 }
 
 /** A socket.io watcher of /qr that records every status and how it ended; it never reconnects by itself. */
-export function openSocketIo(base: string, auth: Record<string, unknown>, options: Partial<ManagerOptions & SocketOptions> = {}): SocketIoWatcher {
+export function openSocketIo(
+  base: string,
+  auth: Record<string, unknown>,
+  options: Partial<ManagerOptions & SocketOptions> = {},
+): SocketIoWatcher {
   const socket = io(`${base}/qr`, { auth, reconnection: false, forceNew: true, ...options })
   const statuses: LoginStatusView[] = []
   const waiters: { predicate: () => boolean; resolve: () => void }[] = []
@@ -35,7 +39,9 @@ export function openSocketIo(base: string, auth: Record<string, unknown>, option
     notify()
   })
   const refused = new Promise<{ message: string; data: unknown }>((resolve) =>
-    socket.once('connect_error', (error: Error & { data?: unknown }) => resolve({ message: error.message, data: error.data })),
+    socket.once('connect_error', (error: Error & { data?: unknown }) =>
+      resolve({ message: error.message, data: error.data }),
+    ),
   )
   const connected = new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve())

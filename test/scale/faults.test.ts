@@ -41,7 +41,11 @@ t.test('Redis stopped under live watchers: 503s, watchers stay, and everything r
     app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) }),
     app.inject({ method: 'POST', url: '/api/qr' }),
     app.inject({ method: 'POST', url: `/api/qr/${login.id}/confirm`, headers: bearer(phone.token!) }),
-    app.inject({ method: 'POST', url: `/api/qr/${confirmedEarlier.id}/exchange`, headers: bearer(confirmedEarlier.watchToken) }),
+    app.inject({
+      method: 'POST',
+      url: `/api/qr/${confirmedEarlier.id}/exchange`,
+      headers: bearer(confirmedEarlier.watchToken),
+    }),
   ]) {
     const response = await request
     t.equal(response.statusCode, 503)
@@ -51,14 +55,31 @@ t.test('Redis stopped under live watchers: 503s, watchers stay, and everything r
   t.equal(socket.closeCode, undefined, 'the WebSocket watcher stays connected')
 
   await redis.start()
-  await until(async () => (await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })).statusCode === 200, 'service to resume')
-  await until(async () => (app.logins as unknown as { feed: RedisChangeFeed }).feed.listening, 'the subscription to return')
+  await until(
+    async () =>
+      (await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })).statusCode === 200,
+    'service to resume',
+  )
+  await until(
+    async () => (app.logins as unknown as { feed: RedisChangeFeed }).feed.listening,
+    'the subscription to return',
+  )
   await phone.confirm(login.id)
   await stream.until(() => stream.ended)
   await socket.until(() => socket.closeCode !== undefined)
-  t.same(stream.statuses().map((s) => s.status), ['pending', 'scanned', 'confirmed'])
-  t.same(socket.frames.map((f) => f.status), ['pending', 'scanned', 'confirmed'])
-  const exchange = await app.inject({ method: 'POST', url: `/api/qr/${confirmedEarlier.id}/exchange`, headers: bearer(confirmedEarlier.watchToken) })
+  t.same(
+    stream.statuses().map((s) => s.status),
+    ['pending', 'scanned', 'confirmed'],
+  )
+  t.same(
+    socket.frames.map((f) => f.status),
+    ['pending', 'scanned', 'confirmed'],
+  )
+  const exchange = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${confirmedEarlier.id}/exchange`,
+    headers: bearer(confirmedEarlier.watchToken),
+  })
   t.equal(exchange.statusCode, 200, 'the login confirmed before the outage is not lost')
 })
 
@@ -98,17 +119,32 @@ t.test('a change published while the subscriber was cut off reaches watchers aft
 
   // This Redis is the test's own: cutting every subscriber off touches nobody else.
   await commands.client('KILL', 'TYPE', 'pubsub')
-  const scanned = { ...record, status: 'scanned' as const, version: 2, changeTimes: [...record.changeTimes, Date.now()] }
+  const scanned = {
+    ...record,
+    status: 'scanned' as const,
+    version: 2,
+    changeTimes: [...record.changeTimes, Date.now()],
+  }
   t.equal(await store.compareAndSet(scanned, 1, Date.now() + 60_000), true)
   await feed.publish(toStatusView(scanned), Date.now()) // nobody is subscribed right now: pub/sub drops it
   await scannedArrived
-  t.same(heard.map((s) => [s.status, s.version]), [['scanned', 2]], 'delivered by the resync')
+  t.same(
+    heard.map((s) => [s.status, s.version]),
+    [['scanned', 2]],
+    'delivered by the resync',
+  )
 })
 
 async function scaleOut(t: Parameters<typeof startInstance>[0]) {
   const prefix = uniquePrefix('failover')
   cleanUpPrefix(t, prefix)
-  const env = { STORE: 'redis', REDIS_URL: sharedRedisUrl, REDIS_PREFIX: prefix, PUBLIC_URL: 'http://qr.test', POLL_INTERVAL_MS: '100' }
+  const env = {
+    STORE: 'redis',
+    REDIS_URL: sharedRedisUrl,
+    REDIS_PREFIX: prefix,
+    PUBLIC_URL: 'http://qr.test',
+    POLL_INTERVAL_MS: '100',
+  }
   const a = await startInstance(t, 'A', env)
   const b = await startInstance(t, 'B', env)
   const lb = await balancer(t, () => [a.port, b.port])
@@ -120,12 +156,17 @@ function watchThrough(base: string, login: { id: string; watchToken: string }, t
   const seen: string[] = []
   const waiters: { status: string; resolve: () => void }[] = []
   const done = (async () => {
-    for await (const status of client(base).watch(login, { transport, retryDelayMs: 50, onTraffic: (e) => events.push(e) })) {
+    for await (const status of client(base).watch(login, {
+      transport,
+      retryDelayMs: 50,
+      onTraffic: (e) => events.push(e),
+    })) {
       seen.push(status.status)
       for (const waiter of waiters.filter((w) => w.status === status.status)) waiter.resolve()
     }
   })()
-  const saw = (status: string) => (seen.includes(status) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ status, resolve })))
+  const saw = (status: string) =>
+    seen.includes(status) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ status, resolve }))
   return { events, seen, first: saw('pending'), saw, done }
 }
 
@@ -145,11 +186,18 @@ t.test('SIGTERM: watchers are told to reconnect, land on another instance, and l
   await phone.confirm(login.id)
   await Promise.all(watchers.map((w) => w.done))
   for (const [i, watcher] of watchers.entries()) {
-    t.same(watcher.seen, ['pending', 'scanned', 'confirmed'], `${['sse', 'ws', 'long-poll'][i]}: nothing lost, nothing twice`)
+    t.same(
+      watcher.seen,
+      ['pending', 'scanned', 'confirmed'],
+      `${['sse', 'ws', 'long-poll'][i]}: nothing lost, nothing twice`,
+    )
   }
-  const wsRetry = watchers[1]!.events.find((e) => e.type === 'retry')
+  const wsRetry = watchers[1].events.find((e) => e.type === 'retry')
   t.match(wsRetry && 'error' in wsRetry ? wsRetry.error.message : '', /\(1012\)/, 'the WebSocket was closed with 1012')
-  t.ok(watchers[0]!.events.some((e) => e.type === 'retry'), 'the SSE client reconnected')
+  t.ok(
+    watchers[0].events.some((e) => e.type === 'retry'),
+    'the SSE client reconnected',
+  )
 })
 
 t.test('SIGKILL mid-flow: another instance completes the login', async (t) => {

@@ -51,23 +51,35 @@ function driver(transport: Transport, app: App, port: number, login: CreatedLogi
     `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${login.watchToken}\r\n${extra}\r\n`
   switch (transport) {
     case 'sse':
-      return rawClient(port, head(`/api/qr/${login.id}/events`, 'Accept: text/event-stream\r\n'), (received) => received.includes('event: status'))
+      return rawClient(port, head(`/api/qr/${login.id}/events`, 'Accept: text/event-stream\r\n'), (received) =>
+        received.includes('event: status'),
+      )
     case 'ws':
       return rawClient(
         port,
-        head(`/api/qr/${login.id}/ws`, 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'),
+        head(
+          `/api/qr/${login.id}/ws`,
+          'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n',
+        ),
         (received) => received.includes('"type":"status"'),
       )
     case 'long-poll': {
       const client = rawClient(port, head(`/api/qr/${login.id}?since=1&wait=30`), () => false)
-      return { ...client, firstStatus: () => eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held') }
+      return {
+        ...client,
+        firstStatus: () => eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held'),
+      }
     }
     default: {
       const websocketOnly = transport === 'socket.io (websocket)'
       let watcher: ReturnType<typeof openSocketIo> | undefined
       return {
         start() {
-          watcher = openSocketIo(`http://127.0.0.1:${port}`, { id: login.id, watchToken: login.watchToken }, websocketOnly ? { transports: ['websocket'] } : {})
+          watcher = openSocketIo(
+            `http://127.0.0.1:${port}`,
+            { id: login.id, watchToken: login.watchToken },
+            websocketOnly ? { transports: ['websocket'] } : {},
+          )
           watcher.refused.catch(() => undefined)
         },
         // Closing the engine drops the connection under the socket, as a lost network does.
@@ -88,7 +100,8 @@ function partialRequest(transport: Transport, port: number, login: CreatedLogin)
 
 async function nothingHeld(t: Test, app: App, what: string) {
   await eventually(
-    () => app.live.stats().connections === 0 && app.logins.stats().watches === 0 && app.limits.watcherStats().logins === 0,
+    () =>
+      app.live.stats().connections === 0 && app.logins.stats().watches === 0 && app.limits.watcherStats().logins === 0,
     `${what}: everything to be released`,
   )
   t.same(app.live.stats(), { connections: 0, heartbeats: 0 }, `${what}: no live connection or heartbeat entry`)
@@ -113,7 +126,10 @@ const stores: { name: string; make: (t: Test) => Promise<{ env: Record<string, s
       cleanUpPrefix(t, prefix)
       const redis = commandConnection(sharedRedisUrl)
       await redis.connect()
-      return { env: { STORE: 'redis', REDIS_URL: sharedRedisUrl, REDIS_PREFIX: prefix }, store: new RedisLoginStore(redis, systemClock, prefix) }
+      return {
+        env: { STORE: 'redis', REDIS_URL: sharedRedisUrl, REDIS_PREFIX: prefix },
+        store: new RedisLoginStore(redis, systemClock, prefix),
+      }
     },
   },
 ]
@@ -121,40 +137,49 @@ const stores: { name: string; make: (t: Test) => Promise<{ env: Record<string, s
 for (const { name: storeName, make } of stores) {
   t.test(`${storeName} store`, async (t) => {
     for (const transport of transports) {
-      t.test(`${transport}: dropped before the request is read, during the store round trip, right after the first status`, async (t) => {
-        const { env, store } = await make(t)
-        const gate = gatedStore(store)
-        const { app, base } = await listeningApp(t, env, { store: gate.store })
-        const port = Number(new URL(base).port)
+      t.test(
+        `${transport}: dropped before the request is read, during the store round trip, right after the first status`,
+        async (t) => {
+          const { env, store } = await make(t)
+          const gate = gatedStore(store)
+          const { app, base } = await listeningApp(t, env, { store: gate.store })
+          const port = Number(new URL(base).port)
 
-        const partial = await createLogin(app)
-        const early = connect(port, '127.0.0.1', () => early.end(partialRequest(transport, port, partial), () => early.destroy()))
-        early.on('error', () => undefined)
-        await new Promise((resolve) => early.once('close', resolve))
-        await nothingHeld(t, app, 'before the request is read')
+          const partial = await createLogin(app)
+          const early = connect(port, '127.0.0.1', () =>
+            early.end(partialRequest(transport, port, partial), () => early.destroy()),
+          )
+          early.on('error', () => undefined)
+          await new Promise((resolve) => early.once('close', resolve))
+          await nothingHeld(t, app, 'before the request is read')
 
-        const login = await createLogin(app)
-        const duringStore = driver(transport, app, port, login)
-        const readArrived = gate.hold()
-        duringStore.start()
-        await readArrived
-        duringStore.drop()
-        // Give the server the close before the store answers: the moment the SSE route used to miss.
-        await new Promise((resolve) => setTimeout(resolve, 20))
-        gate.release()
-        await nothingHeld(t, app, 'during the store round trip')
+          const login = await createLogin(app)
+          const duringStore = driver(transport, app, port, login)
+          const readArrived = gate.hold()
+          duringStore.start()
+          await readArrived
+          duringStore.drop()
+          // Give the server the close before the store answers: the moment the SSE route used to miss.
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          gate.release()
+          await nothingHeld(t, app, 'during the store round trip')
 
-        const afterFirst = driver(transport, app, port, await createLogin(app))
-        afterFirst.start()
-        await afterFirst.firstStatus()
-        afterFirst.drop()
-        await nothingHeld(t, app, 'right after the first status')
-      })
+          const afterFirst = driver(transport, app, port, await createLogin(app))
+          afterFirst.start()
+          await afterFirst.firstStatus()
+          afterFirst.drop()
+          await nothingHeld(t, app, 'right after the first status')
+        },
+      )
     }
 
     t.test('a burst of aborted opens from one address never makes its next watch answer 429', async (t) => {
       const { env, store } = await make(t)
-      const { app, base } = await listeningApp(t, { ...env, MAX_WATCHERS_PER_IP: '50', RATE_LIMIT_POLLS_PER_INTERVAL: '1000' }, { store })
+      const { app, base } = await listeningApp(
+        t,
+        { ...env, MAX_WATCHERS_PER_IP: '50', RATE_LIMIT_POLLS_PER_INTERVAL: '1000' },
+        { store },
+      )
       const port = Number(new URL(base).port)
       for (const transport of transports) {
         const login = await createLogin(app)

@@ -6,7 +6,11 @@ t.test('defaults follow the contract', async (t) => {
   const config = loadConfig({})
   t.equal(config.port, 3000)
   t.equal(config.host, '0.0.0.0')
-  t.match(config.publicUrl, /^http:\/\/\d+\.\d+\.\d+\.\d+:3000$/, 'PUBLIC_URL defaults to the LAN IPv4, never localhost')
+  t.match(
+    config.publicUrl,
+    /^http:\/\/\d+\.\d+\.\d+\.\d+:3000$/,
+    'PUBLIC_URL defaults to the LAN IPv4, never localhost',
+  )
   t.notMatch(config.publicUrl, /localhost/)
   t.equal(config.qrTtlSeconds, 120)
   t.equal(config.confirmWindowSeconds, 60)
@@ -20,7 +24,14 @@ t.test('defaults follow the contract', async (t) => {
   t.equal(config.logLevel, 'info')
   t.equal(config.sseHeartbeatMs, 15_000)
   t.equal(config.wsPingMs, 30_000)
-  t.same(config.demoAccounts.map((a) => [a.username, a.password]), [['alice', 'demo'], ['bob', 'demo'], ['carol', 'demo']])
+  t.same(
+    config.demoAccounts.map((a) => [a.username, a.password]),
+    [
+      ['alice', 'demo'],
+      ['bob', 'demo'],
+      ['carol', 'demo'],
+    ],
+  )
 })
 
 t.test('values from the environment', async (t) => {
@@ -69,7 +80,11 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     ['MATCH_CODE', 'yes'],
   ]
   for (const [name, value] of bad) {
-    t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', message: new RegExp(name) }, `${name}=${value}`)
+    t.throws(
+      () => loadConfig({ [name]: value }),
+      { name: 'ConfigError', message: new RegExp(name) },
+      `${name}=${value}`,
+    )
   }
   t.throws(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' }), ConfigError)
   t.throws(() => loadConfig({ REDIS_PREFIX: 'has spaces' }), ConfigError)
@@ -78,10 +93,22 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
 
 t.test('user agents are described in human terms', async (t) => {
   const cases: [string, string, string][] = [
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', 'Chrome 131', 'Windows 10'],
-    ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15', 'Safari 17', 'macOS Catalina'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      'Chrome 131',
+      'Windows 10',
+    ],
+    [
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+      'Safari 17',
+      'macOS Catalina',
+    ],
     ['Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0', 'Firefox 120', 'Linux'],
-    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91', 'Microsoft Edge 120', 'Windows 10'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91',
+      'Microsoft Edge 120',
+      'Windows 10',
+    ],
     ['curl/8.4.0', 'curl 8', 'Unknown OS'],
     ['', 'Unknown browser', 'Unknown OS'],
   ]

@@ -5,7 +5,12 @@ import { sameNetwork } from '../../apps/server/src/lib/network.js'
 import { bearer, chromeOnWindows, phoneToken, testApp } from '../helpers/server.js'
 
 async function createFrom(app: App, remoteAddress: string) {
-  const response = await app.inject({ method: 'POST', url: '/api/qr', headers: { 'user-agent': chromeOnWindows }, remoteAddress })
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/qr',
+    headers: { 'user-agent': chromeOnWindows },
+    remoteAddress,
+  })
   return response.json()
 }
 
@@ -14,11 +19,18 @@ function scanFrom(app: App, id: string, token: string, remoteAddress: string) {
 }
 
 function confirm(app: App, id: string, token: string, payload?: object) {
-  return app.inject({ method: 'POST', url: `/api/qr/${id}/confirm`, headers: bearer(token), ...(payload ? { payload } : {}) })
+  return app.inject({
+    method: 'POST',
+    url: `/api/qr/${id}/confirm`,
+    headers: bearer(token),
+    ...(payload ? { payload } : {}),
+  })
 }
 
 function poll(app: App, login: { id: string; watchToken: string }) {
-  return app.inject({ method: 'GET', url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) }).then((response) => response.json())
+  return app
+    .inject({ method: 'GET', url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })
+    .then((response) => response.json())
 }
 
 t.test('sameNetwork: one address, one IPv4 /24 or one IPv6 /64', async (t) => {
@@ -62,16 +74,27 @@ t.test('MATCH_CODE=1: the PC shows a code, the phone picks it among three; a wro
   t.notOk('matchCode' in scanned.json(), 'the phone is never told which one is right')
   t.notMatch(scanned.body, /"matchCode"/)
 
-  t.match((await confirm(app, login.id, token)).json(), { statusCode: 400, code: 'VALIDATION_ERROR' }, 'no pick: refused, nothing changes')
+  t.match(
+    (await confirm(app, login.id, token)).json(),
+    { statusCode: 400, code: 'VALIDATION_ERROR' },
+    'no pick: refused, nothing changes',
+  )
   t.match((await confirm(app, login.id, token, { matchCode: 'ab' })).json(), { statusCode: 400 })
   t.equal((await poll(app, login)).status, 'scanned')
 
   const wrong = matchChoices.find((code: string) => code !== login.matchCode)
-  t.match((await confirm(app, login.id, token, { matchCode: wrong })).json(), { statusCode: 409, code: 'MATCH_CODE_MISMATCH' })
+  t.match((await confirm(app, login.id, token, { matchCode: wrong })).json(), {
+    statusCode: 409,
+    code: 'MATCH_CODE_MISMATCH',
+  })
   const after = await poll(app, login)
   t.equal(after.status, 'cancelled', 'the PC sees the login cancelled')
   t.notOk('matchCode' in after, 'an ended login no longer shows a code')
-  t.match((await confirm(app, login.id, token, { matchCode: login.matchCode })).json(), { statusCode: 409 }, 'no second try')
+  t.match(
+    (await confirm(app, login.id, token, { matchCode: login.matchCode })).json(),
+    { statusCode: 409 },
+    'no second try',
+  )
 
   const second = await createFrom(app, '192.168.1.20')
   await scanFrom(app, second.id, token, '192.168.1.35')
@@ -79,7 +102,11 @@ t.test('MATCH_CODE=1: the PC shows a code, the phone picks it among three; a wro
   t.equal(right.statusCode, 200)
   t.equal(right.json().status, 'confirmed')
   t.notOk('matchCode' in right.json())
-  const exchanged = await app.inject({ method: 'POST', url: `/api/qr/${second.id}/exchange`, headers: bearer(second.watchToken) })
+  const exchanged = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${second.id}/exchange`,
+    headers: bearer(second.watchToken),
+  })
   t.equal(exchanged.statusCode, 200)
 })
 

@@ -31,7 +31,9 @@ t.test('POST /api/qr creates a pending login bound to this browser', async (t) =
 t.test('the watch token is never stored in clear', async (t) => {
   const app = await testApp(t)
   const login = await createLogin(app)
-  const dump = JSON.stringify(await (app.logins as unknown as { store: { get(id: string): Promise<unknown> } }).store.get(login.id))
+  const dump = JSON.stringify(
+    await (app.logins as unknown as { store: { get(id: string): Promise<unknown> } }).store.get(login.id),
+  )
   t.notOk(dump.includes(login.watchToken))
 })
 
@@ -91,7 +93,15 @@ t.test('binding: no token 401, a wrong or another login’s token 403, on reads 
 t.test('malformed ids get 400 on every endpoint, before any token is looked at; unknown ids 404', async (t) => {
   const app = await testApp(t)
   const login = await createLogin(app)
-  const badIds = ['abc', 'A'.repeat(20), 'A'.repeat(22), 'A'.repeat(500), 'A'.repeat(20) + '!', 'A'.repeat(20) + '%2F', '%E2%9C%93'.repeat(7)]
+  const badIds = [
+    'abc',
+    'A'.repeat(20),
+    'A'.repeat(22),
+    'A'.repeat(500),
+    'A'.repeat(20) + '!',
+    'A'.repeat(20) + '%2F',
+    '%E2%9C%93'.repeat(7),
+  ]
   const unknownId = 'Z'.repeat(21)
   const endpoints = [
     (id: string) => ({ method: 'GET' as const, url: `/api/qr/${id}` }),
@@ -138,12 +148,20 @@ t.test('exchange mints an independent PC session, once', async (t) => {
   const login = await createLogin(app)
   const phone = await phoneToken(app)
   await phoneAction(app, 'scan', login.id, phone)
-  const early = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, cookies: { qr_watch: login.watchToken } })
+  const early = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/exchange`,
+    cookies: { qr_watch: login.watchToken },
+  })
   t.equal(early.statusCode, 409)
   t.equal(early.json().code, 'NOT_CONFIRMED')
   await phoneAction(app, 'confirm', login.id, phone)
 
-  const exchange = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, cookies: { qr_watch: login.watchToken } })
+  const exchange = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/exchange`,
+    cookies: { qr_watch: login.watchToken },
+  })
   t.equal(exchange.statusCode, 200)
   t.same(exchange.json(), { user: { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' } })
   t.equal(exchange.headers['cache-control'], 'no-store')
@@ -151,18 +169,30 @@ t.test('exchange mints an independent PC session, once', async (t) => {
   t.ok(sid.value && sid.httpOnly && sid.path === '/', 'sid cookie, HttpOnly, whole site')
   t.not(sid.value, phone, 'the PC session is not the phone session')
 
-  const again = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, cookies: { qr_watch: login.watchToken } })
+  const again = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/exchange`,
+    cookies: { qr_watch: login.watchToken },
+  })
   t.equal(again.statusCode, 409)
   t.equal(again.json().code, 'ALREADY_CONSUMED')
 
   const me = await app.inject({ url: '/api/me', cookies: { sid: sid.value } })
   t.equal(me.statusCode, 200)
   t.equal(me.json().user.username, 'alice')
-  t.equal((await app.inject({ url: '/api/me', cookies: { sid: phone } })).statusCode, 401, 'a phone token is no PC session')
+  t.equal(
+    (await app.inject({ url: '/api/me', cookies: { sid: phone } })).statusCode,
+    401,
+    'a phone token is no PC session',
+  )
 
   const phoneOut = await app.inject({ method: 'POST', url: '/api/logout', cookies: { sid: phone } })
   t.equal(phoneOut.statusCode, 204)
-  t.equal((await app.inject({ url: '/api/mobile/me', headers: bearer(phone) })).statusCode, 200, 'logout with a phone token ends nothing of the phone')
+  t.equal(
+    (await app.inject({ url: '/api/mobile/me', headers: bearer(phone) })).statusCode,
+    200,
+    'logout with a phone token ends nothing of the phone',
+  )
 
   const logout = await app.inject({ method: 'POST', url: '/api/logout', cookies: { sid: sid.value } })
   t.equal(logout.statusCode, 204)
@@ -177,7 +207,11 @@ t.test('exchange with a bearer token works without cookies', async (t) => {
   const app = await testApp(t)
   const login = await createLogin(app)
   await approve(app, login.id, 'carol')
-  const exchange = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, headers: { ...bearer(login.watchToken), origin: 'https://elsewhere.example' } })
+  const exchange = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/exchange`,
+    headers: { ...bearer(login.watchToken), origin: 'https://elsewhere.example' },
+  })
   t.equal(exchange.statusCode, 200, 'a bearer call needs no Origin check')
   t.equal(exchange.json().user.username, 'carol')
 })

@@ -35,7 +35,11 @@ t.test('the error registry is the contract: each code with its status', async (t
     UPGRADE_REQUIRED: 426,
     INTERNAL_ERROR: 500,
   }
-  t.same(Object.keys(errorRegistry).sort(), [...Object.keys(contract), ...Object.keys(ours)].sort(), 'no code is added without this test knowing')
+  t.same(
+    Object.keys(errorRegistry).sort(),
+    [...Object.keys(contract), ...Object.keys(ours)].sort(),
+    'no code is added without this test knowing',
+  )
   for (const [code, statusCode] of Object.entries(ours)) {
     t.equal(errorRegistry[code as keyof typeof errorRegistry].statusCode, statusCode, code)
   }
@@ -54,7 +58,12 @@ t.test('error bodies have the contract shape; 5xx hide their message', async (t)
     message: 'Requests from this origin are not allowed',
   })
   const internal = toErrorBody(new Error('secret detail from deep inside'))
-  t.same(internal, { statusCode: 500, code: 'INTERNAL_ERROR', error: 'Internal Server Error', message: 'Internal server error' })
+  t.same(internal, {
+    statusCode: 500,
+    code: 'INTERNAL_ERROR',
+    error: 'Internal Server Error',
+    message: 'Internal server error',
+  })
   const store = toErrorBody(new LoginError('STORE_UNAVAILABLE', 'ECONNREFUSED 10.0.0.1:6379'))
   t.equal(store.statusCode, 503)
   t.notMatch(store.message, /ECONNREFUSED/)
@@ -64,19 +73,97 @@ t.test('error bodies have the contract shape; 5xx hide their message', async (t)
 
 t.test('malformed bodies get 4xx with stable codes, never 500', async (t) => {
   const app = await testApp(t)
-  const cases: { name: string; payload?: string | Buffer; headers?: Record<string, string>; status: number; code: string }[] = [
-    { name: 'invalid JSON', payload: '{"username":', headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'JSON array', payload: '[]', headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'JSON null', payload: 'null', headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'empty JSON body', payload: '', headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'wrong types', payload: '{"username":5,"password":true}', headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'missing fields', payload: '{}', headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'over-long field', payload: JSON.stringify({ username: 'a'.repeat(65), password: 'x' }), headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'prototype poisoning', payload: '{"__proto__":{"x":1},"username":"alice","password":"demo"}', headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'form encoded', payload: 'username=alice&password=demo', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'VALIDATION_ERROR' },
-    { name: 'text/plain', payload: 'hello', headers: { 'content-type': 'text/plain' }, status: 400, code: 'VALIDATION_ERROR' },
-    { name: 'huge body', payload: JSON.stringify({ username: 'a'.repeat(2 * 1024 * 1024), password: 'x' }), headers: { 'content-type': 'application/json' }, status: 413, code: 'PAYLOAD_TOO_LARGE' },
-    { name: 'invalid UTF-8', payload: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), headers: { 'content-type': 'application/json' }, status: 400, code: 'VALIDATION_ERROR' },
+  const cases: {
+    name: string
+    payload?: string | Buffer
+    headers?: Record<string, string>
+    status: number
+    code: string
+  }[] = [
+    {
+      name: 'invalid JSON',
+      payload: '{"username":',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'JSON array',
+      payload: '[]',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'JSON null',
+      payload: 'null',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'empty JSON body',
+      payload: '',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'wrong types',
+      payload: '{"username":5,"password":true}',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'missing fields',
+      payload: '{}',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'over-long field',
+      payload: JSON.stringify({ username: 'a'.repeat(65), password: 'x' }),
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'prototype poisoning',
+      payload: '{"__proto__":{"x":1},"username":"alice","password":"demo"}',
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'form encoded',
+      payload: 'username=alice&password=demo',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      status: 415,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'text/plain',
+      payload: 'hello',
+      headers: { 'content-type': 'text/plain' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
+    {
+      name: 'huge body',
+      payload: JSON.stringify({ username: 'a'.repeat(2 * 1024 * 1024), password: 'x' }),
+      headers: { 'content-type': 'application/json' },
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    },
+    {
+      name: 'invalid UTF-8',
+      payload: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+      headers: { 'content-type': 'application/json' },
+      status: 400,
+      code: 'VALIDATION_ERROR',
+    },
   ]
   for (const { name, payload, headers, status, code } of cases) {
     const response = await app.inject({ method: 'POST', url: '/api/mobile/session', payload, headers })
@@ -91,7 +178,11 @@ t.test('bodiless actions accept an empty JSON body, and refuse a huge one withou
   const app = await testApp(t)
   const login = await createLogin(app)
   const alice = await phoneToken(app)
-  const empty = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/scan`, headers: { ...bearer(alice), 'content-type': 'application/json' } })
+  const empty = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/scan`,
+    headers: { ...bearer(alice), 'content-type': 'application/json' },
+  })
   t.equal(empty.statusCode, 200)
   const huge = await app.inject({
     method: 'POST',
@@ -125,7 +216,10 @@ t.test('odd requests never get a 500', async (t) => {
     { url: `/api/qr/${login.id}`, headers: { authorization: 'Bearer' } },
     { url: `/api/qr/${login.id}`, headers: { authorization: 'Basic abc' } },
     { url: `/api/qr/${login.id}`, headers: { cookie: 'qr_watch=%E0%A4%A' } },
-    { url: `/api/qr/${finished.id}/events`, headers: { ...bearer(finished.watchToken), 'last-event-id': 'x'.repeat(5000) } },
+    {
+      url: `/api/qr/${finished.id}/events`,
+      headers: { ...bearer(finished.watchToken), 'last-event-id': 'x'.repeat(5000) },
+    },
     { url: '/api/qr/%', headers: {} },
     { url: '/api/qr/%00%00%00%00%00%00%00%00%00%00%00', headers: {} },
     { url: '/avatars/..%2F..%2Fetc%2Fpasswd', headers: {} },
@@ -133,11 +227,29 @@ t.test('odd requests never get a 500', async (t) => {
   ]
   for (const request of odd) {
     const response = await app.inject({ method: 'GET', ...request })
-    t.ok(response.statusCode >= 200 && response.statusCode < 500, `${request.url.slice(0, 50)} → ${response.statusCode}`)
+    t.ok(
+      response.statusCode >= 200 && response.statusCode < 500,
+      `${request.url.slice(0, 50)} → ${response.statusCode}`,
+    )
     if (response.statusCode >= 400) t.type(response.json().code, 'string')
   }
   const token = bearer(finished.watchToken)
-  for (const url of ['/', '/m', `/m/${finished.id}`, '/docs', '/docs/json', '/api/demo-users', '/api/me', '/api/mobile/me', `/api/qr/${finished.id}`, `/api/qr/${finished.id}?since=1&wait=0`, `/api/qr/${finished.id}/events`, `/api/qr/${finished.id}/ws`, `/api/qr/${finished.id}/qr.svg`, '/avatars/bob.svg']) {
+  for (const url of [
+    '/',
+    '/m',
+    `/m/${finished.id}`,
+    '/docs',
+    '/docs/json',
+    '/api/demo-users',
+    '/api/me',
+    '/api/mobile/me',
+    `/api/qr/${finished.id}`,
+    `/api/qr/${finished.id}?since=1&wait=0`,
+    `/api/qr/${finished.id}/events`,
+    `/api/qr/${finished.id}/ws`,
+    `/api/qr/${finished.id}/qr.svg`,
+    '/avatars/bob.svg',
+  ]) {
     const response = await app.inject({ method: 'HEAD', url, headers: token })
     t.ok(response.statusCode < 500, `HEAD ${url} → ${response.statusCode}`)
     t.equal(response.body, '', `HEAD ${url} has no body`)

@@ -4,7 +4,18 @@ import t from 'tap'
 import fc from 'fast-check'
 import type { App } from '@qr-login/server'
 import { errorRegistry } from '../../apps/server/src/errors.js'
-import { approve, bearer, createLogin, eventually, listeningApp, openWs, phoneAction, phoneToken, testApp, type CreatedLogin } from '../helpers/server.js'
+import {
+  approve,
+  bearer,
+  createLogin,
+  eventually,
+  listeningApp,
+  openWs,
+  phoneAction,
+  phoneToken,
+  testApp,
+  type CreatedLogin,
+} from '../helpers/server.js'
 
 // Limits raised so the fuzz reaches validation and the use cases rather than stopping at 429 (which would pass too).
 const env = {
@@ -28,7 +39,11 @@ async function bystanders(app: App) {
   await phoneAction(app, 'cancel', cancelled.id, alice)
   const consumed = await createLogin(app)
   await approve(app, consumed.id)
-  const exchange = await app.inject({ method: 'POST', url: `/api/qr/${consumed.id}/exchange`, headers: bearer(consumed.watchToken) })
+  const exchange = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${consumed.id}/exchange`,
+    headers: bearer(consumed.watchToken),
+  })
   const sid = exchange.cookies.find((cookie) => cookie.name === 'sid')!.value
   return { logins: [pending, scanned, confirmed, cancelled, consumed], sid, alice }
 }
@@ -36,8 +51,12 @@ async function bystanders(app: App) {
 async function snapshot(app: App, logins: CreatedLogin[]) {
   return Promise.all(
     logins.map(async (login) => ({
-      status: (await app.inject({ method: 'GET', url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })).json(),
-      timeline: (await app.inject({ method: 'GET', url: `/api/qr/${login.id}/timeline`, headers: bearer(login.watchToken) })).json().changes,
+      status: (
+        await app.inject({ method: 'GET', url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })
+      ).json(),
+      timeline: (
+        await app.inject({ method: 'GET', url: `/api/qr/${login.id}/timeline`, headers: bearer(login.watchToken) })
+      ).json().changes,
     })),
   )
 }
@@ -89,17 +108,26 @@ function requestArbitrary(known: string[], phone: string) {
   const junk = fc.string({ maxLength: 60 })
   const jsonBody = fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value))
   const signInBody = fc
-    .record({ username: fc.oneof(fc.constantFrom('alice', 'bob', ''), junk), password: fc.oneof(fc.constant('demo'), junk) }, { requiredKeys: [] })
+    .record(
+      { username: fc.oneof(fc.constantFrom('alice', 'bob', ''), junk), password: fc.oneof(fc.constant('demo'), junk) },
+      { requiredKeys: [] },
+    )
     .map((value) => JSON.stringify(value))
-  const confirmBody = fc.record({ matchCode: fc.oneof(fc.string({ maxLength: 4 }), fc.integer()) }).map((value) => JSON.stringify(value))
+  const confirmBody = fc
+    .record({ matchCode: fc.oneof(fc.string({ maxLength: 4 }), fc.integer()) })
+    .map((value) => JSON.stringify(value))
   return fc.record(
     {
       method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
       path: fc.constantFrom(...paths),
       id: idArbitrary(known),
-      query: fc.dictionary(fc.constantFrom('wait', 'since', 'lang', 'transport', 'login', 'x'), fc.oneof(junk, fc.integer().map(String)), {
-        maxKeys: 3,
-      }),
+      query: fc.dictionary(
+        fc.constantFrom('wait', 'since', 'lang', 'transport', 'login', 'x'),
+        fc.oneof(junk, fc.integer().map(String)),
+        {
+          maxKeys: 3,
+        },
+      ),
       contentType: fc.constantFrom(
         undefined,
         'application/json',
@@ -126,13 +154,35 @@ function requestArbitrary(known: string[], phone: string) {
         junk.map((value) => `Bearer ${value}`),
         junk,
       ),
-      cookie: fc.oneof(fc.constant(undefined), fc.constant(`m_session=${phone}`), junk.map((value) => `qr_watch=${value}; sid=${value}`), junk),
+      cookie: fc.oneof(
+        fc.constant(undefined),
+        fc.constant(`m_session=${phone}`),
+        junk.map((value) => `qr_watch=${value}; sid=${value}`),
+        junk,
+      ),
       origin: fc.constantFrom(undefined, 'https://evil.example', 'http://qr.test:3000', 'null'),
-      extra: fc.dictionary(fc.constantFrom('last-event-id', 'accept-language', 'x-forwarded-for', 'user-agent', 'accept', 'range'), junk, {
-        maxKeys: 3,
-      }),
+      extra: fc.dictionary(
+        fc.constantFrom('last-event-id', 'accept-language', 'x-forwarded-for', 'user-agent', 'accept', 'range'),
+        junk,
+        {
+          maxKeys: 3,
+        },
+      ),
     },
-    { requiredKeys: ['method', 'path', 'id', 'query', 'contentType', 'body', 'authorization', 'cookie', 'origin', 'extra'] },
+    {
+      requiredKeys: [
+        'method',
+        'path',
+        'id',
+        'query',
+        'contentType',
+        'body',
+        'authorization',
+        'cookie',
+        'origin',
+        'extra',
+      ],
+    },
   )
 }
 
@@ -161,8 +211,10 @@ t.test('fuzzing every endpoint: never a 5xx, always the contract’s error shape
         ...(sendsBody ? { payload: request.body } : {}),
       })
       seen.set(response.statusCode, (seen.get(response.statusCode) ?? 0) + 1)
-      if (response.statusCode >= 500) throw new Error(`${response.statusCode} for ${request.method} ${url}: ${response.body.slice(0, 300)}`)
-      if (response.body.includes('"workspaces"')) throw new Error(`a file outside the public folders was served for ${url}`)
+      if (response.statusCode >= 500)
+        throw new Error(`${response.statusCode} for ${request.method} ${url}: ${response.body.slice(0, 300)}`)
+      if (response.body.includes('"workspaces"'))
+        throw new Error(`a file outside the public folders was served for ${url}`)
       if (response.statusCode >= 400 && request.method !== 'HEAD' && url.startsWith('/api/')) {
         const body = response.json()
         if (!codes.has(body.code) || body.statusCode !== response.statusCode || typeof body.message !== 'string') {
@@ -173,10 +225,17 @@ t.test('fuzzing every endpoint: never a 5xx, always the contract’s error shape
     { numRuns },
   )
 
-  t.ok([...seen.keys()].every((status) => status < 500), `statuses seen: ${JSON.stringify(Object.fromEntries(seen))}`)
+  t.ok(
+    [...seen.keys()].every((status) => status < 500),
+    `statuses seen: ${JSON.stringify(Object.fromEntries(seen))}`,
+  )
   t.ok([...seen.keys()].filter((status) => status >= 400).length >= 6, 'the fuzz reached many different refusals')
   t.same(await snapshot(app, logins), before, 'logins the fuzz did not know are exactly as they were')
-  t.equal((await app.inject({ method: 'GET', url: '/api/me', cookies: { sid } })).statusCode, 200, 'a PC session it did not know still works')
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/api/me', cookies: { sid } })).statusCode,
+    200,
+    'a PC session it did not know still works',
+  )
   t.equal((await app.inject({ method: 'GET', url: '/api/mobile/me', headers: bearer(alice) })).statusCode, 200)
   t.equal((await createLogin(app)).status, 'pending', 'and the service still works')
 })
@@ -189,7 +248,10 @@ t.test('raw bytes on the socket: the server stays up and keeps answering', async
     fc
       .record({
         method: fc.constantFrom('GET', 'POST', 'BREW', 'get', ''),
-        target: fc.oneof(fc.constantFrom('/api/qr', '/api/demo-users', '*', '//', 'http://x/api/qr'), fc.string({ maxLength: 80 })),
+        target: fc.oneof(
+          fc.constantFrom('/api/qr', '/api/demo-users', '*', '//', 'http://x/api/qr'),
+          fc.string({ maxLength: 80 }),
+        ),
         version: fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/9', ''),
         headers: fc.array(fc.string({ maxLength: 60 }), { maxLength: 5 }),
         contentLength: fc.constantFrom('', '0', '5', '-1', '99999999999', 'abc', '1, 2'),
@@ -208,7 +270,8 @@ t.test('raw bytes on the socket: the server stays up and keeps answering', async
       socket.on('data', (chunk) => (answer += chunk))
       socket.end(bytes)
       await once(socket, 'close')
-      if (/^HTTP\/1\.[01] 5\d\d/.test(answer)) throw new Error(`5xx for ${JSON.stringify(String(bytes)).slice(0, 200)}: ${answer.slice(0, 200)}`)
+      if (/^HTTP\/1\.[01] 5\d\d/.test(answer))
+        throw new Error(`5xx for ${JSON.stringify(String(bytes)).slice(0, 200)}: ${answer.slice(0, 200)}`)
     }),
     { numRuns: Math.ceil(numRuns / 5) },
   )

@@ -79,12 +79,18 @@ t.test('the OpenAPI description lists every contract endpoint', async (t) => {
     'version',
     'watchToken',
   ])
-  t.same(create.required.sort(), ['expiresAt', 'id', 'pollIntervalMs', 'qrSvgUrl', 'scanUrl', 'status', 'version', 'watchToken'], 'matchCode only with MATCH_CODE=1')
+  t.same(
+    create.required.sort(),
+    ['expiresAt', 'id', 'pollIntervalMs', 'qrSvgUrl', 'scanUrl', 'status', 'version', 'watchToken'],
+    'matchCode only with MATCH_CODE=1',
+  )
 })
 
 t.test('responses are serialized by their schema: nothing extra leaks', async (t) => {
   const app = await testApp(t)
   const login = await createLogin(app)
-  const body = (await app.inject({ url: `/api/qr/${login.id}`, headers: { authorization: `Bearer ${login.watchToken}` } })).json()
+  const body = (
+    await app.inject({ url: `/api/qr/${login.id}`, headers: { authorization: `Bearer ${login.watchToken}` } })
+  ).json()
   t.same(Object.keys(body), ['id', 'status', 'version', 'expiresAt'])
 })

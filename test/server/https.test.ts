@@ -7,7 +7,9 @@ import t from 'tap'
 import { buildApp } from '@qr-login/server'
 import { loadConfig } from '../../apps/server/src/config.js'
 
-function post(url: string): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string; cert: X509Certificate }> {
+function post(
+  url: string,
+): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string; cert: X509Certificate }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', rejectUnauthorized: false }, (res) => {
       let body = ''
@@ -46,7 +48,10 @@ t.test('HTTPS mode serves TLS with a self-signed certificate kept across restart
   await second.listen({ port: 0, host: '127.0.0.1' })
   const again = await post(`https://127.0.0.1:${(second.server.address() as { port: number }).port}/api/qr`)
   t.equal(again.cert.fingerprint256, response.cert.fingerprint256, 'the same certificate after a restart')
-  t.equal(new X509Certificate(readFileSync(join(certDir, 'self-signed-cert.pem'))).fingerprint256, response.cert.fingerprint256)
+  t.equal(
+    new X509Certificate(readFileSync(join(certDir, 'self-signed-cert.pem'))).fingerprint256,
+    response.cert.fingerprint256,
+  )
 })
 
 t.test('PUBLIC_URL defaults to https in HTTPS mode; half a certificate pair is refused', async (t) => {

@@ -2,7 +2,17 @@ import { connect } from 'node:net'
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import type { App } from '@qr-login/server'
-import { bearer, createLogin, eventually, listeningApp, openSse, openWs, phoneAction, phoneToken, testApp } from '../helpers/server.js'
+import {
+  bearer,
+  createLogin,
+  eventually,
+  listeningApp,
+  openSse,
+  openWs,
+  phoneAction,
+  phoneToken,
+  testApp,
+} from '../helpers/server.js'
 import { cleanUpPrefix, uniquePrefix } from '../helpers/redis.js'
 
 const office = '10.1.1.1'
@@ -16,7 +26,10 @@ function signIn(app: App, username: string, password: string, remoteAddress = of
   return app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username, password }, remoteAddress })
 }
 
-function assertRateLimited(t: Test, response: { statusCode: number; headers: Record<string, unknown>; json(): any }) {
+function assertRateLimited(
+  t: Test,
+  response: { statusCode: number; headers: Record<string, unknown>; json(): { code?: unknown } },
+) {
   t.equal(response.statusCode, 429)
   t.equal(response.json().code, 'RATE_LIMITED')
   t.match(response.headers['retry-after'], /^[1-9]\d*$/, 'Retry-After in whole seconds')
@@ -33,20 +46,37 @@ t.test('creating logins is limited per IP; other addresses are not affected', as
 })
 
 t.test('phone sign-in: failed attempts per account are limited, and then even the right password waits', async (t) => {
-  const app = await testApp(t, { RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '3', RATE_LIMIT_SIGNIN_FAILURES_PER_IP: '100' })
-  for (let i = 0; i < 3; i++) t.equal((await signIn(app, 'alice', `guess-${i}`, `10.0.0.${i + 1}`)).json().code, 'BAD_CREDENTIALS')
+  const app = await testApp(t, {
+    RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '3',
+    RATE_LIMIT_SIGNIN_FAILURES_PER_IP: '100',
+  })
+  for (let i = 0; i < 3; i++)
+    t.equal((await signIn(app, 'alice', `guess-${i}`, `10.0.0.${i + 1}`)).json().code, 'BAD_CREDENTIALS')
   assertRateLimited(t, await signIn(app, 'alice', 'demo', '10.0.0.9'))
   assertRateLimited(t, await signIn(app, 'ALICE', 'guess', '10.0.0.9'))
   t.equal((await signIn(app, 'bob', 'demo')).statusCode, 200, 'other accounts sign in as usual')
 })
 
 t.test('phone sign-in: failed attempts per IP are limited across accounts; successes never count', async (t) => {
-  const app = await testApp(t, { RATE_LIMIT_SIGNIN_FAILURES_PER_IP: '3', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '100' })
+  const app = await testApp(t, {
+    RATE_LIMIT_SIGNIN_FAILURES_PER_IP: '3',
+    RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '100',
+  })
   for (let i = 0; i < 10; i++) t.equal((await signIn(app, 'alice', 'demo')).statusCode, 200)
   for (const username of ['alice', 'bob', 'nobody']) t.equal((await signIn(app, username, 'wrong')).statusCode, 401)
   assertRateLimited(t, await signIn(app, 'carol', 'demo'))
   t.equal((await signIn(app, 'carol', 'demo', elsewhere)).statusCode, 200, 'another address is not affected')
-  t.equal((await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username: 5 }, remoteAddress: elsewhere })).statusCode, 400)
+  t.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/api/mobile/session',
+        payload: { username: 5 },
+        remoteAddress: elsewhere,
+      })
+    ).statusCode,
+    400,
+  )
 })
 
 t.test('reads of one login are limited to pollsPerInterval per interval, averaged over ten intervals', async (t) => {
@@ -114,22 +144,25 @@ t.test('live logins on an instance are capped; ending one frees its place', asyn
   t.equal((await create(app)).statusCode, 201)
 })
 
-t.test('a client that trickles its headers, or says nothing at all, is cut off after HEADERS_TIMEOUT_SECONDS', async (t) => {
-  const { base } = await listeningApp(t, { HEADERS_TIMEOUT_SECONDS: '1', REQUEST_TIMEOUT_SECONDS: '2' })
-  const { port } = new URL(base)
-  for (const opening of ['GET /api/demo-users HTTP/1.1\r\nHost: x\r\n', '']) {
-    const socket = connect(Number(port), '127.0.0.1')
-    await once(socket, 'connect')
-    if (opening) socket.write(opening)
-    const started = Date.now()
-    let answer = ''
-    socket.on('data', (chunk) => (answer += chunk))
-    socket.on('error', () => undefined)
-    await once(socket, 'close')
-    t.ok(Date.now() - started < 5000, `${opening ? 'trickling' : 'silent'}: closed within a few seconds`)
-    t.match(answer, /^(HTTP\/1\.1 408|$)/, 'never served, at most told 408')
-  }
-})
+t.test(
+  'a client that trickles its headers, or says nothing at all, is cut off after HEADERS_TIMEOUT_SECONDS',
+  async (t) => {
+    const { base } = await listeningApp(t, { HEADERS_TIMEOUT_SECONDS: '1', REQUEST_TIMEOUT_SECONDS: '2' })
+    const { port } = new URL(base)
+    for (const opening of ['GET /api/demo-users HTTP/1.1\r\nHost: x\r\n', '']) {
+      const socket = connect(Number(port), '127.0.0.1')
+      await once(socket, 'connect')
+      if (opening) socket.write(opening)
+      const started = Date.now()
+      let answer = ''
+      socket.on('data', (chunk) => (answer += chunk))
+      socket.on('error', () => undefined)
+      await once(socket, 'close')
+      t.ok(Date.now() - started < 5000, `${opening ? 'trickling' : 'silent'}: closed within a few seconds`)
+      t.match(answer, /^(HTTP\/1\.1 408|$)/, 'never served, at most told 408')
+    }
+  },
+)
 
 /** Two instances sharing one Redis under a prefix of their own, as behind a load balancer. */
 async function twoInstancesOnRedis(t: Test, env: Record<string, string>) {
@@ -153,12 +186,19 @@ t.test('with STORE=redis, MAX_LIVE_LOGINS counts the logins waiting on every ins
   await createLogin(b)
   assertRateLimited(t, await create(a))
   assertRateLimited(t, await create(b))
-  t.equal((await phoneAction(b, 'cancel', first.id, await phoneToken(b))).statusCode, 200, 'ended on the other instance')
+  t.equal(
+    (await phoneAction(b, 'cancel', first.id, await phoneToken(b))).statusCode,
+    200,
+    'ended on the other instance',
+  )
   t.equal((await create(a)).statusCode, 201)
 })
 
 t.test('an IPv6 client is limited as its /64: rotating addresses inside it does not reset the count', async (t) => {
-  const app = await testApp(t, { RATE_LIMIT_SIGNIN_FAILURES_PER_IP: '2', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '100' })
+  const app = await testApp(t, {
+    RATE_LIMIT_SIGNIN_FAILURES_PER_IP: '2',
+    RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '100',
+  })
   t.equal((await signIn(app, 'alice', 'x', '2001:db8:1:2::a')).statusCode, 401)
   t.equal((await signIn(app, 'bob', 'x', '2001:db8:1:2::b')).statusCode, 401)
   assertRateLimited(t, await signIn(app, 'carol', 'demo', '2001:db8:1:2:ffff::c'))

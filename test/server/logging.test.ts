@@ -13,16 +13,33 @@ t.test('nothing secret reaches the log, even at trace level and on errors', asyn
   t.teardown(() => app.close())
 
   const login = (await app.inject({ method: 'POST', url: '/api/qr' })).json()
-  const signIn = await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username: 'alice', password: 'demo' } })
+  const signIn = await app.inject({
+    method: 'POST',
+    url: '/api/mobile/session',
+    payload: { username: 'alice', password: 'demo' },
+  })
   const phone = signIn.json().token
-  await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username: 'alice', password: 'wrong-secret-password' } })
+  await app.inject({
+    method: 'POST',
+    url: '/api/mobile/session',
+    payload: { username: 'alice', password: 'wrong-secret-password' },
+  })
   await app.inject({ method: 'POST', url: `/api/qr/${login.id}/scan`, headers: bearer(phone) })
   await app.inject({ method: 'POST', url: `/api/qr/${login.id}/confirm`, cookies: { m_session: phone } })
   await app.inject({ url: `/api/qr/${login.id}`, headers: bearer('a-wrong-watch-token-that-must-not-be-logged') })
-  const exchange = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, cookies: { qr_watch: login.watchToken } })
+  const exchange = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/exchange`,
+    cookies: { qr_watch: login.watchToken },
+  })
   const sid = exchange.cookies.find((c) => c.name === 'sid')!.value
   await app.inject({ url: '/api/me', cookies: { sid } })
-  await app.inject({ method: 'POST', url: '/api/logout', headers: { origin: 'https://evil.example' }, cookies: { sid } })
+  await app.inject({
+    method: 'POST',
+    url: '/api/logout',
+    headers: { origin: 'https://evil.example' },
+    cookies: { sid },
+  })
 
   const log = lines.join('\n')
   t.ok(lines.length > 10, `the log was written (${lines.length} lines)`)

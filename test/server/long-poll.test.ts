@@ -1,5 +1,14 @@
 import t from 'tap'
-import { approve, bearer, createLogin, eventually, listeningApp, phoneAction, phoneToken, testApp } from '../helpers/server.js'
+import {
+  approve,
+  bearer,
+  createLogin,
+  eventually,
+  listeningApp,
+  phoneAction,
+  phoneToken,
+  testApp,
+} from '../helpers/server.js'
 
 t.test('answers at once when version > since already', async (t) => {
   const app = await testApp(t)
@@ -55,7 +64,17 @@ t.test('wait without since waits for any change from now; wait=0 answers at once
 t.test('bad wait and since values are 400', async (t) => {
   const app = await testApp(t)
   const login = await createLogin(app)
-  for (const query of ['wait=31', 'wait=-1', 'wait=1.5', 'wait=abc', 'wait=', 'since=-1', 'since=x', 'since=1.5', 'wait=99999999999999999999']) {
+  for (const query of [
+    'wait=31',
+    'wait=-1',
+    'wait=1.5',
+    'wait=abc',
+    'wait=',
+    'since=-1',
+    'since=x',
+    'since=1.5',
+    'wait=99999999999999999999',
+  ]) {
     const response = await app.inject({ url: `/api/qr/${login.id}?${query}`, headers: bearer(login.watchToken) })
     t.equal(response.statusCode, 400, query)
     t.equal(response.json().code, 'VALIDATION_ERROR', query)
@@ -74,9 +93,10 @@ t.test('a client that goes away frees its long poll', async (t) => {
   const { app, base } = await listeningApp(t)
   const login = await createLogin(app)
   const abort = new AbortController()
-  const pending = fetch(`${base}/api/qr/${login.id}?since=1&wait=30`, { headers: bearer(login.watchToken), signal: abort.signal }).catch(
-    (error: Error) => error.name,
-  )
+  const pending = fetch(`${base}/api/qr/${login.id}?since=1&wait=30`, {
+    headers: bearer(login.watchToken),
+    signal: abort.signal,
+  }).catch((error: Error) => error.name)
   await eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held')
   abort.abort()
   t.equal(await pending, 'AbortError')

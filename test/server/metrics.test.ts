@@ -1,8 +1,19 @@
 import t from 'tap'
-import { approve, bearer, createLogin, listeningApp, openSse, openWs, phoneAction, phoneToken } from '../helpers/server.js'
+import {
+  approve,
+  bearer,
+  createLogin,
+  listeningApp,
+  openSse,
+  openWs,
+  phoneAction,
+  phoneToken,
+} from '../helpers/server.js'
 
 function sample(text: string, name: string, labels = ''): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)))
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)))
   return line === undefined ? undefined : Number(line.split(' ').at(-1))
 }
 
@@ -39,7 +50,11 @@ t.test('/metrics: logins by final state, watchers by transport, delivery delay, 
   t.equal(sample(after, 'qr_logins_finished_total', '{state="cancelled"}'), 1)
   t.equal(sample(after, 'qr_logins_finished_total', '{state="expired"}'), 0)
   for (const transport of ['sse', 'ws']) {
-    t.equal(sample(after, 'qr_notify_delay_seconds_count', `{transport="${transport}"}`), 2, `${transport}: scanned and confirmed observed`)
+    t.equal(
+      sample(after, 'qr_notify_delay_seconds_count', `{transport="${transport}"}`),
+      2,
+      `${transport}: scanned and confirmed observed`,
+    )
   }
   t.equal(sample(after, 'qr_notify_delay_seconds_count', '{transport="long-poll"}'), 1)
   t.equal(sample(after, 'qr_store_errors_total'), 0)

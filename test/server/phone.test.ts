@@ -15,16 +15,31 @@ t.test('GET /api/demo-users lists the demo accounts without passwords', async (t
 
 t.test('demo accounts and their password are configurable', async (t) => {
   const app = await testApp(t, { DEMO_USERS: 'dave,erin', DEMO_PASSWORD: 's3cret' })
-  t.same((await app.inject({ url: '/api/demo-users' })).json().map((u: { username: string }) => u.username), ['dave', 'erin'])
-  const ok = await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username: 'erin', password: 's3cret' } })
+  t.same(
+    (await app.inject({ url: '/api/demo-users' })).json().map((u: { username: string }) => u.username),
+    ['dave', 'erin'],
+  )
+  const ok = await app.inject({
+    method: 'POST',
+    url: '/api/mobile/session',
+    payload: { username: 'erin', password: 's3cret' },
+  })
   t.equal(ok.statusCode, 200)
-  const old = await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username: 'alice', password: 'demo' } })
+  const old = await app.inject({
+    method: 'POST',
+    url: '/api/mobile/session',
+    payload: { username: 'alice', password: 'demo' },
+  })
   t.equal(old.statusCode, 401)
 })
 
 t.test('phone sign-in sets m_session and returns a bearer token', async (t) => {
   const app = await testApp(t)
-  const response = await app.inject({ method: 'POST', url: '/api/mobile/session', payload: { username: 'alice', password: 'demo' } })
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/mobile/session',
+    payload: { username: 'alice', password: 'demo' },
+  })
   t.equal(response.statusCode, 200)
   const body = response.json()
   t.same(body.user, { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' })
@@ -42,7 +57,10 @@ t.test('phone sign-in sets m_session and returns a bearer token', async (t) => {
 
 t.test('bad credentials are 401 BAD_CREDENTIALS; no session is 401 AUTH_REQUIRED', async (t) => {
   const app = await testApp(t)
-  for (const payload of [{ username: 'alice', password: 'nope' }, { username: 'mallory', password: 'demo' }]) {
+  for (const payload of [
+    { username: 'alice', password: 'nope' },
+    { username: 'mallory', password: 'demo' },
+  ]) {
     const response = await app.inject({ method: 'POST', url: '/api/mobile/session', payload })
     t.equal(response.statusCode, 401)
     t.equal(response.json().code, 'BAD_CREDENTIALS')
@@ -58,7 +76,11 @@ t.test('bad credentials are 401 BAD_CREDENTIALS; no session is 401 AUTH_REQUIRED
     t.equal(response.statusCode, 401, action)
     t.equal(response.json().code, 'AUTH_REQUIRED')
   }
-  const pcToken = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/scan`, headers: bearer(login.watchToken) })
+  const pcToken = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/scan`,
+    headers: bearer(login.watchToken),
+  })
   t.equal(pcToken.statusCode, 401, 'a watch token is not a phone session')
 })
 
@@ -96,7 +118,9 @@ t.test('scan returns the status and who is asking', async (t) => {
 
 t.test('without TRUST_PROXY, X-Forwarded-For is ignored', async (t) => {
   const app = await testApp(t)
-  const login = (await app.inject({ method: 'POST', url: '/api/qr', headers: { 'x-forwarded-for': '203.0.113.7' } })).json()
+  const login = (
+    await app.inject({ method: 'POST', url: '/api/qr', headers: { 'x-forwarded-for': '203.0.113.7' } })
+  ).json()
   const scan = await phoneAction(app, 'scan', login.id, await phoneToken(app))
   t.equal(scan.json().requester.ip, '127.0.0.1')
   t.equal(scan.json().requester.browser, 'Unknown browser')
@@ -153,7 +177,9 @@ t.test('of racing exchanges exactly one wins', async (t) => {
   await phoneAction(app, 'scan', login.id, alice)
   await phoneAction(app, 'confirm', login.id, alice)
   const responses = await Promise.all(
-    Array.from({ length: 100 }, () => app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, headers: bearer(login.watchToken) })),
+    Array.from({ length: 100 }, () =>
+      app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, headers: bearer(login.watchToken) }),
+    ),
   )
   t.equal(responses.filter((r) => r.statusCode === 200).length, 1)
   t.same([...new Set(responses.filter((r) => r.statusCode !== 200).map((r) => r.json().code))], ['ALREADY_CONSUMED'])
@@ -171,7 +197,11 @@ t.test('actions after expiry are 410 QR_EXPIRED', async (t) => {
     t.equal(response.statusCode, 410, action)
     t.equal(response.json().code, 'QR_EXPIRED')
   }
-  const exchange = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, headers: bearer(login.watchToken) })
+  const exchange = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/exchange`,
+    headers: bearer(login.watchToken),
+  })
   t.equal(exchange.statusCode, 410)
   t.equal(exchange.json().code, 'QR_EXPIRED')
 })
@@ -182,21 +212,49 @@ t.test('cookie-authenticated POSTs from a foreign Origin are refused; bearer cal
   const alice = await phoneToken(app)
   const foreign = { origin: 'https://evil.example' }
   for (const action of ['scan', 'confirm', 'cancel']) {
-    const response = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/${action}`, headers: foreign, cookies: { m_session: alice } })
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/qr/${login.id}/${action}`,
+      headers: foreign,
+      cookies: { m_session: alice },
+    })
     t.equal(response.statusCode, 403, action)
     t.equal(response.json().code, 'ORIGIN_REJECTED')
   }
-  const exchange = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/exchange`, headers: foreign, cookies: { qr_watch: login.watchToken } })
+  const exchange = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/exchange`,
+    headers: foreign,
+    cookies: { qr_watch: login.watchToken },
+  })
   t.equal(exchange.json().code, 'ORIGIN_REJECTED')
-  const logout = await app.inject({ method: 'POST', url: '/api/logout', headers: foreign, cookies: { sid: 'whatever' } })
+  const logout = await app.inject({
+    method: 'POST',
+    url: '/api/logout',
+    headers: foreign,
+    cookies: { sid: 'whatever' },
+  })
   t.equal(logout.json().code, 'ORIGIN_REJECTED')
-  t.equal((await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })).json().version, 1, 'nothing changed')
+  t.equal(
+    (await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })).json().version,
+    1,
+    'nothing changed',
+  )
 
   for (const origin of ['http://qr.test:3000', 'http://localhost:80']) {
-    const response = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/scan`, headers: { origin, host: 'localhost:80' }, cookies: { m_session: alice } })
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/qr/${login.id}/scan`,
+      headers: { origin, host: 'localhost:80' },
+      cookies: { m_session: alice },
+    })
     t.equal(response.statusCode, 200, `${origin} is allowed (PUBLIC_URL or the request's own origin)`)
   }
-  const viaBearer = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/confirm`, headers: { ...foreign, ...bearer(alice) } })
+  const viaBearer = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/confirm`,
+    headers: { ...foreign, ...bearer(alice) },
+  })
   t.equal(viaBearer.statusCode, 200)
 })
 
@@ -204,8 +262,18 @@ t.test('ALLOWED_ORIGINS replaces the default allow-list', async (t) => {
   const app = await testApp(t, { ALLOWED_ORIGINS: 'https://login.example, https://other.example' })
   const login = await createLogin(app)
   const alice = await phoneToken(app)
-  const publicUrl = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/scan`, headers: { origin: 'http://qr.test:3000' }, cookies: { m_session: alice } })
+  const publicUrl = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/scan`,
+    headers: { origin: 'http://qr.test:3000' },
+    cookies: { m_session: alice },
+  })
   t.equal(publicUrl.statusCode, 403)
-  const listed = await app.inject({ method: 'POST', url: `/api/qr/${login.id}/scan`, headers: { origin: 'https://other.example' }, cookies: { m_session: alice } })
+  const listed = await app.inject({
+    method: 'POST',
+    url: `/api/qr/${login.id}/scan`,
+    headers: { origin: 'https://other.example' },
+    cookies: { m_session: alice },
+  })
   t.equal(listed.statusCode, 200)
 })

@@ -50,7 +50,11 @@ t.test('the phone lists the computers its QR logins signed in, and revoking one 
   t.equal(sessions.length, 2, "only alice's PC sessions; her phone session is not one of them")
   for (const session of sessions) {
     t.match(session.id, /^[A-Za-z0-9_-]{21}$/)
-    t.same(Object.keys(session).sort(), ['browser', 'createdAt', 'expiresAt', 'id', 'ip', 'os', 'userAgent'], 'no secret, no hash')
+    t.same(
+      Object.keys(session).sort(),
+      ['browser', 'createdAt', 'expiresAt', 'id', 'ip', 'os', 'userAgent'],
+      'no secret, no hash',
+    )
     t.not(session.id, officePc)
     t.not(session.id, homePc)
   }
@@ -59,7 +63,11 @@ t.test('the phone lists the computers its QR logins signed in, and revoking one 
 
   const bob = await phoneToken(app, 'bob')
   const office = sessions[1].id
-  t.match((await revoke(app, bob, office)).json(), { statusCode: 404, code: 'SESSION_NOT_FOUND' }, "bob cannot revoke alice's session")
+  t.match(
+    (await revoke(app, bob, office)).json(),
+    { statusCode: 404, code: 'SESSION_NOT_FOUND' },
+    "bob cannot revoke alice's session",
+  )
   t.equal((await me(app, officePc)).statusCode, 200)
 
   const revoked = await revoke(app, alice, office)
@@ -83,11 +91,21 @@ t.test('session management needs the phone session, a well-formed id, and an all
   const alice = await phoneToken(app, 'alice')
   const [session] = (await listSessions(app, alice)).json().sessions
 
-  t.match((await app.inject({ method: 'GET', url: '/api/mobile/sessions' })).json(), { statusCode: 401, code: 'AUTH_REQUIRED' })
-  t.match((await app.inject({ method: 'DELETE', url: `/api/mobile/sessions/${session.id}` })).json(), { statusCode: 401, code: 'AUTH_REQUIRED' })
+  t.match((await app.inject({ method: 'GET', url: '/api/mobile/sessions' })).json(), {
+    statusCode: 401,
+    code: 'AUTH_REQUIRED',
+  })
+  t.match((await app.inject({ method: 'DELETE', url: `/api/mobile/sessions/${session.id}` })).json(), {
+    statusCode: 401,
+    code: 'AUTH_REQUIRED',
+  })
   t.match((await listSessions(app, officePc)).json(), { code: 'AUTH_REQUIRED' }, 'a PC session is not a phone session')
   for (const bad of ['short', 'x'.repeat(300), 'a%20b%20c%20d%20e%20f%20g%20h']) {
-    t.match((await revoke(app, alice, bad)).json(), { statusCode: 400, code: 'VALIDATION_ERROR' }, `id ${bad.slice(0, 20)}`)
+    t.match(
+      (await revoke(app, alice, bad)).json(),
+      { statusCode: 400, code: 'VALIDATION_ERROR' },
+      `id ${bad.slice(0, 20)}`,
+    )
   }
   const foreign = await app.inject({
     method: 'DELETE',
@@ -95,9 +113,17 @@ t.test('session management needs the phone session, a well-formed id, and an all
     cookies: { m_session: alice },
     headers: { origin: 'https://evil.example' },
   })
-  t.match(foreign.json(), { statusCode: 403, code: 'ORIGIN_REJECTED' }, 'a cross-site page cannot revoke with the cookie')
+  t.match(
+    foreign.json(),
+    { statusCode: 403, code: 'ORIGIN_REJECTED' },
+    'a cross-site page cannot revoke with the cookie',
+  )
   t.equal((await me(app, officePc)).statusCode, 200, 'nothing was revoked')
-  const sameSite = await app.inject({ method: 'DELETE', url: `/api/mobile/sessions/${session.id}`, cookies: { m_session: alice } })
+  const sameSite = await app.inject({
+    method: 'DELETE',
+    url: `/api/mobile/sessions/${session.id}`,
+    cookies: { m_session: alice },
+  })
   t.equal(sameSite.statusCode, 204)
   t.equal((await me(app, officePc)).statusCode, 401)
 })

@@ -1,6 +1,17 @@
 import t, { type Test } from 'tap'
 import { ManualClock, MemoryLoginStore } from '@qr-login/core'
-import { approve, bearer, createLogin, eventually, listeningApp, openSse, openWs, phoneAction, phoneToken, type CreatedLogin } from '../helpers/server.js'
+import {
+  approve,
+  bearer,
+  createLogin,
+  eventually,
+  listeningApp,
+  openSse,
+  openWs,
+  phoneAction,
+  phoneToken,
+  type CreatedLogin,
+} from '../helpers/server.js'
 import { openSocketIo } from '../helpers/socket-io.js'
 import { SwitchableStore } from '../helpers/switchable-store.js'
 import type { App } from '@qr-login/server'
@@ -45,40 +56,43 @@ for (const way of ways) {
         [3, 'confirmed'],
       ],
     )
-    t.same(watcher.statuses[1]!.scannedBy, { displayName: 'Alice', avatarUrl: '/avatars/alice.svg' })
+    t.same(watcher.statuses[1].scannedBy, { displayName: 'Alice', avatarUrl: '/avatars/alice.svg' })
     t.equal(watcher.disconnectReason, 'io server disconnect', 'disconnected by the server after confirmed')
     await eventually(() => app.live.count('socket.io') === 0, 'the watcher to be released')
     assertNothingHeld(t, app)
   })
 }
 
-t.test('since equal to the current version sends nothing until the next change; a terminal status ends it', async (t) => {
-  const { app, base } = await listeningApp(t)
-  const login = await createLogin(app)
-  const phone = await phoneToken(app)
-  await phoneAction(app, 'scan', login.id, phone)
-  const watcher = openSocketIo(base, auth(login, { since: 2 }))
-  t.teardown(watcher.close)
-  await watcher.connected
-  await eventually(() => app.live.count('socket.io') === 1, 'the watcher to be counted')
-  t.same(watcher.statuses, [], 'nothing is sent again')
-  await phoneAction(app, 'cancel', login.id, phone)
-  await watcher.until(() => watcher.disconnectReason !== undefined)
-  t.same(
-    watcher.statuses.map((status) => status.status),
-    ['cancelled'],
-  )
-  t.equal(watcher.disconnectReason, 'io server disconnect')
+t.test(
+  'since equal to the current version sends nothing until the next change; a terminal status ends it',
+  async (t) => {
+    const { app, base } = await listeningApp(t)
+    const login = await createLogin(app)
+    const phone = await phoneToken(app)
+    await phoneAction(app, 'scan', login.id, phone)
+    const watcher = openSocketIo(base, auth(login, { since: 2 }))
+    t.teardown(watcher.close)
+    await watcher.connected
+    await eventually(() => app.live.count('socket.io') === 1, 'the watcher to be counted')
+    t.same(watcher.statuses, [], 'nothing is sent again')
+    await phoneAction(app, 'cancel', login.id, phone)
+    await watcher.until(() => watcher.disconnectReason !== undefined)
+    t.same(
+      watcher.statuses.map((status) => status.status),
+      ['cancelled'],
+    )
+    t.equal(watcher.disconnectReason, 'io server disconnect')
 
-  const older = openSocketIo(base, auth(login, { since: 1 }))
-  t.teardown(older.close)
-  await older.until(() => older.disconnectReason !== undefined)
-  t.same(
-    older.statuses.map((status) => status.version),
-    [3],
-    'a watcher behind gets the latest status, then is disconnected',
-  )
-})
+    const older = openSocketIo(base, auth(login, { since: 1 }))
+    t.teardown(older.close)
+    await older.until(() => older.disconnectReason !== undefined)
+    t.same(
+      older.statuses.map((status) => status.version),
+      [3],
+      'a watcher behind gets the latest status, then is disconnected',
+    )
+  },
+)
 
 t.test('sends the very object the other transports send for the same version', async (t) => {
   const { app, base, wsBase } = await listeningApp(t, { MATCH_CODE: '1' })
@@ -86,7 +100,9 @@ t.test('sends the very object the other transports send for the same version', a
   const phone = await phoneToken(app)
   await phoneAction(app, 'scan', login.id, phone)
   const polled = (await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })).json()
-  const longPolled = (await app.inject({ url: `/api/qr/${login.id}?since=1&wait=1`, headers: bearer(login.watchToken) })).json()
+  const longPolled = (
+    await app.inject({ url: `/api/qr/${login.id}?since=1&wait=1`, headers: bearer(login.watchToken) })
+  ).json()
   const sse = openSse(`${base}/api/qr/${login.id}/events`, bearer(login.watchToken))
   const ws = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: bearer(login.watchToken) })
   const io = openSocketIo(base, auth(login))
@@ -95,11 +111,20 @@ t.test('sends the very object the other transports send for the same version', a
     ws.socket.close()
     io.close()
   })
-  await Promise.all([sse.until(() => sse.statuses().length === 1), ws.until(() => ws.frames.length === 1), io.until(() => io.statuses.length === 1)])
-  const { type, ...fromWs } = ws.frames[0]!
+  await Promise.all([
+    sse.until(() => sse.statuses().length === 1),
+    ws.until(() => ws.frames.length === 1),
+    io.until(() => io.statuses.length === 1),
+  ])
+  const { type, ...fromWs } = ws.frames[0]
   t.equal(type, 'status')
   t.ok(polled.matchCode && polled.scannedBy, 'the status has every optional field')
-  for (const [name, status] of Object.entries({ longPolled, sse: sse.statuses()[0], ws: fromWs, 'socket.io': io.statuses[0] })) {
+  for (const [name, status] of Object.entries({
+    longPolled,
+    sse: sse.statuses()[0],
+    ws: fromWs,
+    'socket.io': io.statuses[0],
+  })) {
     t.strictSame(status, polled, `${name} sends the short poll's object`)
     t.same(Object.keys(status as object), Object.keys(polled), `${name} in the same field order`)
   }
@@ -107,7 +132,11 @@ t.test('sends the very object the other transports send for the same version', a
 
 t.test('refusals are connect_error with the code as message and the error body as data', async (t) => {
   const store = new SwitchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
-  const { app, base } = await listeningApp(t, { MAX_WATCHERS_PER_LOGIN: '1', ALLOWED_ORIGINS: 'https://pc.example' }, { store })
+  const { app, base } = await listeningApp(
+    t,
+    { MAX_WATCHERS_PER_LOGIN: '1', ALLOWED_ORIGINS: 'https://pc.example' },
+    { store },
+  )
   const login = await createLogin(app)
   const other = await createLogin(app)
   const unknownId = 'AAAAAAAAAAAAAAAAAAAAA'
@@ -147,7 +176,11 @@ t.test('refusals are connect_error with the code as message and the error body a
   const down = openSocketIo(base, auth(login))
   const unavailable = await down.refused
   t.equal(unavailable.message, 'STORE_UNAVAILABLE')
-  t.match(unavailable.data, { statusCode: 503, code: 'STORE_UNAVAILABLE', message: 'The login store cannot be reached, try again shortly' })
+  t.match(unavailable.data, {
+    statusCode: 503,
+    code: 'STORE_UNAVAILABLE',
+    message: 'The login store cannot be reached, try again shortly',
+  })
   store.down = false
   assertNothingHeld(t, app)
 })
@@ -190,7 +223,7 @@ t.test('other WebSocket upgrades still reach Fastify with socket.io attached', a
   const login = await createLogin(app)
   const ws = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: bearer(login.watchToken) })
   await ws.until(() => ws.frames.length === 1)
-  t.equal(ws.frames[0]!.status, 'pending')
+  t.equal(ws.frames[0].status, 'pending')
   ws.socket.close()
   const refused = await openWs(`${wsBase}/api/qr/${login.id}/ws`).refused
   t.equal(refused.statusCode, 401, 'a refusal is still Fastify’s plain HTTP answer')

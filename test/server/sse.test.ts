@@ -1,5 +1,14 @@
 import t from 'tap'
-import { approve, bearer, createLogin, eventually, listeningApp, openSse, phoneAction, phoneToken } from '../helpers/server.js'
+import {
+  approve,
+  bearer,
+  createLogin,
+  eventually,
+  listeningApp,
+  openSse,
+  phoneAction,
+  phoneToken,
+} from '../helpers/server.js'
 
 t.test('sends the current status at once, then every change in order, then ends after confirmed', async (t) => {
   const { app, base } = await listeningApp(t)
@@ -25,9 +34,17 @@ t.test('sends the current status at once, then every change in order, then ends 
   await stream.until(() => stream.ended)
   t.same(
     stream.statuses().map((s) => [s.status, s.version]),
-    [['pending', 1], ['scanned', 2], ['confirmed', 3]],
+    [
+      ['pending', 1],
+      ['scanned', 2],
+      ['confirmed', 3],
+    ],
   )
-  t.same(stream.events.filter((e) => e.event === 'status').map((e) => e.id), ['1', '2', '3'], 'id: is the version')
+  t.same(
+    stream.events.filter((e) => e.event === 'status').map((e) => e.id),
+    ['1', '2', '3'],
+    'id: is the version',
+  )
   await eventually(() => app.live.count('sse') === 0, 'the stream to be released')
   t.equal(app.logins.stats().watches, 0)
 })
@@ -45,12 +62,19 @@ t.test('Last-Event-ID equal to the current version skips the first event', async
   t.same(resumed.statuses(), [])
   await phoneAction(app, 'confirm', login.id, phone)
   await resumed.until(() => resumed.ended)
-  t.same(resumed.statuses().map((s) => s.version), [3])
+  t.same(
+    resumed.statuses().map((s) => s.version),
+    [3],
+  )
 
   const stale = openSse(`${base}/api/qr/${login.id}/events`, { ...bearer(login.watchToken), 'last-event-id': '1' })
   t.teardown(stale.close)
   await stale.until(() => stale.ended)
-  t.same(stale.statuses().map((s) => s.status), ['confirmed'], 'an older Last-Event-ID gets the latest status, then the end')
+  t.same(
+    stale.statuses().map((s) => s.status),
+    ['confirmed'],
+    'an older Last-Event-ID gets the latest status, then the end',
+  )
 })
 
 t.test('a reconnect that already has the final status gets 204, so EventSource stops reconnecting', async (t) => {
@@ -70,7 +94,10 @@ t.test('a terminal status sent on connect ends the stream', async (t) => {
   await phoneAction(app, 'cancel', login.id, await phoneToken(app, 'carol'))
   const stream = openSse(`${base}/api/qr/${login.id}/events`, bearer(login.watchToken))
   await stream.until(() => stream.ended)
-  t.same(stream.statuses().map((s) => s.status), ['cancelled'])
+  t.same(
+    stream.statuses().map((s) => s.status),
+    ['cancelled'],
+  )
 })
 
 t.test('writes a comment line as a heartbeat', async (t) => {
@@ -79,7 +106,10 @@ t.test('writes a comment line as a heartbeat', async (t) => {
   const stream = openSse(`${base}/api/qr/${login.id}/events`, bearer(login.watchToken))
   t.teardown(stream.close)
   await stream.until(() => stream.events.filter((e) => e.comments.length > 0).length >= 2)
-  t.ok(stream.body.includes('\n: keep-alive\n') || stream.body.startsWith(': keep-alive'), 'a comment line starting with ":"')
+  t.ok(
+    stream.body.includes('\n: keep-alive\n') || stream.body.startsWith(': keep-alive'),
+    'a comment line starting with ":"',
+  )
 })
 
 t.test('expiry reaches an idle stream', async (t) => {
@@ -87,7 +117,13 @@ t.test('expiry reaches an idle stream', async (t) => {
   const login = await createLogin(app)
   const stream = openSse(`${base}/api/qr/${login.id}/events`, bearer(login.watchToken))
   await stream.until(() => stream.ended)
-  t.same(stream.statuses().map((s) => [s.status, s.version]), [['pending', 1], ['expired', 2]])
+  t.same(
+    stream.statuses().map((s) => [s.status, s.version]),
+    [
+      ['pending', 1],
+      ['expired', 2],
+    ],
+  )
 })
 
 t.test('a client that disconnects frees its watcher', async (t) => {
@@ -124,7 +160,10 @@ t.test('two watchers of one login on different transports both get every change'
   await approve(app, login.id, 'bob')
   await first.until(() => first.ended)
   await second.until(() => second.ended)
-  t.same(first.statuses().map((s) => s.status), ['pending', 'scanned', 'confirmed'])
+  t.same(
+    first.statuses().map((s) => s.status),
+    ['pending', 'scanned', 'confirmed'],
+  )
   t.same(second.statuses(), first.statuses())
   t.equal((await longPoll).json().status, 'confirmed')
 })
@@ -132,7 +171,10 @@ t.test('two watchers of one login on different transports both get every change'
 t.test('HEAD answers with the stream headers and holds nothing open', async (t) => {
   const { app, base } = await listeningApp(t)
   const login = await createLogin(app)
-  const response = await fetch(`${base}/api/qr/${login.id}/events`, { method: 'HEAD', headers: bearer(login.watchToken) })
+  const response = await fetch(`${base}/api/qr/${login.id}/events`, {
+    method: 'HEAD',
+    headers: bearer(login.watchToken),
+  })
   t.equal(response.status, 200)
   t.match(response.headers.get('content-type'), /^text\/event-stream/)
   t.equal(app.logins.stats().watches, 0)

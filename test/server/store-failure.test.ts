@@ -1,6 +1,15 @@
 import t from 'tap'
 import { ManualClock, MemoryLoginStore } from '@qr-login/core'
-import { bearer, createLogin, listeningApp, openSse, openWs, phoneAction, phoneToken, testApp } from '../helpers/server.js'
+import {
+  bearer,
+  createLogin,
+  listeningApp,
+  openSse,
+  openWs,
+  phoneAction,
+  phoneToken,
+  testApp,
+} from '../helpers/server.js'
 import { SwitchableStore } from '../helpers/switchable-store.js'
 
 t.test('an unreachable store gives 503 STORE_UNAVAILABLE, never 500, and loses nothing', async (t) => {

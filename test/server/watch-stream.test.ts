@@ -11,12 +11,15 @@ function fixture(options: { perLogin?: number; heartbeatMs?: number; gated?: boo
   const clock = new ManualClock()
   const gate = options.gated ? gatedStore(new MemoryLoginStore(clock)) : undefined
   const { service, alice } = coreFixture({ clock, ...(gate ? { store: gate.store } : {}) })
-  const live = new LiveConnections([{ kind: 'long-poll' as const }, { kind: 'sse' as const, heartbeatMs: options.heartbeatMs ?? 60_000 }])
+  const live = new LiveConnections([
+    { kind: 'long-poll' as const },
+    { kind: 'sse' as const, heartbeatMs: options.heartbeatMs ?? 60_000 },
+  ])
   const caps = new WatcherCaps(options.perLogin ?? 10, 100)
   const delivered: (number | undefined)[] = []
   const streams = new WatchStreams({
     logins: service,
-    live: live as never,
+    live: live,
     clock,
     admit: (loginId, ip) => {
       const admitted = caps.admit(loginId, ip)
@@ -25,8 +28,18 @@ function fixture(options: { perLogin?: number; heartbeatMs?: number; gated?: boo
     },
     delivered: (_transport, changedAt) => delivered.push(changedAt),
   })
-  const held = () => ({ live: live.stats(), caps: caps.size, watches: service.stats().watches, feed: service.stats().feed })
-  const nothingHeld = { live: { connections: 0, heartbeats: 0 }, caps: { logins: 0, ips: 0 }, watches: 0, feed: { channels: 0, listeners: 0 } }
+  const held = () => ({
+    live: live.stats(),
+    caps: caps.size,
+    watches: service.stats().watches,
+    feed: service.stats().feed,
+  })
+  const nothingHeld = {
+    live: { connections: 0, heartbeats: 0 },
+    caps: { logins: 0, ips: 0 },
+    watches: 0,
+    feed: { channels: 0, listeners: 0 },
+  }
   return { service, clock, alice, live, streams, gate, delivered, held, nothingHeld }
 }
 
@@ -65,28 +78,44 @@ function recordingSink() {
   return { sink, calls, sent }
 }
 
-t.test('statuses wait for the sink, then arrive in order; the final one ends the watch and frees everything', async (t) => {
-  const { service, alice, streams, held, nothingHeld, delivered } = fixture()
-  const { status, watchToken } = await service.createLogin(pc)
-  const { client, listeners } = fakeClient()
-  const stream = await streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', client })
-  t.ok(stream)
-  await service.scan(status.id, alice)
-  const { sink, calls } = recordingSink()
-  stream!.attach(sink)
-  t.same(calls, ['send 1', 'send 2'], 'the buffered statuses, in order')
-  await service.confirm(status.id, alice)
-  t.same(calls, ['send 1', 'send 2', 'send 3', 'end'])
-  t.equal(delivered.length, 3)
-  t.equal(typeof delivered[2], 'number', 'a change heard live carries its time, for the delay metric')
-  t.same(held(), nothingHeld)
-  t.equal(listeners.size, 0, 'the client is no longer listened to')
-})
+t.test(
+  'statuses wait for the sink, then arrive in order; the final one ends the watch and frees everything',
+  async (t) => {
+    const { service, alice, streams, held, nothingHeld, delivered } = fixture()
+    const { status, watchToken } = await service.createLogin(pc)
+    const { client, listeners } = fakeClient()
+    const stream = await streams.open({
+      transport: 'sse',
+      loginId: status.id,
+      token: watchToken,
+      ip: '192.0.2.1',
+      client,
+    })
+    t.ok(stream)
+    await service.scan(status.id, alice)
+    const { sink, calls } = recordingSink()
+    stream!.attach(sink)
+    t.same(calls, ['send 1', 'send 2'], 'the buffered statuses, in order')
+    await service.confirm(status.id, alice)
+    t.same(calls, ['send 1', 'send 2', 'send 3', 'end'])
+    t.equal(delivered.length, 3)
+    t.equal(typeof delivered[2], 'number', 'a change heard live carries its time, for the delay metric')
+    t.same(held(), nothingHeld)
+    t.equal(listeners.size, 0, 'the client is no longer listened to')
+  },
+)
 
 t.test('since equal to the current version: nothing is sent until a change', async (t) => {
   const { service, alice, streams } = fixture()
   const { status, watchToken } = await service.createLogin(pc)
-  const stream = await streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', since: 1, client: fakeClient().client })
+  const stream = await streams.open({
+    transport: 'sse',
+    loginId: status.id,
+    token: watchToken,
+    ip: '192.0.2.1',
+    since: 1,
+    client: fakeClient().client,
+  })
   const { sink, calls } = recordingSink()
   stream!.attach(sink)
   t.same(calls, [])
@@ -102,7 +131,14 @@ t.test('a client that already holds the final status gets nothing more', async (
   const { service, alice, streams, held, nothingHeld } = fixture()
   const { status, watchToken } = await service.createLogin(pc)
   await service.cancel(status.id, alice)
-  const stream = await streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', since: 2, client: fakeClient().client })
+  const stream = await streams.open({
+    transport: 'sse',
+    loginId: status.id,
+    token: watchToken,
+    ip: '192.0.2.1',
+    since: 2,
+    client: fakeClient().client,
+  })
   t.equal(stream!.holdsFinal, true)
   stream!.close()
   t.same(held(), nothingHeld)
@@ -111,7 +147,15 @@ t.test('a client that already holds the final status gets nothing more', async (
 t.test('a wait (maxDurationMs) ends the watch with the status unchanged, by the injected clock', async (t) => {
   const { service, clock, streams, held, nothingHeld } = fixture()
   const { status, watchToken } = await service.createLogin(pc)
-  const stream = await streams.open({ transport: 'long-poll', loginId: status.id, token: watchToken, ip: '192.0.2.1', since: 1, maxDurationMs: 25_000, client: fakeClient().client })
+  const stream = await streams.open({
+    transport: 'long-poll',
+    loginId: status.id,
+    token: watchToken,
+    ip: '192.0.2.1',
+    since: 1,
+    maxDurationMs: 25_000,
+    client: fakeClient().client,
+  })
   const { sink, calls } = recordingSink()
   stream!.attach(sink)
   await clock.advance(24_999)
@@ -122,16 +166,27 @@ t.test('a wait (maxDurationMs) ends the watch with the status unchanged, by the 
   t.same(held(), nothingHeld)
 })
 
-t.test('a wait that runs out before the sink is attached (wait=0) still delivers what was buffered first', async (t) => {
-  const { service, clock, alice, streams } = fixture()
-  const { status, watchToken } = await service.createLogin(pc)
-  await service.scan(status.id, alice)
-  const stream = await streams.open({ transport: 'long-poll', loginId: status.id, token: watchToken, ip: '192.0.2.1', since: 1, maxDurationMs: 0, client: fakeClient().client })
-  await clock.advance(0)
-  const { sink, calls } = recordingSink()
-  stream!.attach(sink)
-  t.same(calls, ['send 2', 'end'])
-})
+t.test(
+  'a wait that runs out before the sink is attached (wait=0) still delivers what was buffered first',
+  async (t) => {
+    const { service, clock, alice, streams } = fixture()
+    const { status, watchToken } = await service.createLogin(pc)
+    await service.scan(status.id, alice)
+    const stream = await streams.open({
+      transport: 'long-poll',
+      loginId: status.id,
+      token: watchToken,
+      ip: '192.0.2.1',
+      since: 1,
+      maxDurationMs: 0,
+      client: fakeClient().client,
+    })
+    await clock.advance(0)
+    const { sink, calls } = recordingSink()
+    stream!.attach(sink)
+    t.same(calls, ['send 2', 'end'])
+  },
+)
 
 t.test('a client that leaves while the store answers: open resolves undefined, holding nothing', async (t) => {
   const { service, streams, gate, held, nothingHeld } = fixture({ gated: true })
@@ -153,14 +208,18 @@ t.test('a client already gone is not admitted at all', async (t) => {
   const { status, watchToken } = await service.createLogin(pc)
   const { client, leave } = fakeClient()
   leave()
-  t.equal(await streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', client }), undefined)
+  t.equal(
+    await streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', client }),
+    undefined,
+  )
   t.same(held(), nothingHeld)
 })
 
 t.test('refusals hold nothing: a wrong token, an unknown login, full caps', async (t) => {
   const { service, streams, held, nothingHeld } = fixture({ perLogin: 1 })
   const { status, watchToken } = await service.createLogin(pc)
-  const open = (token: string, id = status.id) => streams.open({ transport: 'sse', loginId: id, token, ip: '192.0.2.1', client: fakeClient().client })
+  const open = (token: string, id = status.id) =>
+    streams.open({ transport: 'sse', loginId: id, token, ip: '192.0.2.1', client: fakeClient().client })
   await t.rejects(open('wrong'), { code: 'WATCH_TOKEN_INVALID' })
   await t.rejects(open(watchToken, 'A'.repeat(21)), { code: 'QR_NOT_FOUND' })
   t.same(held(), nothingHeld)
@@ -173,7 +232,14 @@ t.test('refusals hold nothing: a wrong token, an unknown login, full caps', asyn
 t.test('shutdown: restart instead of end, before or after the sink is attached', async (t) => {
   const { service, live, streams, held, nothingHeld } = fixture()
   const { status, watchToken } = await service.createLogin(pc)
-  const open = () => streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', client: fakeClient().client })
+  const open = () =>
+    streams.open({
+      transport: 'sse',
+      loginId: status.id,
+      token: watchToken,
+      ip: '192.0.2.1',
+      client: fakeClient().client,
+    })
   const attached = await open()
   const early = await open()
   const { sink, calls } = recordingSink()
@@ -190,7 +256,13 @@ t.test('heartbeats reach the sink through the shared ticker', async (t) => {
   const { service, streams, live } = fixture({ heartbeatMs: 50 })
   t.teardown(() => live.shutdown())
   const { status, watchToken } = await service.createLogin(pc)
-  const stream = await streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', client: fakeClient().client })
+  const stream = await streams.open({
+    transport: 'sse',
+    loginId: status.id,
+    token: watchToken,
+    ip: '192.0.2.1',
+    client: fakeClient().client,
+  })
   const pinged = new Promise<void>((resolve) => stream!.attach({ ...recordingSink().sink, ping: resolve }))
   await pinged
   stream!.close()

@@ -12,7 +12,14 @@ t.test('first frame at once, every change, then close 1000 after confirmed', asy
   await phoneAction(app, 'scan', login.id, phone)
   await phoneAction(app, 'confirm', login.id, phone)
   await client.until(() => client.closeCode !== undefined)
-  t.same(client.frames.map((f) => [f.status, f.version]), [['pending', 1], ['scanned', 2], ['confirmed', 3]])
+  t.same(
+    client.frames.map((f) => [f.status, f.version]),
+    [
+      ['pending', 1],
+      ['scanned', 2],
+      ['confirmed', 3],
+    ],
+  )
   t.equal(client.closeCode, 1000)
   await eventually(() => app.live.count('ws') === 0, 'the socket to be released')
   t.equal(app.logins.stats().watches, 0)
@@ -24,7 +31,7 @@ t.test('a bearer token works, and an upgrade without Origin is accepted', async 
   const client = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: { authorization: `Bearer ${login.watchToken}` } })
   await client.opened
   await client.until(() => client.frames.length === 1)
-  t.equal(client.frames[0]!.status, 'pending')
+  t.equal(client.frames[0].status, 'pending')
   client.socket.close()
 })
 
@@ -64,7 +71,9 @@ t.test('refusals are plain HTTP answers with the JSON error body', async (t) => 
 t.test('a plain GET without upgrade gets 426', async (t) => {
   const { app, base } = await listeningApp(t)
   const login = await createLogin(app)
-  const response = await fetch(`${base}/api/qr/${login.id}/ws`, { headers: { authorization: `Bearer ${login.watchToken}` } })
+  const response = await fetch(`${base}/api/qr/${login.id}/ws`, {
+    headers: { authorization: `Bearer ${login.watchToken}` },
+  })
   t.equal(response.status, 426)
   t.equal((await response.json()).code, 'UPGRADE_REQUIRED')
 })
@@ -83,7 +92,10 @@ t.test('expiry reaches an idle socket', async (t) => {
   const login = await createLogin(app)
   const client = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: { authorization: `Bearer ${login.watchToken}` } })
   await client.until(() => client.closeCode !== undefined)
-  t.same(client.frames.map((f) => f.status), ['pending', 'expired'])
+  t.same(
+    client.frames.map((f) => f.status),
+    ['pending', 'expired'],
+  )
   t.equal(client.closeCode, 1000)
 })
 
@@ -93,7 +105,10 @@ t.test('a client that disconnects frees its watcher', async (t) => {
   const client = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: { authorization: `Bearer ${login.watchToken}` } })
   await client.until(() => client.frames.length === 1)
   client.socket.terminate()
-  await eventually(() => app.live.count('ws') === 0 && app.logins.stats().watches === 0, 'the server to notice the disconnect')
+  await eventually(
+    () => app.live.count('ws') === 0 && app.logins.stats().watches === 0,
+    'the server to notice the disconnect',
+  )
   t.same(app.logins.stats().feed, { channels: 0, listeners: 0 })
 })
 
@@ -106,6 +121,9 @@ t.test('two sockets on one login both get every change', async (t) => {
   await approve(app, login.id)
   for (const tab of tabs) {
     await tab.until(() => tab.closeCode !== undefined)
-    t.same(tab.frames.map((f) => f.status), ['pending', 'scanned', 'confirmed'])
+    t.same(
+      tab.frames.map((f) => f.status),
+      ['pending', 'scanned', 'confirmed'],
+    )
   }
 })

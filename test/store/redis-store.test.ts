@@ -29,7 +29,16 @@ t.test('keys carry TTLs and a cluster hash tag', async (t) => {
   const id = 'TTLtestTTLtestTTLtest'
   const expiresAt = Date.now() + 30_000
   await store.insert(
-    { id, status: 'pending', version: 1, createdAt: 0, expiresAt, watchTokenHash: 'h', requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' }, changeTimes: [0] },
+    {
+      id,
+      status: 'pending',
+      version: 1,
+      createdAt: 0,
+      expiresAt,
+      watchTokenHash: 'h',
+      requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' },
+      changeTimes: [0],
+    },
     Date.now() + 60_000,
   )
   const found = (await redis.keys(`${prefix}*`)).sort()

@@ -58,7 +58,9 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
     const login = record()
     await store.insert(login, now() + 60_000)
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => store.compareAndSet({ ...login, version: 2, expiresAt: i }, 1, now() + 60_000)),
+      Array.from({ length: 50 }, (_, i) =>
+        store.compareAndSet({ ...login, version: 2, expiresAt: i }, 1, now() + 60_000),
+      ),
     )
     t.equal(results.filter(Boolean).length, 1)
   })
@@ -67,7 +69,13 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
     const { store, now, letTimePass } = await open()
     const login = record()
     await store.insert(login, now() + 1000)
-    const session: SessionRecord = { tokenHash: `h${counter}`, kind: 'pc', username: 'alice', createdAt: now(), expiresAt: now() + 1000 }
+    const session: SessionRecord = {
+      tokenHash: `h${counter}`,
+      kind: 'pc',
+      username: 'alice',
+      createdAt: now(),
+      expiresAt: now() + 1000,
+    }
     await store.putSession(session, now() + 1000)
     t.same(await store.getSession(session.tokenHash), session)
     await letTimePass(1100)
@@ -86,7 +94,13 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
 
   t.test('sessions can be deleted', async (t) => {
     const { store, now } = await open()
-    const session: SessionRecord = { tokenHash: `d${counter++}`, kind: 'phone', username: 'bob', createdAt: now(), expiresAt: now() + 1000 }
+    const session: SessionRecord = {
+      tokenHash: `d${counter++}`,
+      kind: 'phone',
+      username: 'bob',
+      createdAt: now(),
+      expiresAt: now() + 1000,
+    }
     await store.putSession(session, now() + 60_000)
     await store.deleteSession(session.tokenHash)
     t.equal(await store.getSession(session.tokenHash), undefined)
@@ -131,7 +145,11 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
     await store.insert(first, now() + 120_000)
     await store.insert(second, now() + 120_000)
     t.equal(await store.countLive(), base + 2)
-    await store.compareAndSet({ ...first, status: 'scanned', version: 2, expiresAt: now() + 90_000 }, 1, now() + 120_000)
+    await store.compareAndSet(
+      { ...first, status: 'scanned', version: 2, expiresAt: now() + 90_000 },
+      1,
+      now() + 120_000,
+    )
     t.equal(await store.countLive(), base + 2, 'a login that moves on but has not ended still counts')
     await store.compareAndSet({ ...second, status: 'cancelled', version: 2, endedAt: now() }, 1, now() + 120_000)
     t.equal(await store.countLive(), base + 1, 'an ended login no longer counts')

@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util'
 import QRCode from 'qrcode'
-import { QrLoginClient, QrLoginError, parseScanUrl, transportNames, type LoginStatusView, type TransportChoice } from '@qr-login/client'
+import {
+  QrLoginClient,
+  QrLoginError,
+  parseScanUrl,
+  transportNames,
+  type LoginStatusView,
+  type TransportChoice,
+} from '@qr-login/client'
 import { nodeWebSocket } from '@qr-login/client/node'
 
 /** Exit codes, so scripts can tell outcomes apart. */
@@ -63,14 +70,20 @@ async function login(args: string[]): Promise<number> {
   if (!transports.includes(transport)) throw new UsageError(`--transport must be one of ${transports.join(', ')}`)
   const api = client(values.url)
   const created = await api.createLogin()
-  if (!values.json && !values['no-qr']) process.stdout.write(`${await QRCode.toString(created.scanUrl, { type: 'terminal', small: true })}\n`)
-  say(values.json, { type: 'created', id: created.id, scanUrl: created.scanUrl, expiresAt: created.expiresAt }, `Scan with your phone: ${created.scanUrl}`)
+  if (!values.json && !values['no-qr'])
+    process.stdout.write(`${await QRCode.toString(created.scanUrl, { type: 'terminal', small: true })}\n`)
+  say(
+    values.json,
+    { type: 'created', id: created.id, scanUrl: created.scanUrl, expiresAt: created.expiresAt },
+    `Scan with your phone: ${created.scanUrl}`,
+  )
 
   let last: LoginStatusView | undefined
   for await (const status of api.watch(created, {
     transport,
     onTraffic: (event) => {
-      if (event.type === 'fallback' && !values.json) process.stderr.write(`(${event.from} unavailable, using ${event.to})\n`)
+      if (event.type === 'fallback' && !values.json)
+        process.stderr.write(`(${event.from} unavailable, using ${event.to})\n`)
     },
   })) {
     last = status
@@ -123,15 +136,23 @@ async function phone(args: string[]): Promise<number> {
     values.json,
     { type: 'scanned', requester, network, matchChoices },
     `Sign-in request from ${requester.browser} on ${requester.os}, ${requester.ip}, QR made ${age(requester.createdAt)}.` +
-      (network && !network.sameNetwork ? `\nWarning: that computer is not on this device's network (${network.phoneIp}).` : '') +
+      (network && !network.sameNetwork
+        ? `\nWarning: that computer is not on this device's network (${network.phoneIp}).`
+        : '') +
       (matchChoices ? `\nNumber matching: one of ${matchChoices.join(', ')} is shown on the computer.` : ''),
   )
   const matchCode = values['match-code']
   if (values.confirm && matchChoices && matchCode === undefined) {
-    throw new UsageError(`this login uses number matching: add --match-code with the number the computer shows (${matchChoices.join(', ')})`)
+    throw new UsageError(
+      `this login uses number matching: add --match-code with the number the computer shows (${matchChoices.join(', ')})`,
+    )
   }
   const result = values.confirm ? await device.confirm(target.id, matchCode) : await device.cancel(target.id)
-  say(values.json, { type: 'status', ...result }, values.confirm ? `Confirmed as ${device.user?.displayName}.` : 'Cancelled.')
+  say(
+    values.json,
+    { type: 'status', ...result },
+    values.confirm ? `Confirmed as ${device.user?.displayName}.` : 'Cancelled.',
+  )
   return exitCodes.signedIn
 }
 

@@ -78,12 +78,18 @@ async function storage(
     onError: (error, context) => app.log.warn({ err: error, context }, 'redis'),
   })
   // Start even if Redis is away: requests answer 503 until it is back, then everything resumes by itself.
-  await backend.connected.catch((error: unknown) => app.log.error({ err: error }, 'Redis is not reachable yet; answering 503 until it is'))
+  await backend.connected.catch((error: unknown) =>
+    app.log.error({ err: error }, 'Redis is not reachable yet; answering 503 until it is'),
+  )
   return { store: overrides.store ?? backend.store, feed: overrides.feed ?? backend.feed, redis: backend.commands }
 }
 
 /** Options that Fastify only takes at construction; process concerns (logger) come from the caller. */
-export function serverOptions(config: Config, logger: FastifyServerOptions['logger'] = false, tls?: TlsMaterial): FastifyServerOptions {
+export function serverOptions(
+  config: Config,
+  logger: FastifyServerOptions['logger'] = false,
+  tls?: TlsMaterial,
+): FastifyServerOptions {
   const connectionsCheckingInterval = Math.min(1000, config.limits.headersTimeoutMs / 2)
   return {
     // Node checks header and request timeouts every 30 s by default: a slow client could outstay its timeout by that much.
@@ -100,23 +106,34 @@ export function serverOptions(config: Config, logger: FastifyServerOptions['logg
     return503OnClosing: true,
     // URLs the router itself refuses (bad percent-encoding, a segment over maxParamLength): the contract's 400, in its shape.
     frameworkErrors: (error, request, reply) => {
-      const problem = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is not validly encoded'
+      const problem =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is too long' : 'the URL is not validly encoded'
       const body = toErrorBody(new HttpError('VALIDATION_ERROR', `Malformed request path: ${problem}`))
       request.log.info({ code: error.code }, 'request refused by the router')
-      void (reply as FastifyReply).code(body.statusCode).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(body)
+      void (reply as FastifyReply)
+        .code(body.statusCode)
+        .header('cache-control', 'no-store')
+        .header('x-content-type-options', 'nosniff')
+        .send(body)
     },
     forceCloseConnections: 'idle',
   }
 }
 
 /** Builds the whole service as a plugin tree. Never listens: server.ts and the tests decide that. */
-export async function buildApp(config: Config, overrides: AppOverrides = {}, logger?: FastifyServerOptions['logger']): Promise<App> {
+export async function buildApp(
+  config: Config,
+  overrides: AppOverrides = {},
+  logger?: FastifyServerOptions['logger'],
+): Promise<App> {
   const app = Fastify(serverOptions(config, logger, await tlsMaterial(config))).withTypeProvider<TypeBoxTypeProvider>()
   const clock = overrides.clock ?? systemClock
   // A client that trickles its headers (slowloris) is cut off; Node's default waits a minute.
   app.server.headersTimeout = config.limits.headersTimeoutMs
   const { store, feed, redis } = await storage(app, config, clock, overrides)
-  const live = new LiveConnections(watchTransports.map(({ name, heartbeatMs }) => ({ kind: name, heartbeatMs: heartbeatMs?.(config) })))
+  const live = new LiveConnections(
+    watchTransports.map(({ name, heartbeatMs }) => ({ kind: name, heartbeatMs: heartbeatMs?.(config) })),
+  )
   const metrics = createMetrics(() => Object.fromEntries(watchTransports.map(({ name }) => [name, live.count(name)])))
   const logins = new LoginService({
     store,

@@ -71,7 +71,9 @@ function wholeNumber(env: Env, name: string, fallback: number, min: number, max 
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got "${raw}"`)
+    throw new ConfigError(
+      `${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, got "${raw}"`,
+    )
   }
   return Number(raw)
 }
@@ -100,12 +102,18 @@ function trustProxy(raw: string | undefined): Config['trustProxy'] {
   if (raw === undefined || raw === '' || raw === 'false') return false
   if (raw === 'true') return true
   if (/^\d+$/.test(raw)) return Number(raw)
-  return raw.split(',').map((entry) => entry.trim()).filter(Boolean)
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
 }
 
 function demoAccounts(env: Env): DemoAccount[] {
   const password = env.DEMO_PASSWORD || 'demo'
-  const list = (env.DEMO_USERS || 'alice,bob,carol').split(',').map((name) => name.trim()).filter(Boolean)
+  const list = (env.DEMO_USERS || 'alice,bob,carol')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
   for (const name of list) {
     if (!/^[a-z0-9_-]{1,32}$/.test(name)) {
       throw new ConfigError(`DEMO_USERS must list user names of 1-32 characters a-z, 0-9, _ or -, got "${name}"`)
@@ -122,7 +130,8 @@ function flag(env: Env, name: string): boolean {
 function limits(env: Env): Limits {
   const headersTimeoutMs = wholeNumber(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000
   const requestTimeoutMs = wholeNumber(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000
-  if (requestTimeoutMs <= headersTimeoutMs) throw new ConfigError('REQUEST_TIMEOUT_SECONDS must be greater than HEADERS_TIMEOUT_SECONDS')
+  if (requestTimeoutMs <= headersTimeoutMs)
+    throw new ConfigError('REQUEST_TIMEOUT_SECONDS must be greater than HEADERS_TIMEOUT_SECONDS')
   return {
     createPerMinute: wholeNumber(env, 'RATE_LIMIT_CREATE_PER_MINUTE', 1200, 1),
     signInFailuresPerIp: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_IP', 60, 1),
@@ -148,13 +157,19 @@ export function loadConfig(env: Env = process.env): Config {
   const port = wholeNumber(env, 'PORT', 3000, 0, 65535)
   const store = oneOf(env, 'STORE', ['memory', 'redis'] as const, 'memory')
   const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379'
-  if (!/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`)
+  if (!/^rediss?:\/\//.test(redisUrl))
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`)
   const redisPrefix = env.REDIS_PREFIX ?? 'qr:'
-  if (!/^[\w:.-]{0,32}$/.test(redisPrefix)) throw new ConfigError(`REDIS_PREFIX may hold up to 32 letters, digits, _ : . -, got "${redisPrefix}"`)
+  if (!/^[\w:.-]{0,32}$/.test(redisPrefix))
+    throw new ConfigError(`REDIS_PREFIX may hold up to 32 letters, digits, _ : . -, got "${redisPrefix}"`)
   const https = oneOf(env, 'HTTPS', ['0', '1', 'false', 'true', 'off', 'on'] as const, '0')
   const httpsOn = https === '1' || https === 'true' || https === 'on'
-  if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE)) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together')
-  const publicUrl = httpUrl('PUBLIC_URL', env.PUBLIC_URL || `${httpsOn ? 'https' : 'http'}://${lanIPv4() ?? '127.0.0.1'}:${port}`)
+  if (Boolean(env.TLS_CERT_FILE) !== Boolean(env.TLS_KEY_FILE))
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE go together')
+  const publicUrl = httpUrl(
+    'PUBLIC_URL',
+    env.PUBLIC_URL || `${httpsOn ? 'https' : 'http'}://${lanIPv4() ?? '127.0.0.1'}:${port}`,
+  )
   const allowedOrigins = (env.ALLOWED_ORIGINS ?? '')
     .split(',')
     .map((entry) => entry.trim())

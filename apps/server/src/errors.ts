@@ -25,7 +25,10 @@ export const errorRegistry = {
   NOT_SCANNED: { statusCode: 409, message: 'Scan the QR code before confirming' },
   NOT_CONFIRMED: { statusCode: 409, message: 'The login has not been confirmed on the phone yet' },
   ALREADY_CONSUMED: { statusCode: 409, message: 'This login has already been used' },
-  MATCH_CODE_MISMATCH: { statusCode: 409, message: 'That is not the number shown on the computer; the sign-in was cancelled' },
+  MATCH_CODE_MISMATCH: {
+    statusCode: 409,
+    message: 'That is not the number shown on the computer; the sign-in was cancelled',
+  },
   INVALID_TRANSITION: { statusCode: 409, message: 'The login is not in a state that allows this' },
   QR_EXPIRED: { statusCode: 410, message: 'This QR code has expired' },
   PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'The request body is too large' },
@@ -94,11 +97,16 @@ export function toErrorBody(error: unknown): ErrorBody {
   const candidate = error as { code?: string; statusCode?: number; message?: string; validation?: unknown } | undefined
   const known = candidate?.code ? fastifyCodes[candidate.code] : undefined
   if (known) return body(known, candidate?.message || errorRegistry[known].message)
-  if (candidate?.validation) return body('VALIDATION_ERROR', candidate.message || errorRegistry.VALIDATION_ERROR.message)
+  if (candidate?.validation)
+    return body('VALIDATION_ERROR', candidate.message || errorRegistry.VALIDATION_ERROR.message)
   const status = candidate?.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = codeByStatus[status] ?? 'VALIDATION_ERROR'
-    return { ...body(code, candidate?.message || errorRegistry[code].message), statusCode: status, error: STATUS_CODES[status] ?? 'Error' }
+    return {
+      ...body(code, candidate?.message || errorRegistry[code].message),
+      statusCode: status,
+      error: STATUS_CODES[status] ?? 'Error',
+    }
   }
   if (status === 503) return body('STORE_UNAVAILABLE', errorRegistry.STORE_UNAVAILABLE.message)
   return body('INTERNAL_ERROR', errorRegistry.INTERNAL_ERROR.message)

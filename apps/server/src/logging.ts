@@ -5,7 +5,10 @@ import type { FastifyServerOptions } from 'fastify'
  * request serializer leaves headers out, and these paths are censored wherever
  * they appear in a logged object (test/server/logging.test.ts reads the output).
  */
-export function loggerOptions(level: string, stream?: NodeJS.WritableStream): NonNullable<FastifyServerOptions['logger']> {
+export function loggerOptions(
+  level: string,
+  stream?: NodeJS.WritableStream,
+): NonNullable<FastifyServerOptions['logger']> {
   return {
     level,
     ...(stream ? { stream } : {}),

@@ -19,12 +19,16 @@ export const CreatedLogin = Type.Object({
   scanUrl: Type.String({ description: 'What the QR encodes: <PUBLIC_URL>/m/<id>' }),
   qrSvgUrl: Type.String(),
   pollIntervalMs: Type.Integer(),
-  watchToken: Type.String({ description: 'The secret that binds the login to this browser; also set as the qr_watch cookie' }),
+  watchToken: Type.String({
+    description: 'The secret that binds the login to this browser; also set as the qr_watch cookie',
+  }),
 })
 
 export const Timeline = Type.Object({
   now: Type.Integer({ description: 'The server clock (ms since the epoch), for estimating the client clock offset' }),
-  changes: Type.Array(Type.Object({ version: Type.Integer(), at: Type.Integer({ description: 'When this version was written (ms)' }) })),
+  changes: Type.Array(
+    Type.Object({ version: Type.Integer(), at: Type.Integer({ description: 'When this version was written (ms)' }) }),
+  ),
 })
 
 export const Requester = Type.Object({
@@ -47,13 +51,17 @@ export const ScanResult = Type.Object({
   ...LoginStatusView.properties,
   requester: Requester,
   network: Type.Optional(Network),
-  matchChoices: Type.Optional(Type.Array(Type.String(), { description: 'MATCH_CODE=1 only: pick the one the PC shows' })),
+  matchChoices: Type.Optional(
+    Type.Array(Type.String(), { description: 'MATCH_CODE=1 only: pick the one the PC shows' }),
+  ),
 })
 
 export const ConfirmBody = Type.Union([
   Type.Null(),
   Type.Object({
-    matchCode: Type.Optional(Type.String({ pattern: '^\\d{2}$', description: 'MATCH_CODE=1: the number picked on the phone' })),
+    matchCode: Type.Optional(
+      Type.String({ pattern: '^\\d{2}$', description: 'MATCH_CODE=1: the number picked on the phone' }),
+    ),
   }),
 ])
 
@@ -92,7 +100,9 @@ export const PcSession = Type.Object({
 export const PcSessionList = Type.Object({ sessions: Type.Array(PcSession) })
 
 export const StatusQuery = Type.Object({
-  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 30, description: 'Long poll: hold the request up to this many seconds' })),
+  wait: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 30, description: 'Long poll: hold the request up to this many seconds' }),
+  ),
   since: Type.Optional(Type.Integer({ minimum: 0, description: 'Long poll: answer as soon as version > since' })),
 })
 

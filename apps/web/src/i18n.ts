@@ -37,7 +37,8 @@ const en = {
   'inspector.active': 'active',
   'inspector.delayNote': 'Delay: from the server writing a change to this page receiving it.',
   'pc.matchCode': 'On your phone, pick',
-  'phone.networkWarning': 'This computer is on a different network ({ip}) than your phone ({phoneIp}). If you are not sitting at it, cancel.',
+  'phone.networkWarning':
+    'This computer is on a different network ({ip}) than your phone ({phoneIp}). If you are not sitting at it, cancel.',
   'phone.matchPrompt': 'Tap the number shown on the computer:',
   'phone.matchWrong': 'That was not the number on the computer, so the sign-in was cancelled.',
   'phone.sessionsTitle': 'Computers signed in with this phone',
@@ -61,7 +62,8 @@ const en = {
   'phone.ip': 'IP address',
   'phone.requested': 'Requested',
   'phone.ago': '{age} ago',
-  'phone.warning': 'Only confirm a sign-in you started yourself, on a computer in front of you. If someone sent you this code or asked you to scan it, cancel.',
+  'phone.warning':
+    'Only confirm a sign-in you started yourself, on a computer in front of you. If someone sent you this code or asked you to scan it, cancel.',
   'phone.confirm': 'Confirm sign-in',
   'phone.cancel': 'Cancel',
   'phone.done': 'You are signed in on the computer.',
@@ -74,7 +76,8 @@ const en = {
   'phone.tooManyAttempts': 'Too many failed attempts. Try again in {minutes} min.',
   'phone.error': 'Something went wrong: {message}',
   'phone.homeTitle': 'Scan to sign in',
-  'phone.homeInstructions': "Open your phone's camera app and point it at the QR code on the computer; then open the link it shows.",
+  'phone.homeInstructions':
+    "Open your phone's camera app and point it at the QR code on the computer; then open the link it shows.",
   'phone.scanWithCamera': 'Scan with camera',
   'phone.cameraUnavailable': 'The camera is not available here: {message}',
   'phone.insecure': 'The in-page camera needs HTTPS. Use your camera app instead.',
@@ -178,7 +181,7 @@ export function translatePage(): void {
   }
   for (const element of document.querySelectorAll<HTMLElement>('[data-i18n-attr]')) {
     const [attribute, key] = element.dataset.i18nAttr!.split(':')
-    element.setAttribute(attribute!, t(key as MessageKey))
+    element.setAttribute(attribute, t(key as MessageKey))
   }
 }
 

@@ -1,4 +1,10 @@
-import { transportNames as names, type QrLoginClient, type LoginHandle, type TrafficEvent, type TransportName } from '@qr-login/client'
+import {
+  transportNames as names,
+  type QrLoginClient,
+  type LoginHandle,
+  type TrafficEvent,
+  type TransportName,
+} from '@qr-login/client'
 import { t, type MessageKey } from './i18n.js'
 
 interface Row {
@@ -14,7 +20,9 @@ interface Row {
  * change (its timeline) to this page receiving it, corrected for clock offset.
  */
 export class TransportInspector {
-  private readonly rows = new Map<TransportName, Row>(names.map((name) => [name, { requests: 0, bytes: 0, events: 0, delays: [] }]))
+  private readonly rows = new Map<TransportName, Row>(
+    names.map((name) => [name, { requests: 0, bytes: 0, events: 0, delays: [] }]),
+  )
   private active: TransportName | undefined
 
   constructor(
@@ -66,7 +74,8 @@ export class TransportInspector {
   }
 
   private render(): void {
-    const format = (ms: number | undefined) => (ms === undefined ? '–' : `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`)
+    const format = (ms: number | undefined) =>
+      ms === undefined ? '–' : `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`
     this.body.replaceChildren(
       ...names.map((name) => {
         const row = this.rows.get(name)!

@@ -1,4 +1,12 @@
-import { QrLoginClient, QrLoginError, transportNames, type LoginHandle, type LoginStatusView, type TransportChoice, type UserProfile } from '@qr-login/client'
+import {
+  QrLoginClient,
+  QrLoginError,
+  transportNames,
+  type LoginHandle,
+  type LoginStatusView,
+  type TransportChoice,
+  type UserProfile,
+} from '@qr-login/client'
 import { formatDuration, signedInUser, t, translatePage, wireLanguageSwitch } from './i18n.js'
 import { TransportInspector } from './inspector.js'
 
@@ -30,7 +38,7 @@ const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('qr-l
 let signedInAs: UserProfile | undefined
 /** Only the tab that created the login exchanges it; tabs that joined it (?login=) hear the result. */
 let ownsLogin = false
-const inspector = new TransportInspector(element<HTMLTableElement>('inspector').tBodies[0]!, client)
+const inspector = new TransportInspector(element<HTMLTableElement>('inspector').tBodies[0], client)
 
 let login: (LoginHandle & { expiresAt: string; scanUrl?: string }) | undefined
 let lastVersion = 0
@@ -150,7 +158,10 @@ async function watch() {
   } catch (error) {
     if (stop.signal.aborted) return
     // A login that another tab already finished, or that is gone: is this browser signed in now?
-    if (error instanceof QrLoginError && ['WATCH_TOKEN_REQUIRED', 'WATCH_TOKEN_INVALID', 'QR_NOT_FOUND'].includes(error.code)) {
+    if (
+      error instanceof QrLoginError &&
+      ['WATCH_TOKEN_REQUIRED', 'WATCH_TOKEN_INVALID', 'QR_NOT_FOUND'].includes(error.code)
+    ) {
       return showSignedInOrRenew()
     }
     showError(error)
@@ -158,7 +169,8 @@ async function watch() {
 }
 
 function showError(error: unknown) {
-  const text = error instanceof QrLoginError ? `${error.message} (${error.code})` : String((error as Error)?.message ?? error)
+  const text =
+    error instanceof QrLoginError ? `${error.message} (${error.code})` : String((error as Error)?.message ?? error)
   setState('error', t('pc.error', { message: text }))
   showRenewButton(t('pc.retry'))
 }

@@ -65,7 +65,9 @@ async function showSignIn(): Promise<UserProfile> {
           code === 'BAD_CREDENTIALS'
             ? t('phone.badCredentials')
             : code === 'RATE_LIMITED'
-              ? t('phone.tooManyAttempts', { minutes: String(Math.max(1, Math.ceil(((failure as QrLoginError).retryAfterMs ?? 60_000) / 60_000))) })
+              ? t('phone.tooManyAttempts', {
+                  minutes: String(Math.max(1, Math.ceil(((failure as QrLoginError).retryAfterMs ?? 60_000) / 60_000))),
+                })
               : t('phone.error', { message: (failure as Error).message })
       }
     }
@@ -104,9 +106,11 @@ function showRequest(scanned: ScannedLogin): Promise<Choice> {
   element('req-ip').textContent = requester.ip
   const networkWarning = element('network-warning')
   networkWarning.hidden = !network || network.sameNetwork
-  if (network && !network.sameNetwork) networkWarning.textContent = t('phone.networkWarning', { ip: requester.ip, phoneIp: network.phoneIp })
+  if (network && !network.sameNetwork)
+    networkWarning.textContent = t('phone.networkWarning', { ip: requester.ip, phoneIp: network.phoneIp })
   const age = element('req-age')
-  const updateAge = () => (age.textContent = t('phone.ago', { age: formatAge(Date.now() - Date.parse(requester.createdAt)) }))
+  const updateAge = () =>
+    (age.textContent = t('phone.ago', { age: formatAge(Date.now() - Date.parse(requester.createdAt)) }))
   updateAge()
   const ticker = setInterval(updateAge, 1000)
   show('ask-view', 'ask')
@@ -146,7 +150,8 @@ async function approve(id: string) {
       showResult('cancelled', 'phone.cancelledDone')
     }
   } catch (error) {
-    if (error instanceof QrLoginError && error.code === 'MATCH_CODE_MISMATCH') return showResult('cancelled', 'phone.matchWrong')
+    if (error instanceof QrLoginError && error.code === 'MATCH_CODE_MISMATCH')
+      return showResult('cancelled', 'phone.matchWrong')
     showFailure(error)
   }
 }
@@ -172,7 +177,9 @@ async function showSessions() {
       where.textContent = `${session.browser} · ${session.os} · ${session.ip}`
       const when = document.createElement('span')
       when.className = 'when'
-      when.textContent = t('phone.sessionSince', { time: new Date(session.createdAt).toLocaleString(document.documentElement.lang) })
+      when.textContent = t('phone.sessionSince', {
+        time: new Date(session.createdAt).toLocaleString(document.documentElement.lang),
+      })
       where.append(when)
       const revoke = document.createElement('button')
       revoke.type = 'button'

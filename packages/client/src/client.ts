@@ -1,5 +1,13 @@
 import { sendJson, type HttpOptions } from './http.js'
-import type { CreatedLogin, LoginHandle, LoginStatusView, PcSession, ScannedLogin, UserProfile, WebSocketFactory } from './types.js'
+import type {
+  CreatedLogin,
+  LoginHandle,
+  LoginStatusView,
+  PcSession,
+  ScannedLogin,
+  UserProfile,
+  WebSocketFactory,
+} from './types.js'
 import { watchLogin, type WatchOptions } from './watch.js'
 
 export interface ClientOptions {
@@ -119,12 +127,16 @@ export class PhoneClient {
 
   /** The computers QR logins signed in for this user, newest first. */
   async sessions(): Promise<PcSession[]> {
-    return (await sendJson<{ sessions: PcSession[] }>(this.http, '/api/mobile/sessions', { token: this.token })).sessions
+    return (await sendJson<{ sessions: PcSession[] }>(this.http, '/api/mobile/sessions', { token: this.token }))
+      .sessions
   }
 
   /** Signs that computer out. */
   async revokeSession(sessionId: string): Promise<void> {
-    await sendJson(this.http, `/api/mobile/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', token: this.token })
+    await sendJson(this.http, `/api/mobile/sessions/${encodeURIComponent(sessionId)}`, {
+      method: 'DELETE',
+      token: this.token,
+    })
   }
 
   cancel(id: string): Promise<LoginStatusView> {
@@ -137,5 +149,5 @@ export function parseScanUrl(scanUrl: string): { baseUrl: string; id: string } {
   const url = new URL(scanUrl)
   const match = /^(.*)\/m\/([A-Za-z0-9_-]{21})\/?$/.exec(url.pathname)
   if (!match) throw new Error(`Not a QR login scan URL: ${scanUrl}`)
-  return { baseUrl: url.origin + match[1], id: match[2]! }
+  return { baseUrl: url.origin + match[1], id: match[2] }
 }

@@ -25,11 +25,17 @@ export async function errorFromResponse(response: Response): Promise<QrLoginErro
   const retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined
   try {
     const body = JSON.parse(text) as { code?: string; message?: string }
-    if (body && typeof body.code === 'string') return new QrLoginError(body.code, response.status, body.message ?? body.code, retryAfterMs)
+    if (body && typeof body.code === 'string')
+      return new QrLoginError(body.code, response.status, body.message ?? body.code, retryAfterMs)
   } catch {
     // not JSON: fall through
   }
-  return new QrLoginError(`HTTP_${response.status}`, response.status, text.slice(0, 200) || response.statusText, retryAfterMs)
+  return new QrLoginError(
+    `HTTP_${response.status}`,
+    response.status,
+    text.slice(0, 200) || response.statusText,
+    retryAfterMs,
+  )
 }
 
 export function networkError(error: unknown): QrLoginError {

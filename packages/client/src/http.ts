@@ -11,7 +11,11 @@ export function joinUrl(baseUrl: string, path: string): string {
 }
 
 /** fetch that turns every failure into a QrLoginError; returns the Response for the caller to read. */
-export async function send(http: HttpOptions, path: string, init: RequestInit & { token?: string } = {}): Promise<Response> {
+export async function send(
+  http: HttpOptions,
+  path: string,
+  init: RequestInit & { token?: string } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { ...http.headers, ...(init.headers as Record<string, string> | undefined) }
   if (init.token) headers.authorization = `Bearer ${init.token}`
   if (init.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json'
@@ -26,7 +30,11 @@ export async function send(http: HttpOptions, path: string, init: RequestInit & 
   return response
 }
 
-export async function sendJson<T>(http: HttpOptions, path: string, init: RequestInit & { token?: string } = {}): Promise<T> {
+export async function sendJson<T>(
+  http: HttpOptions,
+  path: string,
+  init: RequestInit & { token?: string } = {},
+): Promise<T> {
   const response = await send(http, path, init)
   return (response.status === 204 ? undefined : await response.json()) as T
 }

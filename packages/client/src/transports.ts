@@ -1,6 +1,13 @@
 import { QrLoginError, errorFromResponse, networkError } from './errors.js'
 import { joinUrl, send, sleep, type HttpOptions } from './http.js'
-import type { LoginHandle, LoginStatusView, SocketIoTransports, TrafficEvent, TransportName, WebSocketFactory } from './types.js'
+import type {
+  LoginHandle,
+  LoginStatusView,
+  SocketIoTransports,
+  TrafficEvent,
+  TransportName,
+  WebSocketFactory,
+} from './types.js'
 
 export interface TransportContext {
   http: HttpOptions
@@ -172,7 +179,12 @@ function abortError(): Error {
  * choose it never download it.
  */
 export const socketIo: Transport = async (ctx) => {
-  if (!ctx.login.watchToken) throw new QrLoginError('WATCH_TOKEN_REQUIRED', 401, 'socket.io needs the watch token in hand (the qr_watch cookie is not sent to /socket.io/)')
+  if (!ctx.login.watchToken)
+    throw new QrLoginError(
+      'WATCH_TOKEN_REQUIRED',
+      401,
+      'socket.io needs the watch token in hand (the qr_watch cookie is not sent to /socket.io/)',
+    )
   const { io } = await import('socket.io-client')
   return new Promise<void>((resolve, reject) => {
     ctx.traffic({ type: 'request', transport: 'socket.io' })
@@ -196,7 +208,12 @@ export const socketIo: Transport = async (ctx) => {
     }
     const countBytes = (packet: { data?: unknown }) => {
       const data = packet.data
-      const bytes = typeof data === 'string' ? new TextEncoder().encode(data).length : data instanceof ArrayBuffer ? data.byteLength : 0
+      const bytes =
+        typeof data === 'string'
+          ? new TextEncoder().encode(data).length
+          : data instanceof ArrayBuffer
+            ? data.byteLength
+            : 0
       ctx.traffic({ type: 'bytes', transport: 'socket.io', bytes: 1 + bytes })
     }
     socket.io.on('open', () => socket.io.engine.on('packet', countBytes))
@@ -204,7 +221,11 @@ export const socketIo: Transport = async (ctx) => {
     socket.on('connect_error', (error: Error & { data?: { statusCode?: number; message?: string } }) => {
       // A refusal carries the error body; anything else is the network.
       const body = error.data
-      settle(body?.statusCode ? new QrLoginError(error.message, body.statusCode, body.message ?? error.message) : networkError(error))
+      settle(
+        body?.statusCode
+          ? new QrLoginError(error.message, body.statusCode, body.message ?? error.message)
+          : networkError(error),
+      )
     })
     socket.on('disconnect', (reason) => {
       if (ctx.finished()) return settle()
@@ -214,7 +235,13 @@ export const socketIo: Transport = async (ctx) => {
 }
 
 /** Every transport the SDK speaks: adding one is its function and a line here. */
-export const transports: Record<TransportName, Transport> = { poll, 'long-poll': longPoll, sse, ws, 'socket.io': socketIo }
+export const transports: Record<TransportName, Transport> = {
+  poll,
+  'long-poll': longPoll,
+  sse,
+  ws,
+  'socket.io': socketIo,
+}
 
 /** In the order a picker lists them: from the cheapest to write to the richest. */
 export const transportNames = Object.keys(transports) as TransportName[]

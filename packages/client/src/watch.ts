@@ -40,8 +40,13 @@ export interface WatchDeps {
  * and resumes from the last version; `auto` falls back WebSocket → SSE → long
  * poll → poll when a transport cannot be used.
  */
-export async function* watchLogin(deps: WatchDeps, login: LoginHandle, options: WatchOptions = {}): AsyncGenerator<LoginStatusView> {
-  const order: readonly TransportName[] = !options.transport || options.transport === 'auto' ? autoOrder : [options.transport]
+export async function* watchLogin(
+  deps: WatchDeps,
+  login: LoginHandle,
+  options: WatchOptions = {},
+): AsyncGenerator<LoginStatusView> {
+  const order: readonly TransportName[] =
+    !options.transport || options.transport === 'auto' ? autoOrder : [options.transport]
   const retryDelayMs = options.retryDelayMs ?? 250
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 5000
   const failuresBeforeFallback = options.failuresBeforeFallback ?? 3
@@ -81,9 +86,9 @@ export async function* watchLogin(deps: WatchDeps, login: LoginHandle, options: 
   const run = async () => {
     let index = 0
     let failures = 0
-    traffic({ type: 'transport', transport: order[0]! })
+    traffic({ type: 'transport', transport: order[0] })
     while (!finished) {
-      const transport = order[index]!
+      const transport = order[index]
       const versionBefore = lastVersion
       try {
         await transports[transport](context(transport))
@@ -94,14 +99,19 @@ export async function* watchLogin(deps: WatchDeps, login: LoginHandle, options: 
         if (!(error instanceof QrLoginError) || !error.retryable) throw error
         failures = lastVersion > versionBefore ? 1 : failures + 1
         const canFallBack = index < order.length - 1
-        if (canFallBack && (error.code === 'UNSUPPORTED' || failures >= failuresBeforeFallback) && lastVersion === versionBefore) {
-          traffic({ type: 'fallback', from: transport, to: order[index + 1]!, error })
+        if (
+          canFallBack &&
+          (error.code === 'UNSUPPORTED' || failures >= failuresBeforeFallback) &&
+          lastVersion === versionBefore
+        ) {
+          traffic({ type: 'fallback', from: transport, to: order[index + 1], error })
           index++
           failures = 0
-          traffic({ type: 'transport', transport: order[index]! })
+          traffic({ type: 'transport', transport: order[index] })
           continue
         }
-        const backoffMs = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.max(0, failures - 1)) * (0.75 + Math.random() * 0.5)
+        const backoffMs =
+          Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.max(0, failures - 1)) * (0.75 + Math.random() * 0.5)
         const delayMs = Math.max(backoffMs, error.retryAfterMs ?? 0)
         traffic({ type: 'retry', transport, delayMs: Math.round(delayMs), error })
         await sleep(delayMs, stop.signal)

@@ -9,11 +9,14 @@ export const systemClock: Clock = {
     let timer: NodeJS.Timeout
     const dueAt = Date.now() + Math.max(0, delayMs)
     const arm = (ms: number) => {
-      timer = setTimeout(() => {
-        const left = dueAt - Date.now()
-        if (left > 0) arm(left)
-        else void fn()
-      }, Math.min(ms, maxTimeoutMs))
+      timer = setTimeout(
+        () => {
+          const left = dueAt - Date.now()
+          if (left > 0) arm(left)
+          else void fn()
+        },
+        Math.min(ms, maxTimeoutMs),
+      )
     }
     arm(Math.max(0, delayMs))
     return { cancel: () => clearTimeout(timer) }

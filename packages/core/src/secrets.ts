@@ -16,12 +16,12 @@ export const cryptoSecrets: Secrets = {
     const codes = new Set<string>()
     while (codes.size < 3) codes.add(String(randomInt(10, 100)))
     const [code, ...decoys] = [...codes]
-    const choices = [code!, ...decoys]
+    const choices = [code, ...decoys]
     // Fisher-Yates, so the right code is equally likely in every place.
     for (let i = choices.length - 1; i > 0; i--) {
       const j = randomInt(i + 1)
-      ;[choices[i], choices[j]] = [choices[j]!, choices[i]!]
+      ;[choices[i], choices[j]] = [choices[j], choices[i]]
     }
-    return { code: code!, choices }
+    return { code: code, choices }
   },
 }

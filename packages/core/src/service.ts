@@ -1,6 +1,15 @@
 import { LoginError, isLoginError } from './errors.js'
 import { ExpiryTimers } from './expiry.js'
-import { endsWatch, isTerminal, toPhoneView, toStatusView, type LoginRecord, type LoginStatusView, type Requester, type UserProfile } from './login.js'
+import {
+  endsWatch,
+  isTerminal,
+  toPhoneView,
+  toStatusView,
+  type LoginRecord,
+  type LoginStatusView,
+  type Requester,
+  type UserProfile,
+} from './login.js'
 import type { Accounts, ChangeFeed, Clock, LoginStore, Secrets, SessionKind } from './ports.js'
 import { Sessions, type MintedSession, type PcDescription, type PcSession, type SignedIn } from './sessions.js'
 import { decide, expireIfDue, type LoginAction } from './transitions.js'
@@ -87,7 +96,13 @@ export class LoginService {
     this.reportBackgroundError = deps.onBackgroundError ?? (() => {})
     this.onTransition = deps.onTransition ?? (() => {})
     this.expiry = new ExpiryTimers(this.clock, (id) => this.expireIfDue(id))
-    this.sessions = new Sessions({ store: this.store, clock: this.clock, secrets: this.secrets, accounts: this.accounts, sessionTtlMs: this.settings.sessionTtlMs })
+    this.sessions = new Sessions({
+      store: this.store,
+      clock: this.clock,
+      secrets: this.secrets,
+      accounts: this.accounts,
+      sessionTtlMs: this.settings.sessionTtlMs,
+    })
   }
 
   // ---- PC side ---------------------------------------------------------
@@ -132,7 +147,10 @@ export class LoginService {
   }
 
   /** When each version was written, and the server's clock now, so a client can measure change → arrival delay. */
-  async timeline(id: string, watchToken: string | undefined): Promise<{ now: number; changes: { version: number; at: number }[] }> {
+  async timeline(
+    id: string,
+    watchToken: string | undefined,
+  ): Promise<{ now: number; changes: { version: number; at: number }[] }> {
     const record = await this.load(id)
     this.checkWatchToken(record, watchToken)
     return { now: this.clock.now(), changes: record.changeTimes.map((at, index) => ({ version: index + 1, at })) }
@@ -297,7 +315,11 @@ export class LoginService {
    * else's transition, and a login has at most four. `beforeWrite` runs once
    * a write is decided, before it is made (the exchange mints its session).
    */
-  private async transition(id: string, action: LoginAction, beforeWrite?: (record: LoginRecord) => Promise<void>): Promise<LoginRecord> {
+  private async transition(
+    id: string,
+    action: LoginAction,
+    beforeWrite?: (record: LoginRecord) => Promise<void>,
+  ): Promise<LoginRecord> {
     for (;;) {
       const record = await this.load(id)
       const decision = decide(record, action, this.clock.now(), this.settings)
@@ -316,7 +338,9 @@ export class LoginService {
     const status = toStatusView(next)
     this.trackExpiry(status)
     this.onTransition(status)
-    await this.feed.publish(status, next.changeTimes.at(-1)!).catch((error) => this.reportBackgroundError(error, 'publish'))
+    await this.feed
+      .publish(status, next.changeTimes.at(-1)!)
+      .catch((error) => this.reportBackgroundError(error, 'publish'))
     return true
   }
 

@@ -47,7 +47,13 @@ export class Sessions {
     if (!user) throw new LoginError('BAD_CREDENTIALS', 'Unknown user name or wrong password')
     const token = this.deps.secrets.token()
     const now = this.deps.clock.now()
-    await this.put({ tokenHash: this.deps.secrets.hash(token), kind: 'phone', username: user.username, createdAt: now, expiresAt: now + this.deps.sessionTtlMs })
+    await this.put({
+      tokenHash: this.deps.secrets.hash(token),
+      kind: 'phone',
+      username: user.username,
+      createdAt: now,
+      expiresAt: now + this.deps.sessionTtlMs,
+    })
     return { user, token }
   }
 
@@ -55,7 +61,16 @@ export class Sessions {
     const token = this.deps.secrets.token()
     const tokenHash = this.deps.secrets.hash(token)
     const now = this.deps.clock.now()
-    await this.put({ id: this.deps.secrets.loginId(), tokenHash, kind: 'pc', username, createdAt: now, expiresAt: now + this.deps.sessionTtlMs, loginId, ...pc })
+    await this.put({
+      id: this.deps.secrets.loginId(),
+      tokenHash,
+      kind: 'pc',
+      username,
+      createdAt: now,
+      expiresAt: now + this.deps.sessionTtlMs,
+      loginId,
+      ...pc,
+    })
     return { token, discard: () => this.deps.store.deleteSession(tokenHash) }
   }
 

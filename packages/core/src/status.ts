@@ -14,7 +14,12 @@ export const LoginStatusViewSchema = Type.Object(
     version: Type.Integer({ minimum: 1 }),
     expiresAt: Type.String({ format: 'date-time' }),
     scannedBy: Type.Optional(Type.Object({ displayName: Type.String(), avatarUrl: Type.String() })),
-    matchCode: Type.Optional(Type.String({ pattern: '^\\d{2}$', description: 'MATCH_CODE=1 only, to the PC only: the number the phone must pick' })),
+    matchCode: Type.Optional(
+      Type.String({
+        pattern: '^\\d{2}$',
+        description: 'MATCH_CODE=1 only, to the PC only: the number the phone must pick',
+      }),
+    ),
   },
   { description: 'Sent by every transport, identical for the same version' },
 )

@@ -34,7 +34,11 @@ const refuse = (code: ConstructorParameters<typeof LoginError>[0], message: stri
   error: new LoginError(code, message),
 })
 
-const step = (record: LoginRecord, change: Partial<LoginRecord>): LoginRecord => ({ ...record, ...change, version: record.version + 1 })
+const step = (record: LoginRecord, change: Partial<LoginRecord>): LoginRecord => ({
+  ...record,
+  ...change,
+  version: record.version + 1,
+})
 
 const alreadyScanned = () => refuse('ALREADY_SCANNED', 'Another account has already scanned this QR code')
 const notScanner = () => refuse('NOT_SCANNER', 'Only the account that scanned this QR code can do that')
@@ -56,7 +60,11 @@ function scan(record: LoginRecord, user: UserProfile, now: number, windows: Tran
     case 'pending':
       return {
         outcome: 'next',
-        record: step(record, { status: 'scanned', expiresAt: Math.max(record.expiresAt, now + windows.confirmWindowMs), scannedBy: { ...user } }),
+        record: step(record, {
+          status: 'scanned',
+          expiresAt: Math.max(record.expiresAt, now + windows.confirmWindowMs),
+          scannedBy: { ...user },
+        }),
       }
     case 'scanned':
       return record.scannedBy!.username === user.username ? { outcome: 'unchanged' } : alreadyScanned()
@@ -68,20 +76,33 @@ function scan(record: LoginRecord, user: UserProfile, now: number, windows: Tran
   }
 }
 
-function confirm(record: LoginRecord, user: UserProfile, matchCode: string | undefined, now: number, windows: TransitionWindows): Decision {
+function confirm(
+  record: LoginRecord,
+  user: UserProfile,
+  matchCode: string | undefined,
+  now: number,
+  windows: TransitionWindows,
+): Decision {
   switch (record.status) {
     case 'scanned':
       if (record.scannedBy?.username !== user.username) return notScanner()
-      if (record.match && matchCode === undefined) return refuse('VALIDATION_ERROR', 'Pick the number shown on the computer (matchCode)')
+      if (record.match && matchCode === undefined)
+        return refuse('VALIDATION_ERROR', 'Pick the number shown on the computer (matchCode)')
       if (record.match && matchCode !== record.match.code) {
         // A phished user guesses: the guess ends the login, so the attacker's PC never signs in.
         return {
           outcome: 'next',
           record: step(record, { status: 'cancelled', endedAt: now }),
-          refusal: new LoginError('MATCH_CODE_MISMATCH', 'That is not the number shown on the computer; the sign-in was cancelled'),
+          refusal: new LoginError(
+            'MATCH_CODE_MISMATCH',
+            'That is not the number shown on the computer; the sign-in was cancelled',
+          ),
         }
       }
-      return { outcome: 'next', record: step(record, { status: 'confirmed', expiresAt: now + windows.exchangeWindowMs }) }
+      return {
+        outcome: 'next',
+        record: step(record, { status: 'confirmed', expiresAt: now + windows.exchangeWindowMs }),
+      }
     case 'pending':
       return refuse('NOT_SCANNED', 'Scan the QR code before confirming')
     case 'confirmed':

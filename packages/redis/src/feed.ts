@@ -55,7 +55,9 @@ export class RedisChangeFeed implements ChangeFeed {
     try {
       await this.publisher.publish(this.channel, JSON.stringify({ status, changedAt }))
     } catch (error) {
-      throw new LoginError('STORE_UNAVAILABLE', `Redis publish: ${(error as Error)?.message ?? error}`, { cause: error })
+      throw new LoginError('STORE_UNAVAILABLE', `Redis publish: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+      })
     }
   }
 

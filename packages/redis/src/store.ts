@@ -1,5 +1,13 @@
 import type { Redis, Result } from 'ioredis'
-import { LoginError, isTerminal, type Clock, type LoginRecord, type LoginStore, type SessionRecord, type StoreStats } from '@qr-login/core'
+import {
+  LoginError,
+  isTerminal,
+  type Clock,
+  type LoginRecord,
+  type LoginStore,
+  type SessionRecord,
+  type StoreStats,
+} from '@qr-login/core'
 import { keys } from './keys.js'
 
 // A login is a hash: v (its version, compared by the scripts) and d (the record as JSON).
@@ -32,9 +40,22 @@ return 1`
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     qrInsert(key: string, version: string, json: string, ttlMs: string): Result<number, Context>
-    qrCompareAndSet(key: string, expected: string, version: string, json: string, ttlMs: string): Result<number, Context>
+    qrCompareAndSet(
+      key: string,
+      expected: string,
+      version: string,
+      json: string,
+      ttlMs: string,
+    ): Result<number, Context>
     qrIndexSession(key: string, tokenHash: string, ttlMs: string): Result<number, Context>
-    qrIndexLive(key: string, now: string, id: string, expiresAt: string, remove: string, ttlMs: string): Result<number, Context>
+    qrIndexLive(
+      key: string,
+      now: string,
+      id: string,
+      expiresAt: string,
+      remove: string,
+      ttlMs: string,
+    ): Result<number, Context>
   }
 }
 
@@ -57,7 +78,12 @@ export class RedisLoginStore implements LoginStore {
 
   insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
     return this.guard(async () => {
-      const done = await this.redis.qrInsert(keys.login(this.prefix, record.id), String(record.version), JSON.stringify(record), this.ttl(keepUntil))
+      const done = await this.redis.qrInsert(
+        keys.login(this.prefix, record.id),
+        String(record.version),
+        JSON.stringify(record),
+        this.ttl(keepUntil),
+      )
       if (done === 1) this.indexLive(record)
       return done === 1
     })

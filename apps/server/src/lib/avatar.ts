@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 
 /** A circle in a colour derived from the name, with its initial: every demo user gets a face without any image files. */
 export function avatarSvg(name: string): string {
-  const hue = createHash('sha256').update(name).digest()[0]! * (360 / 256)
+  const hue = createHash('sha256').update(name).digest()[0] * (360 / 256)
   const initial = (name.charAt(0) || '?').toUpperCase().replace(/[^A-Z0-9]/, '?')
   return (
     '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">' +

@@ -40,7 +40,7 @@ export class LiveConnections<Kind extends string = string> {
       let current = 0
       // One slice per tick: every connection is visited once per interval, the work spread evenly across it.
       const timer = setInterval(() => {
-        for (const connection of slices[current]!) connection.tick?.()
+        for (const connection of slices[current]) connection.tick?.()
         current = (current + 1) % slicesPerInterval
       }, heartbeatMs / slicesPerInterval)
       timer.unref()

@@ -16,7 +16,11 @@ const renewBeforeMs = 7 * 24 * 3600 * 1000
 
 /** The names a phone or this PC may use to reach the service. */
 function hostNames(config: Config): string[] {
-  return [...new Set([new URL(config.publicUrl).hostname, 'localhost', '127.0.0.1', lanIPv4()].filter((h): h is string => Boolean(h)))].sort()
+  return [
+    ...new Set(
+      [new URL(config.publicUrl).hostname, 'localhost', '127.0.0.1', lanIPv4()].filter((h): h is string => Boolean(h)),
+    ),
+  ].sort()
 }
 
 function covers(cert: string, hosts: string[]): boolean {
@@ -52,7 +56,10 @@ export async function tlsMaterial(config: Config): Promise<TlsMaterial | undefin
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: hosts.map((host) => (isIP(host) ? { type: 7, ip: host } : { type: 2, value: host })) },
+      {
+        name: 'subjectAltName',
+        altNames: hosts.map((host) => (isIP(host) ? { type: 7, ip: host } : { type: 2, value: host })),
+      },
     ],
   })
   mkdirSync(config.certDir, { recursive: true, mode: 0o700 })

@@ -79,7 +79,9 @@ export class WatchStream {
     this.releases.push(deps.admit(request.loginId, request.ip))
     // Listening before anything is awaited: a client that leaves during the store's round trip is noticed.
     this.releases.push(request.client.onGone(() => this.close()))
-    this.releases.push(deps.live.add(request.transport, { tick: () => this.sink?.ping?.(), shutdown: () => this.restart() }))
+    this.releases.push(
+      deps.live.add(request.transport, { tick: () => this.sink?.ping?.(), shutdown: () => this.restart() }),
+    )
     if (request.maxDurationMs !== undefined) {
       const timer = deps.clock.setTimer(request.maxDurationMs, () => {
         if (this.sink) this.close()
@@ -101,7 +103,10 @@ export class WatchStream {
   /** @internal Opens the core watch; WatchStreams.open calls it. */
   async start(): Promise<void> {
     const { loginId, token, since } = this.request
-    const watch = await this.deps.logins.watch(loginId, token, { since, onStatus: (status, changedAt) => this.deliver(status, changedAt) })
+    const watch = await this.deps.logins.watch(loginId, token, {
+      since,
+      onStatus: (status, changedAt) => this.deliver(status, changedAt),
+    })
     this.watch = watch
     this.current ??= watch.current
     if (this.released) watch.close()

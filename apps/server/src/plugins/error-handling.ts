@@ -12,7 +12,10 @@ export default fp(async function errorHandling(app) {
       app.metrics?.refused(body.code)
     }
     if (body.code === 'RATE_LIMITED' && !reply.getHeader('retry-after')) {
-      reply.header('retry-after', String(error instanceof HttpError && error.retryAfterSeconds ? error.retryAfterSeconds : 1))
+      reply.header(
+        'retry-after',
+        String(error instanceof HttpError && error.retryAfterSeconds ? error.retryAfterSeconds : 1),
+      )
     }
     return reply.code(body.statusCode).send(body)
   })

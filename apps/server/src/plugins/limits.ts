@@ -46,7 +46,8 @@ export default fp<{ redis?: Redis }>(async function limits(app, options) {
     ...(options.redis ? { redis: options.redis, nameSpace: `${redisPrefix}rate:` } : { cache: 100_000 }),
     // A rate limiter must not turn a Redis hiccup into refusals of its own: the store answers 503 anyway.
     skipOnError: true,
-    errorResponseBuilder: (_request, context) => rateLimited(`Too many requests, retry in ${context.after}`, context.ttl),
+    errorResponseBuilder: (_request, context) =>
+      rateLimited(`Too many requests, retry in ${context.after}`, context.ttl),
   })
 
   const pollWindowMs = pollIntervalMs * 10
@@ -56,7 +57,8 @@ export default fp<{ redis?: Redis }>(async function limits(app, options) {
     keyGenerator: (request) => `poll:${(request.params as { id: string }).id}:${clientKey(request.ip)}`,
   })
   const signInWindowMs = settings.signInWindowSeconds * 1000
-  const usernameOf = (request: FastifyRequest) => String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()
+  const usernameOf = (request: FastifyRequest) =>
+    String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()
   const perIp = app.createRateLimit({
     max: settings.signInFailuresPerIp,
     timeWindow: signInWindowMs,

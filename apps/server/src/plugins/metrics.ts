@@ -22,7 +22,11 @@ declare module 'fastify' {
 export function createMetrics(watchers: () => Record<string, number>): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
-  const created = new Counter({ name: 'qr_logins_created_total', help: 'QR logins created on this instance', registers: [registry] })
+  const created = new Counter({
+    name: 'qr_logins_created_total',
+    help: 'QR logins created on this instance',
+    registers: [registry],
+  })
   const finished = new Counter({
     name: 'qr_logins_finished_total',
     help: 'QR logins that reached a final state on this instance, by state',
@@ -30,7 +34,11 @@ export function createMetrics(watchers: () => Record<string, number>): Metrics {
     registers: [registry],
   })
   for (const state of ['consumed', 'cancelled', 'expired']) finished.inc({ state }, 0)
-  const confirmed = new Counter({ name: 'qr_logins_confirmed_total', help: 'QR logins confirmed on this instance', registers: [registry] })
+  const confirmed = new Counter({
+    name: 'qr_logins_confirmed_total',
+    help: 'QR logins confirmed on this instance',
+    registers: [registry],
+  })
   new Gauge({
     name: 'qr_watchers',
     help: 'Open watch connections on this instance, by transport',
@@ -47,7 +55,11 @@ export function createMetrics(watchers: () => Record<string, number>): Metrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   })
-  const storeErrors = new Counter({ name: 'qr_store_errors_total', help: 'Store operations that failed (answered 503)', registers: [registry] })
+  const storeErrors = new Counter({
+    name: 'qr_store_errors_total',
+    help: 'Store operations that failed (answered 503)',
+    registers: [registry],
+  })
   const refusals = new Counter({
     name: 'qr_refusals_total',
     help: 'Requests refused with a 4xx, by error code (RATE_LIMITED, WATCH_TOKEN_INVALID, ORIGIN_REJECTED...)',
@@ -62,7 +74,8 @@ export function createMetrics(watchers: () => Record<string, number>): Metrics {
     transition(status) {
       if (status.version === 1) created.inc()
       if (status.status === 'confirmed') confirmed.inc()
-      if (status.status === 'consumed' || status.status === 'cancelled' || status.status === 'expired') finished.inc({ state: status.status })
+      if (status.status === 'consumed' || status.status === 'cancelled' || status.status === 'expired')
+        finished.inc({ state: status.status })
     },
     storeError: () => storeErrors.inc(),
     refused: (code) => refusals.inc({ code }),
@@ -71,6 +84,9 @@ export function createMetrics(watchers: () => Record<string, number>): Metrics {
 
 export default fp(async function metricsRoute(app) {
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    return reply.type(app.metrics.registry.contentType).header('cache-control', 'no-store').send(await app.metrics.registry.metrics())
+    return reply
+      .type(app.metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(await app.metrics.registry.metrics())
   })
 })

@@ -11,7 +11,11 @@ import { webAssetsDir, webPublicDir } from '../paths.js'
 type Lang = 'en' | 'zh-CN'
 
 /** ?lang= wins (and is remembered in a cookie), then the cookie, then Accept-Language. */
-export function pickLanguage(query: string | undefined, cookie: string | undefined, acceptLanguage: string | undefined): Lang {
+export function pickLanguage(
+  query: string | undefined,
+  cookie: string | undefined,
+  acceptLanguage: string | undefined,
+): Lang {
   const known = (value: string | undefined): Lang | undefined =>
     value === undefined ? undefined : /^zh\b/i.test(value) ? 'zh-CN' : /^en\b/i.test(value) ? 'en' : undefined
   const chosen = known(query) ?? known(cookie)
@@ -47,21 +51,37 @@ export default async function pageRoutes(fastify: FastifyInstance) {
   if (!existsSync(webAssetsDir)) app.log.warn(`${webAssetsDir} is missing: run npm run build for the page scripts`)
 
   await app.register(fastifyStatic, { root: webPublicDir, prefix: '/static/', index: false, wildcard: false })
-  await app.register(fastifyStatic, { root: webAssetsDir, prefix: '/assets/', index: false, wildcard: false, decorateReply: false, allowedPath: () => existsSync(webAssetsDir) })
+  await app.register(fastifyStatic, {
+    root: webAssetsDir,
+    prefix: '/assets/',
+    index: false,
+    wildcard: false,
+    decorateReply: false,
+    allowedPath: () => existsSync(webAssetsDir),
+  })
 
-  const servePage = (page: keyof typeof pages) => async (request: FastifyRequest<{ Querystring: { lang?: string } }>, reply: FastifyReply) => {
-    const lang = pickLanguage(request.query.lang, request.cookies.lang, request.headers['accept-language'])
-    if (request.query.lang) reply.setCookie('lang', lang, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
-    // The session cookies are HttpOnly, so the page learns who is signed in from here instead of probing an API with a 401.
-    const user = await app.logins
-      .sessionUser(page === 'pc' ? 'pc' : 'phone', page === 'pc' ? request.cookies.sid : request.cookies.m_session)
-      .catch(() => undefined)
-    const html = pages[page]
-      .replace('<html lang="en">', `<html lang="${lang}">`)
-      .replace('</head>', user ? `<meta name="qr-login-user" content="${escapeAttribute(JSON.stringify(user))}">\n</head>` : '</head>')
-    // Pages change with the session and the language: let caches keep no copy.
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('vary', 'accept-language, cookie').send(html)
-  }
+  const servePage =
+    (page: keyof typeof pages) =>
+    async (request: FastifyRequest<{ Querystring: { lang?: string } }>, reply: FastifyReply) => {
+      const lang = pickLanguage(request.query.lang, request.cookies.lang, request.headers['accept-language'])
+      if (request.query.lang) reply.setCookie('lang', lang, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
+      // The session cookies are HttpOnly, so the page learns who is signed in from here instead of probing an API with a 401.
+      const user = await app.logins
+        .sessionUser(page === 'pc' ? 'pc' : 'phone', page === 'pc' ? request.cookies.sid : request.cookies.m_session)
+        .catch(() => undefined)
+      const html = pages[page]
+        .replace('<html lang="en">', `<html lang="${lang}">`)
+        .replace(
+          '</head>',
+          user ? `<meta name="qr-login-user" content="${escapeAttribute(JSON.stringify(user))}">\n</head>` : '</head>',
+        )
+      // Pages change with the session and the language: let caches keep no copy.
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('vary', 'accept-language, cookie')
+        .send(html)
+    }
   const pageSchema = { hide: true, querystring: LangQuery }
   app.get('/', { schema: pageSchema }, servePage('pc'))
   app.get('/m', { schema: pageSchema }, servePage('phone'))

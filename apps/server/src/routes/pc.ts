@@ -18,7 +18,8 @@ export function clientIp(request: FastifyRequest): string {
 export default async function pcRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins } = app
-  const watchCookieMaxAge = config.qrTtlSeconds + config.confirmWindowSeconds + config.exchangeWindowSeconds + config.retentionSeconds
+  const watchCookieMaxAge =
+    config.qrTtlSeconds + config.confirmWindowSeconds + config.exchangeWindowSeconds + config.retentionSeconds
 
   app.post(
     '/api/qr',
@@ -33,7 +34,11 @@ export default async function pcRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const userAgent = userAgentOf(request)
-      const { status, watchToken } = await logins.createLogin({ ip: clientIp(request), userAgent, ...describeUserAgent(userAgent) })
+      const { status, watchToken } = await logins.createLogin({
+        ip: clientIp(request),
+        userAgent,
+        ...describeUserAgent(userAgent),
+      })
       reply.setCookie('qr_watch', watchToken, {
         path: `/api/qr/${status.id}`,
         httpOnly: true,
@@ -79,7 +84,11 @@ export default async function pcRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { id } = request.params
       await logins.assertExists(id)
-      const svg = await QRCode.toString(`${config.publicUrl}/m/${id}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 })
+      const svg = await QRCode.toString(`${config.publicUrl}/m/${id}`, {
+        type: 'svg',
+        errorCorrectionLevel: 'M',
+        margin: 2,
+      })
       return reply.type('image/svg+xml').send(svg)
     },
   )
@@ -101,10 +110,20 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       const { token, viaCookie } = presentedToken(request, 'qr_watch')
       checkCookieOrigin(request, config, viaCookie)
       const userAgent = userAgentOf(request)
-      const { user, token: sessionId } = await logins.exchange(id, token, { ip: clientIp(request), userAgent, ...describeUserAgent(userAgent) })
+      const { user, token: sessionId } = await logins.exchange(id, token, {
+        ip: clientIp(request),
+        userAgent,
+        ...describeUserAgent(userAgent),
+      })
       // The qr_watch cookie stays until its Max-Age: other tabs of this browser may still be reading the
       // login (now consumed), and the token can no longer win anything.
-      reply.setCookie('sid', sessionId, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(request), maxAge: config.sessionTtlSeconds })
+      reply.setCookie('sid', sessionId, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: secureCookies(request),
+        maxAge: config.sessionTtlSeconds,
+      })
       return { user }
     },
   )

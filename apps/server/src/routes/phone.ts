@@ -5,7 +5,20 @@ import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { clientIp } from './pc.js'
 import { sameNetwork } from '../lib/network.js'
-import { ConfirmBody, LoginIdParams, LoginStatusView, PcSessionList, PhoneSession, SessionIdParams, PhoneSignIn, ScanResult, User, UserEnvelope, errors, security } from '../schemas.js'
+import {
+  ConfirmBody,
+  LoginIdParams,
+  LoginStatusView,
+  PcSessionList,
+  PhoneSession,
+  SessionIdParams,
+  PhoneSignIn,
+  ScanResult,
+  User,
+  UserEnvelope,
+  errors,
+  security,
+} from '../schemas.js'
 import { Type } from 'typebox'
 
 export default async function phoneRoutes(fastify: FastifyInstance) {
@@ -17,7 +30,11 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     const { token, viaCookie } = presentedToken(request, 'm_session')
     if (request.method !== 'GET' && request.method !== 'HEAD') checkCookieOrigin(request, config, viaCookie)
     const user = await logins.sessionUser('phone', token)
-    if (!user) throw new HttpError('AUTH_REQUIRED', token ? 'The phone session has ended, sign in again' : 'Sign in on the phone first')
+    if (!user)
+      throw new HttpError(
+        'AUTH_REQUIRED',
+        token ? 'The phone session has ended, sign in again' : 'Sign in on the phone first',
+      )
     return user
   }
 
@@ -33,7 +50,13 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/api/demo-users',
-    { schema: { tags: ['phone'], summary: 'The demo accounts (password in the README)', response: { 200: Type.Array(User) } } },
+    {
+      schema: {
+        tags: ['phone'],
+        summary: 'The demo accounts (password in the README)',
+        response: { 200: Type.Array(User) },
+      },
+    },
     async () => logins.listAccounts(),
   )
 
@@ -49,13 +72,16 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      if (!request.body) throw new HttpError('VALIDATION_ERROR', 'body must be a JSON object with username and password')
+      if (!request.body)
+        throw new HttpError('VALIDATION_ERROR', 'body must be a JSON object with username and password')
       // Only failures count, and a client that used them up is refused before its password is even checked.
       await app.limits.checkSignIn(request)
-      const { user, token } = await logins.signInPhone(request.body.username, request.body.password).catch(async (error: unknown) => {
-        if (isLoginError(error, 'BAD_CREDENTIALS')) await app.limits.recordSignInFailure(request)
-        throw error
-      })
+      const { user, token } = await logins
+        .signInPhone(request.body.username, request.body.password)
+        .catch(async (error: unknown) => {
+          if (isLoginError(error, 'BAD_CREDENTIALS')) await app.limits.recordSignInFailure(request)
+          throw error
+        })
       reply.setCookie('m_session', token, {
         path: '/',
         httpOnly: true,
@@ -131,12 +157,21 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     },
   )
 
-  app.post('/api/qr/:id/scan', phoneAction('Claim the login; idempotent for the same user', ScanResult), async (request) => {
-    const user = await phoneUser(request)
-    const { status, requester, matchChoices } = await logins.scan(request.params.id, user)
-    const phoneIp = clientIp(request)
-    return { ...status, requester, network: { phoneIp, sameNetwork: sameNetwork(phoneIp, requester.ip) }, ...(matchChoices ? { matchChoices } : {}) }
-  })
+  app.post(
+    '/api/qr/:id/scan',
+    phoneAction('Claim the login; idempotent for the same user', ScanResult),
+    async (request) => {
+      const user = await phoneUser(request)
+      const { status, requester, matchChoices } = await logins.scan(request.params.id, user)
+      const phoneIp = clientIp(request)
+      return {
+        ...status,
+        requester,
+        network: { phoneIp, sameNetwork: sameNetwork(phoneIp, requester.ip) },
+        ...(matchChoices ? { matchChoices } : {}),
+      }
+    },
+  )
 
   const confirmRoute = phoneAction('Approve (only the user who scanned)', LoginStatusView)
   app.post(
@@ -144,7 +179,8 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     {
       schema: {
         ...confirmRoute.schema,
-        description: 'With MATCH_CODE=1 the body must carry the picked number: {"matchCode":"42"}; a wrong one cancels the login (409 MATCH_CODE_MISMATCH).',
+        description:
+          'With MATCH_CODE=1 the body must carry the picked number: {"matchCode":"42"}; a wrong one cancels the login (409 MATCH_CODE_MISMATCH).',
         body: ConfirmBody,
       },
     },

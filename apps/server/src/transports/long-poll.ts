@@ -18,7 +18,8 @@ async function pollRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['pc'],
         summary: 'Short poll, or long poll with wait/since',
-        description: 'Without a query: the status now. With since (and wait, default 25 s): held until version > since or wait seconds pass.',
+        description:
+          'Without a query: the status now. With since (and wait, default 25 s): held until version > since or wait seconds pass.',
         security: security.watch,
         params: LoginIdParams,
         querystring: StatusQuery,
@@ -28,7 +29,8 @@ async function pollRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { wait, since } = request.query
       await app.limits.countPoll(request)
-      if (wait === undefined && since === undefined) return logins.read(request.params.id, presentedToken(request, 'qr_watch').token)
+      if (wait === undefined && since === undefined)
+        return logins.read(request.params.id, presentedToken(request, 'qr_watch').token)
 
       const stream = await app.watchStreams.openHttp(request, reply, 'long-poll', {
         since,

@@ -22,7 +22,8 @@ interface HandshakeAuth {
 function parseAuth(auth: unknown): HandshakeAuth {
   const { id, watchToken, since } = (auth ?? {}) as Record<string, unknown>
   if (!isLoginId(id)) throw new HttpError('VALIDATION_ERROR', 'auth.id must be a 21-character login id')
-  if (watchToken !== undefined && typeof watchToken !== 'string') throw new HttpError('VALIDATION_ERROR', 'auth.watchToken must be a string')
+  if (watchToken !== undefined && typeof watchToken !== 'string')
+    throw new HttpError('VALIDATION_ERROR', 'auth.watchToken must be a string')
   if (since !== undefined && !(Number.isSafeInteger(since) && (since as number) >= 0)) {
     throw new HttpError('VALIDATION_ERROR', 'auth.since must be a whole number from 0 up')
   }
@@ -33,7 +34,11 @@ function parseAuth(auth: unknown): HandshakeAuth {
 function clientAddress(trustProxy: Config['trustProxy']): (request: IncomingMessage) => string {
   // Fastify trusts no hop count (it cannot check the peer); neither do we.
   const trust =
-    trustProxy === true ? () => true : typeof trustProxy === 'number' || trustProxy === false ? () => false : proxyAddr.compile(trustProxy)
+    trustProxy === true
+      ? () => true
+      : typeof trustProxy === 'number' || trustProxy === false
+        ? () => false
+        : proxyAddr.compile(trustProxy)
   return (request) => proxyAddr(request, trust)
 }
 
@@ -95,7 +100,8 @@ const socketIoTransport = fp(async function socketIoTransport(app) {
   namespace.use((socket, next) => {
     const open = async () => {
       const origin = socket.handshake.headers.origin
-      if (origin !== undefined && !isAllowedOrigin(origin, ownOrigin(socket), config)) throw new HttpError('ORIGIN_REJECTED')
+      if (origin !== undefined && !isAllowedOrigin(origin, ownOrigin(socket), config))
+        throw new HttpError('ORIGIN_REJECTED')
       const { id, watchToken, since } = parseAuth(socket.handshake.auth)
       const stream = await app.watchStreams.open({
         transport: 'socket.io',

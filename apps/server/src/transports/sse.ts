@@ -38,7 +38,9 @@ async function sseRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       // Opened before any byte is written, so a refusal is still a plain JSON error.
-      const stream = await app.watchStreams.openHttp(request, reply, 'sse', { since: parseLastEventId(request.headers['last-event-id']) })
+      const stream = await app.watchStreams.openHttp(request, reply, 'sse', {
+        since: parseLastEventId(request.headers['last-event-id']),
+      })
       if (!stream) return reply.hijack()
       if (request.method === 'HEAD') {
         stream.close()
