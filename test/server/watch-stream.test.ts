@@ -1,7 +1,12 @@
 import t from 'tap'
 import { ManualClock, MemoryLoginStore, type LoginStatusView } from '@qr-login/core'
 import { LiveConnections } from '../../apps/server/src/lib/live-connections.js'
-import { WatchStreams, type WatchClient, type WatchSink } from '../../apps/server/src/lib/watch-stream.js'
+import {
+  WatchStreams,
+  type WatchClient,
+  type WatchRequest,
+  type WatchSink,
+} from '../../apps/server/src/lib/watch-stream.js'
 import { WatcherCaps } from '../../apps/server/src/lib/watcher-caps.js'
 import { coreFixture, pc } from '../helpers/core.js'
 import { gatedStore } from '../helpers/gated-store.js'
@@ -40,7 +45,17 @@ function fixture(options: { perLogin?: number; heartbeatMs?: number; gated?: boo
     watches: 0,
     feed: { channels: 0, listeners: 0 },
   }
-  return { service, clock, alice, live, streams, gate, delivered, held, nothingHeld }
+  /** Opens a watch of a login from createLogin(); SSE, a fresh client, unless `extra` says otherwise. */
+  const open = (login: { status: { id: string }; watchToken: string }, extra: Partial<WatchRequest> = {}) =>
+    streams.open({
+      transport: 'sse',
+      loginId: login.status.id,
+      token: login.watchToken,
+      ip: '192.0.2.1',
+      client: fakeClient().client,
+      ...extra,
+    })
+  return { service, clock, alice, live, streams, open, gate, delivered, held, nothingHeld }
 }
 
 function fakeClient() {
@@ -81,22 +96,16 @@ function recordingSink() {
 t.test(
   'statuses wait for the sink, then arrive in order; the final one ends the watch and frees everything',
   async (t) => {
-    const { service, alice, streams, held, nothingHeld, delivered } = fixture()
-    const { status, watchToken } = await service.createLogin(pc)
+    const { service, alice, open, held, nothingHeld, delivered } = fixture()
+    const login = await service.createLogin(pc)
     const { client, listeners } = fakeClient()
-    const stream = await streams.open({
-      transport: 'sse',
-      loginId: status.id,
-      token: watchToken,
-      ip: '192.0.2.1',
-      client,
-    })
+    const stream = await open(login, { client })
     t.ok(stream)
-    await service.scan(status.id, alice)
+    await service.scan(login.status.id, alice)
     const { sink, calls } = recordingSink()
     stream!.attach(sink)
     t.same(calls, ['send 1', 'send 2'], 'the buffered statuses, in order')
-    await service.confirm(status.id, alice)
+    await service.confirm(login.status.id, alice)
     t.same(calls, ['send 1', 'send 2', 'send 3', 'end'])
     t.equal(delivered.length, 3)
     t.equal(typeof delivered[2], 'number', 'a change heard live carries its time, for the delay metric')
@@ -106,20 +115,13 @@ t.test(
 )
 
 t.test('since equal to the current version: nothing is sent until a change', async (t) => {
-  const { service, alice, streams } = fixture()
-  const { status, watchToken } = await service.createLogin(pc)
-  const stream = await streams.open({
-    transport: 'sse',
-    loginId: status.id,
-    token: watchToken,
-    ip: '192.0.2.1',
-    since: 1,
-    client: fakeClient().client,
-  })
+  const { service, alice, open } = fixture()
+  const login = await service.createLogin(pc)
+  const stream = await open(login, { since: 1 })
   const { sink, calls } = recordingSink()
   stream!.attach(sink)
   t.same(calls, [])
-  await service.scan(status.id, alice)
+  await service.scan(login.status.id, alice)
   t.same(calls, ['send 2'])
   stream!.close()
   t.same(calls, ['send 2', 'end'], 'closing ends the sink once')
@@ -128,59 +130,36 @@ t.test('since equal to the current version: nothing is sent until a change', asy
 })
 
 t.test('a client that already holds the final status gets nothing more', async (t) => {
-  const { service, alice, streams, held, nothingHeld } = fixture()
-  const { status, watchToken } = await service.createLogin(pc)
-  await service.cancel(status.id, alice)
-  const stream = await streams.open({
-    transport: 'sse',
-    loginId: status.id,
-    token: watchToken,
-    ip: '192.0.2.1',
-    since: 2,
-    client: fakeClient().client,
-  })
+  const { service, alice, open, held, nothingHeld } = fixture()
+  const login = await service.createLogin(pc)
+  await service.cancel(login.status.id, alice)
+  const stream = await open(login, { since: 2 })
   t.equal(stream!.holdsFinal, true)
   stream!.close()
   t.same(held(), nothingHeld)
 })
 
 t.test('a wait (maxDurationMs) ends the watch with the status unchanged, by the injected clock', async (t) => {
-  const { service, clock, streams, held, nothingHeld } = fixture()
-  const { status, watchToken } = await service.createLogin(pc)
-  const stream = await streams.open({
-    transport: 'long-poll',
-    loginId: status.id,
-    token: watchToken,
-    ip: '192.0.2.1',
-    since: 1,
-    maxDurationMs: 25_000,
-    client: fakeClient().client,
-  })
+  const { service, clock, open, held, nothingHeld } = fixture()
+  const login = await service.createLogin(pc)
+  const stream = await open(login, { transport: 'long-poll', since: 1, maxDurationMs: 25_000 })
   const { sink, calls } = recordingSink()
   stream!.attach(sink)
   await clock.advance(24_999)
   t.same(calls, [])
   await clock.advance(1)
   t.same(calls, ['end'])
-  t.same(stream!.current, status)
+  t.same(stream!.current, login.status)
   t.same(held(), nothingHeld)
 })
 
 t.test(
   'a wait that runs out before the sink is attached (wait=0) still delivers what was buffered first',
   async (t) => {
-    const { service, clock, alice, streams } = fixture()
-    const { status, watchToken } = await service.createLogin(pc)
-    await service.scan(status.id, alice)
-    const stream = await streams.open({
-      transport: 'long-poll',
-      loginId: status.id,
-      token: watchToken,
-      ip: '192.0.2.1',
-      since: 1,
-      maxDurationMs: 0,
-      client: fakeClient().client,
-    })
+    const { service, clock, alice, open } = fixture()
+    const login = await service.createLogin(pc)
+    await service.scan(login.status.id, alice)
+    const stream = await open(login, { transport: 'long-poll', since: 1, maxDurationMs: 0 })
     await clock.advance(0)
     const { sink, calls } = recordingSink()
     stream!.attach(sink)
@@ -189,11 +168,11 @@ t.test(
 )
 
 t.test('a client that leaves while the store answers: open resolves undefined, holding nothing', async (t) => {
-  const { service, streams, gate, held, nothingHeld } = fixture({ gated: true })
-  const { status, watchToken } = await service.createLogin(pc)
+  const { service, open, gate, held, nothingHeld } = fixture({ gated: true })
+  const login = await service.createLogin(pc)
   const { client, leave, listeners } = fakeClient()
   const arrived = gate!.hold()
-  const opening = streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', client })
+  const opening = open(login, { client })
   await arrived
   t.equal(held().live.connections, 1, 'counted while it opens, so shutdown can reach it')
   leave()
@@ -204,44 +183,31 @@ t.test('a client that leaves while the store answers: open resolves undefined, h
 })
 
 t.test('a client already gone is not admitted at all', async (t) => {
-  const { service, streams, held, nothingHeld } = fixture()
-  const { status, watchToken } = await service.createLogin(pc)
+  const { service, open, held, nothingHeld } = fixture()
+  const login = await service.createLogin(pc)
   const { client, leave } = fakeClient()
   leave()
-  t.equal(
-    await streams.open({ transport: 'sse', loginId: status.id, token: watchToken, ip: '192.0.2.1', client }),
-    undefined,
-  )
+  t.equal(await open(login, { client }), undefined)
   t.same(held(), nothingHeld)
 })
 
 t.test('refusals hold nothing: a wrong token, an unknown login, full caps', async (t) => {
-  const { service, streams, held, nothingHeld } = fixture({ perLogin: 1 })
-  const { status, watchToken } = await service.createLogin(pc)
-  const open = (token: string, id = status.id) =>
-    streams.open({ transport: 'sse', loginId: id, token, ip: '192.0.2.1', client: fakeClient().client })
-  await t.rejects(open('wrong'), { code: 'WATCH_TOKEN_INVALID' })
-  await t.rejects(open(watchToken, 'A'.repeat(21)), { code: 'QR_NOT_FOUND' })
+  const { service, open, held, nothingHeld } = fixture({ perLogin: 1 })
+  const login = await service.createLogin(pc)
+  await t.rejects(open(login, { token: 'wrong' }), { code: 'WATCH_TOKEN_INVALID' })
+  await t.rejects(open(login, { loginId: 'A'.repeat(21) }), { code: 'QR_NOT_FOUND' })
   t.same(held(), nothingHeld)
-  const first = await open(watchToken)
-  await t.rejects(open(watchToken), { code: 'RATE_LIMITED' })
+  const first = await open(login)
+  await t.rejects(open(login), { code: 'RATE_LIMITED' })
   first!.close()
   t.same(held(), nothingHeld)
 })
 
 t.test('shutdown: restart instead of end, before or after the sink is attached', async (t) => {
-  const { service, live, streams, held, nothingHeld } = fixture()
-  const { status, watchToken } = await service.createLogin(pc)
-  const open = () =>
-    streams.open({
-      transport: 'sse',
-      loginId: status.id,
-      token: watchToken,
-      ip: '192.0.2.1',
-      client: fakeClient().client,
-    })
-  const attached = await open()
-  const early = await open()
+  const { service, live, open, held, nothingHeld } = fixture()
+  const login = await service.createLogin(pc)
+  const attached = await open(login)
+  const early = await open(login)
   const { sink, calls } = recordingSink()
   attached!.attach(sink)
   live.shutdown()
@@ -253,18 +219,15 @@ t.test('shutdown: restart instead of end, before or after the sink is attached',
 })
 
 t.test('heartbeats reach the sink through the shared ticker', async (t) => {
-  const { service, streams, live } = fixture({ heartbeatMs: 50 })
+  const { service, open, live } = fixture({ heartbeatMs: 50 })
   t.teardown(() => live.shutdown())
-  const { status, watchToken } = await service.createLogin(pc)
-  const stream = await streams.open({
-    transport: 'sse',
-    loginId: status.id,
-    token: watchToken,
-    ip: '192.0.2.1',
-    client: fakeClient().client,
-  })
+  const login = await service.createLogin(pc)
+  const stream = await open(login)
   const pinged = new Promise<void>((resolve) => stream!.attach({ ...recordingSink().sink, ping: resolve }))
+  // The ticker is unref'd (it never holds a process open), so this guard keeps the test alive and bounds it.
+  const guard = setTimeout(() => t.fail('no heartbeat within 5 s'), 5000)
   await pinged
+  clearTimeout(guard)
   stream!.close()
   t.equal(stream!.closed, true)
 })
