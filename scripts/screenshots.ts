@@ -112,6 +112,27 @@ try {
   await shot(farPhone, 'phone-sessions')
   await matching.close()
 
+  // Can't scan: the code typed on the phone's home page.
+  const coded = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+  await coded.goto(`${base}/?transport=socket.io`)
+  await coded.waitForSelector('#user-code')
+  const typing = await (
+    await browser.newContext({
+      viewport: { width: 360, height: 760 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    })
+  ).newPage()
+  await typing.goto(`${base}/m`)
+  await typing.click('.pick[data-username="bob"]')
+  await typing.waitForSelector('main[data-state="home"]')
+  await typing.fill(
+    '#user-code',
+    ((await coded.locator('#user-code').textContent()) ?? '').toLowerCase().replace('-', ' '),
+  )
+  await shot(typing, 'phone-code-entry')
+
   const chinese = await (
     await browser.newContext({
       viewport: { width: 1100, height: 640 },

@@ -62,6 +62,25 @@ for (const transport of ['auto', 'sse', 'long-poll', 'socket.io']) {
   })
 }
 
+t.test('CLI phone --code: finds the login by the code shown under the QR, in any case and spacing', async (t) => {
+  const { base } = await publicApp(t)
+  const pc = run(['login', '--url', base, '--transport', 'sse', '--json'])
+  const created = JSON.parse(await pc.line(/"type":"created"/))
+  t.match(created.userCode, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/)
+  await pc.line(/"status":"pending"/)
+  const typed = created.userCode.toLowerCase().replace('-', ' ')
+  const phone = run(['phone', '--code', typed, '--url', base, '--user', 'carol', '--confirm'])
+  t.equal(await phone.exit, 0)
+  t.match(phone.output().stdout, /Confirmed as Carol\./)
+  t.equal(await pc.exit, 0)
+
+  const unknown = run(['phone', '--code', 'ZZZZ-ZZZZ', '--url', base, '--user', 'carol', '--confirm'])
+  t.equal(await unknown.exit, 1)
+  t.match(unknown.output().stderr, /Error CODE_NOT_FOUND \(404\)/)
+  const both = run(['phone', created.scanUrl, '--code', 'ZZZZ-ZZZZ', '--user', 'carol', '--confirm'])
+  t.equal(await both.exit, 2, 'a scan URL and a code together is a usage error')
+})
+
 t.test('human output draws the QR and describes each state; cancel exits 3', async (t) => {
   const { base } = await publicApp(t)
   const pc = run(['login', '--url', base])

@@ -314,3 +314,16 @@ t.test('a 429 becomes a retryable QrLoginError that says how long to wait', asyn
   t.match(refused, { code: 'RATE_LIMITED', statusCode: 429, retryable: true })
   t.ok((refused as QrLoginError).retryAfterMs! >= 1000 && (refused as QrLoginError).retryAfterMs! <= 60_000)
 })
+
+t.test('phone.resolveCode: the code under the QR finds the login; a wrong one is CODE_NOT_FOUND', async (t) => {
+  const { base } = await listeningApp(t)
+  const client = clientFor(base)
+  const login = await client.createLogin()
+  t.match(login.userCode, /^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/)
+  const phone = await client.signInPhone('carol', 'demo')
+  const found = await phone.resolveCode(login.userCode.toLowerCase())
+  t.equal(found.id, login.id)
+  t.equal((await phone.scan(found.id)).status, 'scanned')
+  await t.rejects(phone.resolveCode(login.userCode), { name: 'QrLoginError', code: 'CODE_NOT_FOUND', statusCode: 404 })
+  await t.rejects(phone.resolveCode('nope'), { code: 'VALIDATION_ERROR', statusCode: 400 })
+})

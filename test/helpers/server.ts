@@ -16,6 +16,7 @@ export interface CreatedLogin {
   scanUrl: string
   qrSvgUrl: string
   pollIntervalMs: number
+  userCode: string
   watchToken: string
 }
 

@@ -11,6 +11,14 @@ export class SwitchableStore implements LoginStore {
     this.check()
     return this.inner.insert(record, keepUntil)
   }
+  async reserveUserCode(code: string, loginId: string, keepUntil: number) {
+    this.check()
+    return this.inner.reserveUserCode(code, loginId, keepUntil)
+  }
+  async findByUserCode(code: string) {
+    this.check()
+    return this.inner.findByUserCode(code)
+  }
   async get(id: string) {
     this.check()
     return this.inner.get(id)

@@ -13,6 +13,8 @@ t.test('the error registry is the contract: each code with its status', async (t
     ORIGIN_REJECTED: 403,
     NOT_SCANNER: 403,
     QR_NOT_FOUND: 404,
+    // v2
+    CODE_NOT_FOUND: 404,
     ALREADY_SCANNED: 409,
     NOT_SCANNED: 409,
     NOT_CONFIRMED: 409,

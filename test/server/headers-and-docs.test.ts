@@ -60,6 +60,7 @@ t.test('the OpenAPI description lists every contract endpoint', async (t) => {
     'GET /api/demo-users',
     'POST /api/mobile/session',
     'GET /api/mobile/me',
+    'POST /api/mobile/code',
     'POST /api/qr/{id}/scan',
     'POST /api/qr/{id}/confirm',
     'POST /api/qr/{id}/cancel',
@@ -76,12 +77,13 @@ t.test('the OpenAPI description lists every contract endpoint', async (t) => {
     'scanUrl',
     'scannedBy',
     'status',
+    'userCode',
     'version',
     'watchToken',
   ])
   t.same(
     create.required.sort(),
-    ['expiresAt', 'id', 'pollIntervalMs', 'qrSvgUrl', 'scanUrl', 'status', 'version', 'watchToken'],
+    ['expiresAt', 'id', 'pollIntervalMs', 'qrSvgUrl', 'scanUrl', 'status', 'userCode', 'version', 'watchToken'],
     'matchCode only with MATCH_CODE=1',
   )
 })

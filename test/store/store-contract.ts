@@ -36,6 +36,22 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
     t.equal(await store.get('store-test-missing00'), undefined)
   })
 
+  t.test('a user code is reserved for one login until its time, then forgotten', async (t) => {
+    const { store, now, letTimePass } = await open()
+    const code = `BCDF${String(counter++).padStart(4, '0')}`.replace(/\d/g, (digit) => 'GHJKLMNPQR'[Number(digit)])
+    t.equal(await store.reserveUserCode(code, 'login-one', now() + 1000), true)
+    t.equal(
+      await store.reserveUserCode(code, 'login-two', now() + 60_000),
+      false,
+      'a code held by another login is refused',
+    )
+    t.equal(await store.findByUserCode(code), 'login-one')
+    t.equal(await store.findByUserCode('ZZZZZZZZ'), undefined)
+    await letTimePass(1100)
+    t.equal(await store.findByUserCode(code), undefined, 'gone once its time has passed')
+    t.equal(await store.reserveUserCode(code, 'login-two', now() + 60_000), true, 'and free for another login')
+  })
+
   t.test('compareAndSet writes only over the expected version', async (t) => {
     const { store, now } = await open()
     const login = record()

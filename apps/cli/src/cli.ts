@@ -19,14 +19,17 @@ const usage = `Usage:
   qr-login login [--url URL] [--transport ${transports.join('|')}] [--json] [--no-qr]
       Creates a QR login, draws the QR, prints each status; on confirmation
       exchanges it and prints the user.
-  qr-login phone <scanUrl> --user NAME [--password PASSWORD] (--confirm [--match-code NN] | --cancel) [--json]
-      Plays the phone: signs in, scans, shows who is asking, then confirms or cancels.
+  qr-login phone (<scanUrl> | --code BCDF-GHJK [--url URL]) --user NAME [--password PASSWORD]
+                 (--confirm [--match-code NN] | --cancel) [--json]
+      Plays the phone: signs in, scans (or finds the login by the code shown under
+      the QR), shows who is asking, then confirms or cancels.
       With MATCH_CODE=1 on the server, --match-code is the number the computer shows.
 
   --url defaults to $QR_LOGIN_URL or http://localhost:3000; --password to "demo".
 Exit codes: 0 done, 1 error, 2 usage, 3 cancelled, 4 expired.`
 
 const userAgent = 'qr-login-cli/0.1.0'
+const defaultUrl = () => process.env.QR_LOGIN_URL || 'http://localhost:3000'
 
 class UsageError extends Error {}
 
@@ -60,7 +63,7 @@ async function login(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      url: { type: 'string', default: process.env.QR_LOGIN_URL || 'http://localhost:3000' },
+      url: { type: 'string', default: defaultUrl() },
       transport: { type: 'string', default: 'auto' },
       json: { type: 'boolean', default: false },
       'no-qr': { type: 'boolean', default: false },
@@ -74,8 +77,14 @@ async function login(args: string[]): Promise<number> {
     process.stdout.write(`${await QRCode.toString(created.scanUrl, { type: 'terminal', small: true })}\n`)
   say(
     values.json,
-    { type: 'created', id: created.id, scanUrl: created.scanUrl, expiresAt: created.expiresAt },
-    `Scan with your phone: ${created.scanUrl}`,
+    {
+      type: 'created',
+      id: created.id,
+      scanUrl: created.scanUrl,
+      userCode: created.userCode,
+      expiresAt: created.expiresAt,
+    },
+    `Scan with your phone: ${created.scanUrl}\nCan't scan? On your phone, open ${new URL('/m', created.scanUrl).href} and enter ${created.userCode}`,
   )
 
   let last: LoginStatusView | undefined
@@ -114,23 +123,27 @@ async function phone(args: string[]): Promise<number> {
       confirm: { type: 'boolean', default: false },
       cancel: { type: 'boolean', default: false },
       'match-code': { type: 'string' },
+      code: { type: 'string' },
       url: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   })
   const [scanUrl] = positionals
-  if (!scanUrl || positionals.length > 1) throw new UsageError('phone takes exactly one scan URL')
+  if (positionals.length > 1 || Boolean(scanUrl) === Boolean(values.code)) {
+    throw new UsageError('phone takes exactly one scan URL, or --code')
+  }
   if (!values.user) throw new UsageError('phone needs --user')
   if (values.confirm === values.cancel) throw new UsageError('phone needs exactly one of --confirm and --cancel')
-  let target: { baseUrl: string; id: string }
+  let target: { baseUrl: string; id: string } | undefined
   try {
-    target = parseScanUrl(scanUrl)
+    if (scanUrl) target = parseScanUrl(scanUrl)
   } catch (error) {
     throw new UsageError((error as Error).message)
   }
-  const api = client(values.url ?? target.baseUrl)
+  const api = client(values.url ?? target?.baseUrl ?? defaultUrl())
   const device = await api.signInPhone(values.user, values.password)
-  const scanned = await device.scan(target.id)
+  const id = target?.id ?? (await device.resolveCode(values.code!)).id
+  const scanned = await device.scan(id)
   const { requester, network, matchChoices } = scanned
   say(
     values.json,
@@ -147,7 +160,7 @@ async function phone(args: string[]): Promise<number> {
       `this login uses number matching: add --match-code with the number the computer shows (${matchChoices.join(', ')})`,
     )
   }
-  const result = values.confirm ? await device.confirm(target.id, matchCode) : await device.cancel(target.id)
+  const result = values.confirm ? await device.confirm(id, matchCode) : await device.cancel(id)
   say(
     values.json,
     { type: 'status', ...result },

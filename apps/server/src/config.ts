@@ -43,6 +43,10 @@ export interface Limits {
   signInFailuresPerIp: number
   signInFailuresPerAccount: number
   signInWindowSeconds: number
+  /** Failed user-code look-ups per phone session, and per IP, within codeLookupWindowSeconds; then 429. */
+  codeLookupFailuresPerSession: number
+  codeLookupFailuresPerIp: number
+  codeLookupWindowSeconds: number
   /** Reads of one login from one IP per pollIntervalMs, averaged over ten intervals (jitter, several tabs). */
   pollsPerInterval: number
   /** Open SSE streams, WebSockets and long polls: per login, and per client IP. */
@@ -137,6 +141,9 @@ function limits(env: Env): Limits {
     signInFailuresPerIp: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_IP', 60, 1),
     signInFailuresPerAccount: wholeNumber(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 20, 1),
     signInWindowSeconds: wholeNumber(env, 'RATE_LIMIT_SIGNIN_WINDOW_SECONDS', 900, 1),
+    codeLookupFailuresPerSession: wholeNumber(env, 'RATE_LIMIT_CODE_FAILURES_PER_SESSION', 10, 1),
+    codeLookupFailuresPerIp: wholeNumber(env, 'RATE_LIMIT_CODE_FAILURES_PER_IP', 30, 1),
+    codeLookupWindowSeconds: wholeNumber(env, 'RATE_LIMIT_CODE_WINDOW_SECONDS', 900, 1),
     pollsPerInterval: wholeNumber(env, 'RATE_LIMIT_POLLS_PER_INTERVAL', 10, 1),
     watchersPerLogin: wholeNumber(env, 'MAX_WATCHERS_PER_LOGIN', 200, 1),
     watchersPerIp: wholeNumber(env, 'MAX_WATCHERS_PER_IP', 1000, 1),

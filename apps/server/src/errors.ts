@@ -21,6 +21,7 @@ export const errorRegistry = {
   QR_NOT_FOUND: { statusCode: 404, message: 'No QR login with this id' },
   NOT_FOUND: { statusCode: 404, message: 'No such route' },
   SESSION_NOT_FOUND: { statusCode: 404, message: 'This user has no such session' },
+  CODE_NOT_FOUND: { statusCode: 404, message: 'No sign-in is waiting for this code' },
   ALREADY_SCANNED: { statusCode: 409, message: 'Another account has already scanned this QR code' },
   NOT_SCANNED: { statusCode: 409, message: 'Scan the QR code before confirming' },
   NOT_CONFIRMED: { statusCode: 409, message: 'The login has not been confirmed on the phone yet' },

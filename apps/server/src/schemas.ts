@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { LoginStatusViewSchema, loginIdPattern } from '@qr-login/core'
+import { LoginStatusViewSchema, loginIdPattern, userCodeAlphabet } from '@qr-login/core'
 
 /** The single source of request validation, response serialization and the OpenAPI description. */
 
@@ -19,6 +19,11 @@ export const CreatedLogin = Type.Object({
   scanUrl: Type.String({ description: 'What the QR encodes: <PUBLIC_URL>/m/<id>' }),
   qrSvgUrl: Type.String(),
   pollIntervalMs: Type.Integer(),
+  userCode: Type.String({
+    pattern: `^[${userCodeAlphabet}]{4}-[${userCodeAlphabet}]{4}$`,
+    description:
+      'Can’t scan? The code to type on the phone (RFC 8628 §6.1); case, spaces and dashes do not matter there',
+  }),
   watchToken: Type.String({
     description: 'The secret that binds the login to this browser; also set as the qr_watch cookie',
   }),
@@ -64,6 +69,15 @@ export const ConfirmBody = Type.Union([
     ),
   }),
 ])
+
+export const UserCodeBody = Type.Object({
+  code: Type.String({ maxLength: 64, description: 'As typed: BCDF-GHJK, bcdf ghjk and BCDFGHJK are the same code' }),
+})
+
+export const UserCodeResult = Type.Object({
+  id: Type.String({ description: 'The login the code belongs to; scan it with POST /api/qr/:id/scan' }),
+  scanUrl: Type.String(),
+})
 
 export const User = Type.Object({
   username: Type.String(),

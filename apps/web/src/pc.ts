@@ -40,7 +40,7 @@ let signedInAs: UserProfile | undefined
 let ownsLogin = false
 const inspector = new TransportInspector(element<HTMLTableElement>('inspector').tBodies[0], client)
 
-let login: (LoginHandle & { expiresAt: string; scanUrl?: string }) | undefined
+let login: (LoginHandle & { expiresAt: string; scanUrl?: string; userCode?: string }) | undefined
 let lastVersion = 0
 let watching: AbortController | undefined
 let countdownTimer: ReturnType<typeof setInterval> | undefined
@@ -61,7 +61,24 @@ function rememberInUrl(id: string | undefined) {
   history.replaceState(null, '', url.pathname + url.search)
 }
 
+/**
+ * Can't scan (the page is open on the phone itself, or a screen reader reads it)? The code to type
+ * on the phone's home page, read out letter by letter. Only while the login waits for a scan.
+ */
+function showUserCode(current: typeof login) {
+  const hint = element<HTMLParagraphElement>('user-code-hint')
+  if (!current?.userCode || !current.scanUrl) return
+  const code = document.createElement('kbd')
+  code.id = 'user-code'
+  code.textContent = current.userCode
+  code.setAttribute('aria-label', current.userCode.replace('-', '').split('').join(' '))
+  const [before, after] = t('pc.cantScan', { url: new URL('/m', current.scanUrl).href, code: '\u0000' }).split('\u0000')
+  hint.replaceChildren(before ?? '', code, after ?? '')
+  hint.hidden = false
+}
+
 function setState(state: string, text: string, extra = '') {
+  element('user-code-hint').hidden = true
   main.dataset.state = state
   message.textContent = text
   hint.textContent = extra
@@ -89,6 +106,7 @@ function render(status: LoginStatusView) {
   switch (status.status) {
     case 'pending':
       setState('pending', t('pc.pending'), login?.scanUrl ? t('pc.openOnPhone', { url: login.scanUrl }) : '')
+      showUserCode(login)
       break
     case 'scanned':
       setState('scanned', t('pc.scanned', { name: status.scannedBy?.displayName ?? '' }))

@@ -196,8 +196,39 @@ async function showSessions() {
   )
 }
 
+/** Can't scan? The code under the QR finds the login; then the usual confirm screen. */
+function wireCodeEntry() {
+  const form = element<HTMLFormElement>('code-form')
+  const input = element<HTMLInputElement>('user-code')
+  const error = element('code-error')
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    error.textContent = ''
+    input.removeAttribute('aria-invalid')
+    try {
+      const { id } = await phone.resolveCode(input.value)
+      location.assign(`/m/${id}`)
+    } catch (failure) {
+      const code = failure instanceof QrLoginError ? failure.code : ''
+      error.textContent =
+        code === 'VALIDATION_ERROR'
+          ? t('phone.codeInvalid')
+          : code === 'CODE_NOT_FOUND'
+            ? t('phone.codeNotFound')
+            : code === 'RATE_LIMITED'
+              ? t('phone.codeLimited', {
+                  minutes: String(Math.max(1, Math.ceil(((failure as QrLoginError).retryAfterMs ?? 60_000) / 60_000))),
+                })
+              : t('phone.error', { message: (failure as Error)?.message ?? String(failure) })
+      input.setAttribute('aria-invalid', 'true')
+      input.focus()
+    }
+  })
+}
+
 function showHome() {
   show('home-view', 'home')
+  wireCodeEntry()
   const camera = element<HTMLButtonElement>('camera')
   const instructions = element('home-instructions')
   if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {

@@ -112,6 +112,15 @@ export class PhoneClient {
     return sendJson(this.http, '/api/mobile/me', { token: this.token })
   }
 
+  /** Can't scan? The login a code typed on the phone belongs to (case, spaces and dashes ignored); then scan its id. */
+  resolveCode(code: string): Promise<{ id: string; scanUrl: string }> {
+    return sendJson(this.http, '/api/mobile/code', {
+      method: 'POST',
+      token: this.token,
+      body: JSON.stringify({ code }),
+    })
+  }
+
   scan(id: string): Promise<ScannedLogin> {
     return sendJson(this.http, `${loginPath(id)}/scan`, { method: 'POST', token: this.token })
   }

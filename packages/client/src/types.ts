@@ -13,6 +13,8 @@ export const autoOrder: readonly TransportName[] = ['ws', 'sse', 'long-poll', 'p
 
 export interface CreatedLogin extends LoginStatusView {
   scanUrl: string
+  /** Can't scan? The code to type on the phone instead: BCDF-GHJK. */
+  userCode: string
   qrSvgUrl: string
   pollIntervalMs: number
   watchToken: string

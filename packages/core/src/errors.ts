@@ -18,6 +18,7 @@ export const loginErrorCodes = [
   'QR_EXPIRED',
   'RATE_LIMITED',
   'SESSION_NOT_FOUND',
+  'CODE_NOT_FOUND',
   'MATCH_CODE_MISMATCH',
   'STORE_UNAVAILABLE',
 ] as const

@@ -39,6 +39,8 @@ export interface LoginRecord {
   changeTimes: number[]
   /** Number matching (optional): the PC shows `code`, the phone must pick it among `choices`. */
   match?: { code: string; choices: string[] }
+  /** The code to type on the phone when scanning is impossible: 8 letters, stored without the dash. */
+  userCode?: string
 }
 
 const terminalStatuses: ReadonlySet<LoginStatus> = new Set(['consumed', 'cancelled', 'expired'])
@@ -77,4 +79,19 @@ const loginIdRegExp = new RegExp(loginIdPattern)
 
 export function isLoginId(value: unknown): value is string {
   return typeof value === 'string' && loginIdRegExp.test(value)
+}
+
+/** RFC 8628 §6.1: consonants only (no vowels, so no words), and no look-alike letters or digits. */
+export const userCodeAlphabet = 'BCDFGHJKLMNPQRSTVWXZ'
+const userCodeRegExp = new RegExp(`^[${userCodeAlphabet}]{8}$`)
+
+/** What a person typed, as the code: case, spaces and dashes do not matter. Undefined when it cannot be one. */
+export function normalizeUserCode(typed: string): string | undefined {
+  const code = typed.toUpperCase().replace(/[\s-]+/g, '')
+  return userCodeRegExp.test(code) ? code : undefined
+}
+
+/** As people read it: BCDF-GHJK. */
+export function formatUserCode(code: string): string {
+  return `${code.slice(0, 4)}-${code.slice(4)}`
 }

@@ -15,6 +15,8 @@ export class MemoryLoginStore implements LoginStore {
   private readonly sessions = new Map<string, Entry<SessionRecord>>()
   /** username → token hashes of that user's sessions */
   private readonly sessionsByUser = new Map<string, Set<string>>()
+  /** user code → login id, each dropped at its own time */
+  private readonly userCodes = new Map<string, Entry<string>>()
   /** Ids of logins not yet ended. In one process the service's expiry timers end each at its expiresAt. */
   private readonly live = new Set<string>()
 
@@ -25,6 +27,16 @@ export class MemoryLoginStore implements LoginStore {
     this.keep(this.logins, record.id, record, keepUntil, () => this.forgetLogin(record.id))
     if (!isTerminal(record.status)) this.live.add(record.id)
     return true
+  }
+
+  async reserveUserCode(code: string, loginId: string, keepUntil: number): Promise<boolean> {
+    if (this.userCodes.has(code)) return false
+    this.keep(this.userCodes, code, loginId, keepUntil)
+    return true
+  }
+
+  async findByUserCode(code: string): Promise<string | undefined> {
+    return this.userCodes.get(code)?.value
   }
 
   async get(id: string): Promise<LoginRecord | undefined> {
@@ -65,12 +77,18 @@ export class MemoryLoginStore implements LoginStore {
   }
 
   stats(): StoreStats {
-    return { logins: this.logins.size, sessions: this.sessions.size, timers: this.logins.size + this.sessions.size }
+    return {
+      logins: this.logins.size,
+      sessions: this.sessions.size,
+      timers: this.logins.size + this.sessions.size + this.userCodes.size,
+    }
   }
 
   async close(): Promise<void> {
     for (const entry of this.logins.values()) entry.drop.cancel()
     for (const entry of this.sessions.values()) entry.drop.cancel()
+    for (const entry of this.userCodes.values()) entry.drop.cancel()
+    this.userCodes.clear()
     this.logins.clear()
     this.sessions.clear()
     this.sessionsByUser.clear()

@@ -9,6 +9,13 @@ import type { LoginRecord, LoginStatusView, UserProfile } from './login.js'
 export interface LoginStore {
   /** false when the id is taken (never overwrites). */
   insert(record: LoginRecord, keepUntil: number): Promise<boolean>
+  /**
+   * Claims a user code (the one typed on the phone) for a login until `keepUntil`; false when another
+   * login holds it. Separate from insert, so each write touches one key (one Redis Cluster slot).
+   */
+  reserveUserCode(code: string, loginId: string, keepUntil: number): Promise<boolean>
+  /** The login a user code was reserved for, while the reservation lasts. */
+  findByUserCode(code: string): Promise<string | undefined>
   get(id: string): Promise<LoginRecord | undefined>
   /** Atomic compare-and-set on `version`: exactly one of racing writers of the same version wins. */
   compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean>
@@ -88,6 +95,8 @@ export interface Secrets {
   matches(secret: string, hash: string): boolean
   /** Number matching: a random two-digit code, and it with two other codes in random order. */
   matchCode(): { code: string; choices: string[] }
+  /** A code to type on the phone: 8 letters of userCodeAlphabet (RFC 8628 §6.1), without the dash. */
+  userCode(): string
 }
 
 /** Who may sign in on the phone. The demo directory is the only one this project ships. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
 import { nanoid } from 'nanoid'
+import { userCodeAlphabet } from './login.js'
 import type { Secrets } from './ports.js'
 
 /** nanoid ids (126 bits) and 256-bit tokens, both from the operating system's CSPRNG; SHA-256 hashes. */
@@ -24,4 +25,6 @@ export const cryptoSecrets: Secrets = {
     }
     return { code: code, choices }
   },
+  // 20 letters, 8 places: 34.6 bits, unguessable within the failed-look-up limits (README, docs/security.md).
+  userCode: () => Array.from({ length: 8 }, () => userCodeAlphabet[randomInt(userCodeAlphabet.length)]).join(''),
 }

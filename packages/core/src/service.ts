@@ -2,6 +2,7 @@ import { LoginError, isLoginError } from './errors.js'
 import { ExpiryTimers } from './expiry.js'
 import {
   endsWatch,
+  formatUserCode,
   isTerminal,
   toPhoneView,
   toStatusView,
@@ -44,6 +45,8 @@ export interface LoginServiceDeps {
 export interface CreatedLogin {
   status: LoginStatusView
   watchToken: string
+  /** The code to type on the phone, as shown: BCDF-GHJK. */
+  userCode: string
 }
 
 export interface ScannedLogin {
@@ -114,8 +117,11 @@ export class LoginService {
     const now = this.clock.now()
     const watchToken = this.secrets.token()
     for (;;) {
+      const id = this.secrets.loginId()
+      const userCode = await this.reserveUserCode(id, now + this.settings.qrTtlMs)
       const record: LoginRecord = {
-        id: this.secrets.loginId(),
+        id,
+        userCode,
         status: 'pending',
         version: 1,
         createdAt: now,
@@ -129,9 +135,21 @@ export class LoginService {
         this.expiry.arm(record.id, record.expiresAt)
         const status = toStatusView(record)
         this.onTransition(status)
-        return { status, watchToken }
+        return { status, watchToken, userCode: formatUserCode(userCode) }
       }
     }
+  }
+
+  /**
+   * The login a code typed on the phone belongs to, while it waits to be scanned. Any other case,
+   * unknown code or a login in another state, is the same CODE_NOT_FOUND: a refusal says nothing more.
+   */
+  async resolveUserCode(code: string): Promise<string> {
+    const id = await this.store.findByUserCode(code)
+    const record = id === undefined ? undefined : await this.loadIfExists(id)
+    if (!record || record.status !== 'pending')
+      throw new LoginError('CODE_NOT_FOUND', 'No sign-in is waiting for this code')
+    return record.id
   }
 
   /** For what anyone who saw the QR may do (fetch its image): says only whether the login exists. */
@@ -309,6 +327,16 @@ export class LoginService {
     }
   }
 
+  /** The login, or undefined when there is none (a code's reservation outlives a login whose insert lost a race for its id). */
+  private async loadIfExists(id: string): Promise<LoginRecord | undefined> {
+    try {
+      return await this.load(id)
+    } catch (error) {
+      if (isLoginError(error, 'QR_NOT_FOUND')) return undefined
+      throw error
+    }
+  }
+
   /**
    * Load, decide (transitions.ts), compare-and-set; on a lost race decide
    * again against the winner's state. Bounded: every lost race is someone
@@ -357,6 +385,14 @@ export class LoginService {
       if (isLoginError(error, 'QR_NOT_FOUND')) return
       this.reportBackgroundError(error, 'expiry')
       this.expiry.arm(id, this.clock.now() + backgroundRetryMs)
+    }
+  }
+
+  /** A fresh code, held for this login while it can be scanned. With 20^8 codes a clash is rare; each one draws again. */
+  private async reserveUserCode(loginId: string, until: number): Promise<string> {
+    for (;;) {
+      const code = this.secrets.userCode()
+      if (await this.store.reserveUserCode(code, loginId, until)) return code
     }
   }
 

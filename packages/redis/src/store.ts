@@ -89,6 +89,17 @@ export class RedisLoginStore implements LoginStore {
     })
   }
 
+  reserveUserCode(code: string, loginId: string, keepUntil: number): Promise<boolean> {
+    return this.guard(async () => {
+      const done = await this.redis.set(keys.userCode(this.prefix, code), loginId, 'PX', this.ttl(keepUntil), 'NX')
+      return done === 'OK'
+    })
+  }
+
+  findByUserCode(code: string): Promise<string | undefined> {
+    return this.guard(async () => (await this.redis.get(keys.userCode(this.prefix, code))) ?? undefined)
+  }
+
   get(id: string): Promise<LoginRecord | undefined> {
     return this.guard(async () => {
       const json = await this.redis.hget(keys.login(this.prefix, id), 'd')

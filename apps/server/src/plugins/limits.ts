@@ -4,6 +4,8 @@ import type { FastifyRequest } from 'fastify'
 import type { Redis } from '@qr-login/redis'
 import { HttpError } from '../errors.js'
 import { WatcherCaps } from '../lib/watcher-caps.js'
+import { presentedToken } from '../lib/request-auth.js'
+import { cryptoSecrets } from '@qr-login/core'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,6 +21,9 @@ export interface RequestLimits {
   /** Throws RATE_LIMITED while this IP or the account named in the body has used up its failed sign-ins. Counts nothing. */
   checkSignIn(request: FastifyRequest): Promise<void>
   recordSignInFailure(request: FastifyRequest): Promise<void>
+  /** Throws RATE_LIMITED while this phone session or IP has used up its failed user-code look-ups. Counts nothing. */
+  checkCodeLookup(request: FastifyRequest): Promise<void>
+  recordCodeLookupFailure(request: FastifyRequest): Promise<void>
   /** A held watcher (SSE, WebSocket, long poll): throws RATE_LIMITED past a cap, else returns its release. */
   admitWatcher(loginId: string, ip: string): () => void
   /** Logins and client addresses holding watcher slots (both 0 when every watcher has gone). */
@@ -56,19 +61,62 @@ export default fp<{ redis?: Redis }>(async function limits(app, options) {
     timeWindow: pollWindowMs,
     keyGenerator: (request) => `poll:${(request.params as { id: string }).id}:${clientKey(request.ip)}`,
   })
-  const signInWindowMs = settings.signInWindowSeconds * 1000
+  /**
+   * Limits that count failures only: `check` peeks (a client that used them up is refused before
+   * anything is tried), `record` counts one failure against every key.
+   */
+  const failureLimit = (
+    what: string,
+    windowSeconds: number,
+    rules: { max: number; key: (request: FastifyRequest) => string; who: string }[],
+  ) => {
+    const limiters = rules.map((rule) => ({
+      who: rule.who,
+      limiter: app.createRateLimit({ max: rule.max, timeWindow: windowSeconds * 1000, keyGenerator: rule.key }),
+    }))
+    return {
+      async check(request: FastifyRequest) {
+        for (const { limiter, who } of limiters) {
+          const state = await limiter(request, { increment: false })
+          // A peek reports the failures so far: the limit is reached once they equal max.
+          if (!state.isAllowed && state.remaining === 0) {
+            throw rateLimited(`Too many failed ${what} ${who}; try again later`, state.ttl)
+          }
+        }
+      },
+      async record(request: FastifyRequest) {
+        await Promise.all(limiters.map(({ limiter }) => limiter(request)))
+      },
+    }
+  }
   const usernameOf = (request: FastifyRequest) =>
     String((request.body as { username?: unknown } | undefined)?.username ?? '').toLowerCase()
-  const perIp = app.createRateLimit({
-    max: settings.signInFailuresPerIp,
-    timeWindow: signInWindowMs,
-    keyGenerator: (request) => `signin-ip:${clientKey(request.ip)}`,
-  })
-  const perAccount = app.createRateLimit({
-    max: settings.signInFailuresPerAccount,
-    timeWindow: signInWindowMs,
-    keyGenerator: (request) => `signin-account:${usernameOf(request)}`,
-  })
+  const signIns = failureLimit('sign-ins', settings.signInWindowSeconds, [
+    {
+      max: settings.signInFailuresPerIp,
+      key: (request) => `signin-ip:${clientKey(request.ip)}`,
+      who: 'from this address',
+    },
+    {
+      max: settings.signInFailuresPerAccount,
+      key: (request) => `signin-account:${usernameOf(request)}`,
+      who: 'for this account',
+    },
+  ])
+  // Per phone session: the hash of its token, so the counter key reveals nothing.
+  const sessionOf = (request: FastifyRequest) => cryptoSecrets.hash(presentedToken(request, 'm_session').token ?? '')
+  const codeLookups = failureLimit('code look-ups', settings.codeLookupWindowSeconds, [
+    {
+      max: settings.codeLookupFailuresPerSession,
+      key: (request) => `code-session:${sessionOf(request)}`,
+      who: 'from this phone',
+    },
+    {
+      max: settings.codeLookupFailuresPerIp,
+      key: (request) => `code-ip:${clientKey(request.ip)}`,
+      who: 'from this address',
+    },
+  ])
   const caps = new WatcherCaps(settings.watchersPerLogin, settings.watchersPerIp)
 
   const requestLimits: RequestLimits = {
@@ -81,22 +129,10 @@ export default fp<{ redis?: Redis }>(async function limits(app, options) {
       }
     },
 
-    async checkSignIn(request) {
-      for (const [limiter, who] of [
-        [perIp, 'from this address'],
-        [perAccount, 'for this account'],
-      ] as const) {
-        const state = await limiter(request, { increment: false })
-        // A peek reports the failures so far: the limit is reached once they equal max.
-        if (!state.isAllowed && state.remaining === 0) {
-          throw rateLimited(`Too many failed sign-ins ${who}; try again later`, state.ttl)
-        }
-      }
-    },
-
-    async recordSignInFailure(request) {
-      await Promise.all([perIp(request), perAccount(request)])
-    },
+    checkSignIn: signIns.check,
+    recordSignInFailure: signIns.record,
+    checkCodeLookup: codeLookups.check,
+    recordCodeLookupFailure: codeLookups.record,
 
     admitWatcher(loginId, ip) {
       const admitted = caps.admit(loginId, clientKey(ip))

@@ -34,7 +34,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const userAgent = userAgentOf(request)
-      const { status, watchToken } = await logins.createLogin({
+      const { status, watchToken, userCode } = await logins.createLogin({
         ip: clientIp(request),
         userAgent,
         ...describeUserAgent(userAgent),
@@ -51,6 +51,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
         scanUrl: `${config.publicUrl}/m/${status.id}`,
         qrSvgUrl: `/api/qr/${status.id}/qr.svg`,
         pollIntervalMs: config.pollIntervalMs,
+        userCode,
         watchToken,
       })
     },

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { isLoginError, type UserProfile } from '@qr-login/core'
+import { isLoginError, normalizeUserCode, userCodeAlphabet, type UserProfile } from '@qr-login/core'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { clientIp } from './pc.js'
@@ -15,6 +15,8 @@ import {
   PhoneSignIn,
   ScanResult,
   User,
+  UserCodeBody,
+  UserCodeResult,
   UserEnvelope,
   errors,
   security,
@@ -90,6 +92,34 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
         maxAge: config.sessionTtlSeconds,
       })
       return { user, token }
+    },
+  )
+
+  app.post(
+    '/api/mobile/code',
+    {
+      schema: {
+        tags: ['phone'],
+        summary: 'Find the sign-in a typed code belongs to (can’t scan? type the code under the QR)',
+        description:
+          'While the login waits to be scanned: its id and scanUrl. Any other code is 404 CODE_NOT_FOUND; failed look-ups are limited per phone session and per address.',
+        security: security.phone,
+        body: UserCodeBody,
+        response: { 200: UserCodeResult, ...errors(400, 401, 403, 404, 413, 415, 429, 503) },
+      },
+    },
+    async (request) => {
+      await phoneUser(request)
+      if (!request.body) throw new HttpError('VALIDATION_ERROR', 'body must be a JSON object with code')
+      const code = normalizeUserCode(request.body.code)
+      if (!code) throw new HttpError('VALIDATION_ERROR', `A code is 8 letters of ${userCodeAlphabet}, like BCDF-GHJK`)
+      // Only failures count, and a phone that used them up is refused before the code is looked up.
+      await app.limits.checkCodeLookup(request)
+      const id = await logins.resolveUserCode(code).catch(async (error: unknown) => {
+        if (isLoginError(error, 'CODE_NOT_FOUND')) await app.limits.recordCodeLookupFailure(request)
+        throw error
+      })
+      return { id, scanUrl: `${config.publicUrl}/m/${id}` }
     },
   )
 
