@@ -47,6 +47,14 @@ function showFailure(error: unknown) {
   }
 }
 
+/** The words for a refusal: a message per error code (with the wait in minutes, for RATE_LIMITED), else its own message. */
+function explain(failure: unknown, byCode: Partial<Record<string, MessageKey>>): string {
+  const key = byCode[failure instanceof QrLoginError ? failure.code : '']
+  if (!key) return t('phone.error', { message: (failure as Error)?.message ?? String(failure) })
+  const waitMs = (failure as QrLoginError).retryAfterMs ?? 60_000
+  return t(key, { minutes: String(Math.max(1, Math.ceil(waitMs / 60_000))) })
+}
+
 async function showSignIn(): Promise<UserProfile> {
   show('sign-in-view', 'sign-in')
   const picks = element('quick-picks')
@@ -60,15 +68,10 @@ async function showSignIn(): Promise<UserProfile> {
         const signed = await client.signInPhone(username, password.value)
         resolve(signed.user!)
       } catch (failure) {
-        const code = failure instanceof QrLoginError ? failure.code : ''
-        error.textContent =
-          code === 'BAD_CREDENTIALS'
-            ? t('phone.badCredentials')
-            : code === 'RATE_LIMITED'
-              ? t('phone.tooManyAttempts', {
-                  minutes: String(Math.max(1, Math.ceil(((failure as QrLoginError).retryAfterMs ?? 60_000) / 60_000))),
-                })
-              : t('phone.error', { message: (failure as Error).message })
+        error.textContent = explain(failure, {
+          BAD_CREDENTIALS: 'phone.badCredentials',
+          RATE_LIMITED: 'phone.tooManyAttempts',
+        })
       }
     }
     void client.demoUsers().then((users) => {
@@ -209,17 +212,11 @@ function wireCodeEntry() {
       const { id } = await phone.resolveCode(input.value)
       location.assign(`/m/${id}`)
     } catch (failure) {
-      const code = failure instanceof QrLoginError ? failure.code : ''
-      error.textContent =
-        code === 'VALIDATION_ERROR'
-          ? t('phone.codeInvalid')
-          : code === 'CODE_NOT_FOUND'
-            ? t('phone.codeNotFound')
-            : code === 'RATE_LIMITED'
-              ? t('phone.codeLimited', {
-                  minutes: String(Math.max(1, Math.ceil(((failure as QrLoginError).retryAfterMs ?? 60_000) / 60_000))),
-                })
-              : t('phone.error', { message: (failure as Error)?.message ?? String(failure) })
+      error.textContent = explain(failure, {
+        VALIDATION_ERROR: 'phone.codeInvalid',
+        CODE_NOT_FOUND: 'phone.codeNotFound',
+        RATE_LIMITED: 'phone.codeLimited',
+      })
       input.setAttribute('aria-invalid', 'true')
       input.focus()
     }
