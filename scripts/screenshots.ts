@@ -110,6 +110,9 @@ try {
   await farPhone.goto(`http://127.0.0.1:${matchPort}/m`)
   await farPhone.waitForSelector('#sessions li[data-session-id]')
   await shot(farPhone, 'phone-sessions')
+  await farPhone.waitForSelector('#history li[data-outcome]')
+  await farPhone.locator('#history-view').scrollIntoViewIfNeeded()
+  await shot(farPhone, 'phone-history')
   await matching.close()
 
   // Can't scan: the code typed on the phone's home page.

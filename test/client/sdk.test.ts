@@ -327,3 +327,24 @@ t.test('phone.resolveCode: the code under the QR finds the login; a wrong one is
   await t.rejects(phone.resolveCode(login.userCode), { name: 'QrLoginError', code: 'CODE_NOT_FOUND', statusCode: 404 })
   await t.rejects(phone.resolveCode('nope'), { code: 'VALIDATION_ERROR', statusCode: 400 })
 })
+
+t.test('phone.history: the requests this user approved or cancelled, newest first', async (t) => {
+  const { base } = await listeningApp(t)
+  const client = clientFor(base)
+  const phone = await client.signInPhone('alice', 'demo')
+  const first = await client.createLogin()
+  await phone.scan(first.id)
+  await phone.confirm(first.id)
+  const second = await client.createLogin()
+  await phone.scan(second.id)
+  await phone.cancel(second.id)
+  const entries = await phone.history()
+  t.same(
+    entries.map((entry) => [entry.loginId, entry.outcome]),
+    [
+      [second.id, 'cancelled'],
+      [first.id, 'approved'],
+    ],
+  )
+  t.match(entries[0], { ip: '127.0.0.1', browser: 'qr-login-sdk-test 1' })
+})

@@ -99,7 +99,8 @@ t.test('nothing is left behind once watchers leave and logins end', async (t) =>
   t.same(afterEnd.feed, { channels: 0, listeners: 0 })
   t.equal(afterEnd.expiryTimers, 0, 'every login ended, so no expiry timer remains')
 
-  await clock.advance(settings.retentionMs + settings.sessionTtlMs)
+  // Past the longest keep of anything: a login's retention after a session's lifetime, and the history's.
+  await clock.advance(Math.max(settings.retentionMs + settings.sessionTtlMs, settings.historyRetentionMs!))
   t.same(service.stats().store, { logins: 0, sessions: 0, timers: 0 })
   t.equal(clock.pendingTimers, 0, 'no timer of any kind remains')
 })

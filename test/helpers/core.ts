@@ -17,6 +17,7 @@ export const settings: LoginSettings = {
   exchangeWindowMs: 30_000,
   retentionMs: 300_000,
   sessionTtlMs: 3_600_000,
+  historyRetentionMs: 3_600_000,
 }
 
 export const pc = { ip: '192.0.2.10', userAgent: 'test-agent', browser: 'Chrome 131', os: 'Windows 10' }

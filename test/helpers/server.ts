@@ -18,6 +18,8 @@ export interface CreatedLogin {
   pollIntervalMs: number
   userCode: string
   watchToken: string
+  /** MATCH_CODE=1 only */
+  matchCode?: string
 }
 
 /** Builds the app (not listening) with test-friendly defaults; closed when the test ends. */

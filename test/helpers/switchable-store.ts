@@ -1,4 +1,4 @@
-import { LoginError, type LoginRecord, type LoginStore, type SessionRecord } from '@qr-login/core'
+import { LoginError, type HistoryEntry, type LoginRecord, type LoginStore, type SessionRecord } from '@qr-login/core'
 
 /** A memory store that can be made unreachable, as a Redis store is when Redis is down. */
 export class SwitchableStore implements LoginStore {
@@ -18,6 +18,14 @@ export class SwitchableStore implements LoginStore {
   async findByUserCode(code: string) {
     this.check()
     return this.inner.findByUserCode(code)
+  }
+  async addHistory(username: string, entry: HistoryEntry, keepUntil: number) {
+    this.check()
+    return this.inner.addHistory(username, entry, keepUntil)
+  }
+  async listHistory(username: string) {
+    this.check()
+    return this.inner.listHistory(username)
   }
   async get(id: string) {
     this.check()

@@ -1,5 +1,5 @@
 import type { Test } from 'tap'
-import type { LoginRecord, LoginStore, SessionRecord } from '@qr-login/core'
+import { historyLimit, type HistoryEntry, type LoginRecord, type LoginStore, type SessionRecord } from '@qr-login/core'
 
 /** What every LoginStore must do. Run by one test file per store. */
 export interface StoreUnderTest {
@@ -50,6 +50,32 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
     await letTimePass(1100)
     t.equal(await store.findByUserCode(code), undefined, 'gone once its time has passed')
     t.equal(await store.reserveUserCode(code, 'login-two', now() + 60_000), true, 'and free for another login')
+  })
+
+  t.test('a user’s history: newest first, the newest historyLimit kept, each entry until its time', async (t) => {
+    const { store, now, letTimePass } = await open()
+    const username = `history-${counter++}`
+    const entry = (n: number): HistoryEntry => ({
+      loginId: `login-${n}`,
+      outcome: n % 2 ? 'approved' : 'cancelled',
+      at: n,
+      ip: '192.0.2.1',
+      browser: 'Chrome 131',
+      os: 'Windows 10',
+    })
+    await store.addHistory(username, entry(0), now() + 1000)
+    for (let n = 1; n <= historyLimit; n++) await store.addHistory(username, entry(n), now() + 60_000)
+    const listed = await store.listHistory(username)
+    t.equal(listed.length, historyLimit, 'trimmed to the limit')
+    t.same(listed[0], entry(historyLimit), 'newest first')
+    t.same(listed.at(-1), entry(1), 'the oldest fell off')
+    t.same(await store.listHistory('nobody-at-all'), [])
+
+    const other = `history-${counter++}`
+    await store.addHistory(other, { ...entry(7), app: 'Acme Notes' }, now() + 1000)
+    await store.addHistory(other, entry(8), now() + 60_000)
+    await letTimePass(1100)
+    t.same(await store.listHistory(other), [entry(8)], 'an entry past its time is gone, the others stay')
   })
 
   t.test('compareAndSet writes only over the expected version', async (t) => {

@@ -149,6 +149,7 @@ export async function buildApp(
       sessionTtlMs: config.sessionTtlSeconds * 1000,
       maxLiveLogins: config.limits.liveLogins,
       matchCode: config.matchCode,
+      historyRetentionMs: config.historyRetentionSeconds * 1000,
     },
     onBackgroundError: (error, context) => {
       if (isLoginError(error, 'STORE_UNAVAILABLE')) metrics.storeError()

@@ -20,6 +20,8 @@ export interface Config {
   trustProxy: boolean | number | string[]
   logLevel: string
   sessionTtlSeconds: number
+  /** How long a sign-in request stays in its user's history on the phone. */
+  historyRetentionSeconds: number
   sseHeartbeatMs: number
   wsPingMs: number
   bodyLimitBytes: number
@@ -198,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info'),
     sessionTtlSeconds: wholeNumber(env, 'SESSION_TTL_SECONDS', 12 * 3600, 1),
+    historyRetentionSeconds: wholeNumber(env, 'HISTORY_RETENTION_SECONDS', 30 * 24 * 3600, 1),
     sseHeartbeatMs: wholeNumber(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 15_000),
     wsPingMs: wholeNumber(env, 'WS_PING_MS', 30_000, 10, 30_000),
     bodyLimitBytes: wholeNumber(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),

@@ -113,6 +113,21 @@ export const PcSession = Type.Object({
 
 export const PcSessionList = Type.Object({ sessions: Type.Array(PcSession) })
 
+export const HistoryEntry = Type.Object({
+  loginId: Type.String(),
+  outcome: Type.Enum(['approved', 'cancelled', 'expired', 'wrong-number'], {
+    description:
+      'approved on the phone, cancelled, left to expire after a scan, or cancelled by picking the wrong number',
+  }),
+  at: Type.String({ format: 'date-time' }),
+  ip: Type.String({ description: 'The computer that asked' }),
+  browser: Type.String(),
+  os: Type.String(),
+  app: Type.Optional(Type.String({ description: 'The application that asked, when one did (OIDC client_name)' })),
+})
+
+export const History = Type.Object({ entries: Type.Array(HistoryEntry) })
+
 export const StatusQuery = Type.Object({
   wait: Type.Optional(
     Type.Integer({ minimum: 0, maximum: 30, description: 'Long poll: hold the request up to this many seconds' }),

@@ -223,6 +223,42 @@ function wireCodeEntry() {
   })
 }
 
+/** What this user approved, cancelled or let expire, where it came from and when: a sign-in they did not make stands out. */
+async function showHistory() {
+  const entries = await phone.history().catch(() => undefined)
+  if (!entries) return
+  element('history-view').hidden = false
+  const list = element('history')
+  if (entries.length === 0) {
+    const none = document.createElement('li')
+    none.textContent = t('phone.historyNone')
+    list.replaceChildren(none)
+    return
+  }
+  list.replaceChildren(
+    ...entries.map((entry) => {
+      const item = document.createElement('li')
+      item.dataset.outcome = entry.outcome
+      item.dataset.loginId = entry.loginId
+      const what = document.createElement('span')
+      what.className = 'where'
+      const outcome = document.createElement('strong')
+      outcome.className = `outcome ${entry.outcome}`
+      outcome.textContent = t(`phone.outcome.${entry.outcome}` as MessageKey)
+      const from = document.createElement('span')
+      from.className = 'when'
+      from.textContent = [entry.app, entry.browser, entry.os, entry.ip].filter(Boolean).join(' · ')
+      const when = document.createElement('time')
+      when.className = 'when'
+      when.dateTime = entry.at
+      when.textContent = new Date(entry.at).toLocaleString(document.documentElement.lang)
+      what.append(outcome, from, when)
+      item.append(what)
+      return item
+    }),
+  )
+}
+
 function showHome() {
   show('home-view', 'home')
   wireCodeEntry()
@@ -261,7 +297,7 @@ async function start() {
   if (loginId) await approve(loginId)
   else {
     showHome()
-    await showSessions()
+    await Promise.all([showSessions(), showHistory()])
   }
 }
 

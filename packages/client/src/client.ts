@@ -1,5 +1,6 @@
 import { sendJson, type HttpOptions } from './http.js'
 import type {
+  HistoryItem,
   CreatedLogin,
   LoginHandle,
   LoginStatusView,
@@ -138,6 +139,11 @@ export class PhoneClient {
   async sessions(): Promise<PcSession[]> {
     return (await sendJson<{ sessions: PcSession[] }>(this.http, '/api/mobile/sessions', { token: this.token }))
       .sessions
+  }
+
+  /** This user's recent sign-in requests, newest first: approved, cancelled, expired or a wrong number picked. */
+  async history(): Promise<HistoryItem[]> {
+    return (await sendJson<{ entries: HistoryItem[] }>(this.http, '/api/mobile/history', { token: this.token })).entries
   }
 
   /** Signs that computer out. */

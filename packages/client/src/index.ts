@@ -6,6 +6,7 @@ export {
   autoOrder,
   endsWatch,
   type CreatedLogin,
+  type HistoryItem,
   type LoginHandle,
   type LoginStatus,
   type LoginStatusView,

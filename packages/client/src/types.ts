@@ -20,6 +20,18 @@ export interface CreatedLogin extends LoginStatusView {
   watchToken: string
 }
 
+/** A sign-in request in its user's history, as the phone lists it. */
+export interface HistoryItem {
+  loginId: string
+  outcome: 'approved' | 'cancelled' | 'expired' | 'wrong-number'
+  /** ISO 8601 */
+  at: string
+  ip: string
+  browser: string
+  os: string
+  app?: string
+}
+
 /** What a watch needs to know of a login. */
 export interface LoginHandle {
   id: string

@@ -1,5 +1,13 @@
 import { isTerminal, type LoginRecord } from './login.js'
-import type { Clock, LoginStore, SessionRecord, StoreStats, TimerHandle } from './ports.js'
+import {
+  historyLimit,
+  type Clock,
+  type HistoryEntry,
+  type LoginStore,
+  type SessionRecord,
+  type StoreStats,
+  type TimerHandle,
+} from './ports.js'
 
 interface Entry<T> {
   value: T
@@ -15,6 +23,8 @@ export class MemoryLoginStore implements LoginStore {
   private readonly sessions = new Map<string, Entry<SessionRecord>>()
   /** username → token hashes of that user's sessions */
   private readonly sessionsByUser = new Map<string, Set<string>>()
+  /** username → history, newest first; the list lives as long as its newest entry */
+  private readonly history = new Map<string, Entry<{ entry: HistoryEntry; keepUntil: number }[]>>()
   /** user code → login id, each dropped at its own time */
   private readonly userCodes = new Map<string, Entry<string>>()
   /** Ids of logins not yet ended. In one process the service's expiry timers end each at its expiresAt. */
@@ -76,11 +86,23 @@ export class MemoryLoginStore implements LoginStore {
     return [...(this.sessionsByUser.get(username) ?? [])].map((hash) => this.sessions.get(hash)!.value)
   }
 
+  async addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
+    const previous = this.history.get(username)
+    previous?.drop.cancel()
+    const kept = [{ entry, keepUntil }, ...(previous?.value ?? [])].slice(0, historyLimit)
+    this.keep(this.history, username, kept, Math.max(...kept.map((each) => each.keepUntil)))
+  }
+
+  async listHistory(username: string): Promise<HistoryEntry[]> {
+    const now = this.clock.now()
+    return (this.history.get(username)?.value ?? []).filter((each) => each.keepUntil > now).map((each) => each.entry)
+  }
+
   stats(): StoreStats {
     return {
       logins: this.logins.size,
       sessions: this.sessions.size,
-      timers: this.logins.size + this.sessions.size + this.userCodes.size,
+      timers: this.logins.size + this.sessions.size + this.userCodes.size + this.history.size,
     }
   }
 
@@ -88,6 +110,8 @@ export class MemoryLoginStore implements LoginStore {
     for (const entry of this.logins.values()) entry.drop.cancel()
     for (const entry of this.sessions.values()) entry.drop.cancel()
     for (const entry of this.userCodes.values()) entry.drop.cancel()
+    for (const entry of this.history.values()) entry.drop.cancel()
+    this.history.clear()
     this.userCodes.clear()
     this.logins.clear()
     this.sessions.clear()

@@ -30,6 +30,10 @@ export interface LoginStore {
   countLive(): Promise<number>
   /** Every live session of this user, of either kind (a phone lists and revokes its user's PC sessions). */
   listSessions(username: string): Promise<SessionRecord[]>
+  /** Adds to a user's sign-in history, kept until `keepUntil`; the store keeps the newest historyLimit entries. */
+  addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void>
+  /** The user's history still kept, newest first. */
+  listHistory(username: string): Promise<HistoryEntry[]>
   /** Entry and timer counts, so tests can prove nothing leaks. */
   stats(): StoreStats
   close(): Promise<void>
@@ -42,6 +46,22 @@ export interface StoreStats {
 }
 
 export type SessionKind = 'pc' | 'phone'
+
+/** How far back a user's history goes, in entries: what the phone shows. */
+export const historyLimit = 50
+
+/** One sign-in request as its user's phone remembers it: what happened, where, when. */
+export interface HistoryEntry {
+  loginId: string
+  outcome: 'approved' | 'cancelled' | 'expired' | 'wrong-number'
+  /** When it happened (ms). */
+  at: number
+  ip: string
+  browser: string
+  os: string
+  /** The application that asked, when one did (OIDC). */
+  app?: string
+}
 
 export interface SessionRecord {
   /** A public handle (never the secret): how a phone names a PC session it revokes. */

@@ -11,9 +11,9 @@ import {
   type Requester,
   type UserProfile,
 } from './login.js'
-import type { Accounts, ChangeFeed, Clock, LoginStore, Secrets, SessionKind } from './ports.js'
+import type { Accounts, ChangeFeed, Clock, HistoryEntry, LoginStore, Secrets, SessionKind } from './ports.js'
 import { Sessions, type MintedSession, type PcDescription, type PcSession, type SignedIn } from './sessions.js'
-import { decide, expireIfDue, type LoginAction } from './transitions.js'
+import { decide, expireIfDue, historyOutcome, type LoginAction } from './transitions.js'
 
 export type { PcDescription, PcSession, SignedIn } from './sessions.js'
 
@@ -27,6 +27,8 @@ export interface LoginSettings {
   maxLiveLogins?: number
   /** Number matching: the phone must pick the PC's two-digit code among three; a wrong pick cancels. */
   matchCode?: boolean
+  /** How long a sign-in request stays in its user's history (default 30 days). */
+  historyRetentionMs?: number
 }
 
 export interface LoginServiceDeps {
@@ -75,6 +77,7 @@ export interface Watch {
 }
 
 const backgroundRetryMs = 1000
+const defaultHistoryRetentionMs = 30 * 24 * 3600 * 1000
 
 export class LoginService {
   private readonly store: LoginStore
@@ -296,6 +299,11 @@ export class LoginService {
     return this.sessions.revokePc(user, sessionId)
   }
 
+  /** A user's sign-in history, newest first: what the phone lists. */
+  history(user: UserProfile): Promise<HistoryEntry[]> {
+    return this.store.listHistory(user.username)
+  }
+
   // ---- Housekeeping ------------------------------------------------------------
 
   /** Counts of everything this instance holds, so tests can prove nothing leaks. */
@@ -323,7 +331,10 @@ export class LoginService {
       if (!record) throw new LoginError('QR_NOT_FOUND', 'No QR login with this id')
       const expired = expireIfDue(record, this.clock.now())
       if (!expired) return record
-      if (await this.commit(record, expired)) return expired
+      if (await this.commit(record, expired)) {
+        await this.remember(record, expired)
+        return expired
+      }
     }
   }
 
@@ -355,9 +366,34 @@ export class LoginService {
       if (decision.outcome === 'unchanged') return record
       await beforeWrite?.(record)
       if (!(await this.commit(record, decision.record))) continue
+      await this.remember(record, decision.record, 'user' in action ? action.user : undefined, decision.refusal)
       if (decision.refusal) throw decision.refusal
       return decision.record
     }
+  }
+
+  /**
+   * The request's outcome in its user's history (the one who scanned, or who cancelled it unscanned):
+   * written once, by whoever won the compare-and-set. A failed write is reported, never the action's failure.
+   */
+  private async remember(
+    previous: LoginRecord,
+    next: LoginRecord,
+    actor?: UserProfile,
+    refusal?: LoginError,
+  ): Promise<void> {
+    const outcome = historyOutcome(previous, next, refusal)
+    const username = next.scannedBy?.username ?? actor?.username
+    if (!outcome || !username) return
+    const at = this.clock.now()
+    const { ip, browser, os } = next.requester
+    await this.store
+      .addHistory(
+        username,
+        { loginId: next.id, outcome, at, ip, browser, os },
+        at + (this.settings.historyRetentionMs ?? defaultHistoryRetentionMs),
+      )
+      .catch((error: unknown) => this.reportBackgroundError(error, 'history'))
   }
 
   private async commit(record: LoginRecord, proposed: LoginRecord): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { LoginError } from './errors.js'
 import { isTerminal, type LoginRecord, type UserProfile } from './login.js'
+import type { HistoryEntry } from './ports.js'
 
 /**
  * The state machine's rules as pure functions of (state, action, time): no
@@ -157,4 +158,26 @@ export function decide(record: LoginRecord, action: LoginAction, now: number, wi
 export function expireIfDue(record: LoginRecord, now: number): LoginRecord | undefined {
   if (isTerminal(record.status) || record.expiresAt > now) return undefined
   return step(record, { status: 'expired', endedAt: record.expiresAt })
+}
+
+/**
+ * What a written transition means for the history of the person asked: approved, cancelled, a
+ * wrong number picked, or a scanned request left to expire. Nothing for the rest (a scan, an
+ * exchange, a login nobody scanned running out, a confirmed one never exchanged).
+ */
+export function historyOutcome(
+  previous: LoginRecord,
+  next: LoginRecord,
+  refusal?: LoginError,
+): HistoryEntry['outcome'] | undefined {
+  switch (next.status) {
+    case 'confirmed':
+      return 'approved'
+    case 'cancelled':
+      return refusal?.code === 'MATCH_CODE_MISMATCH' ? 'wrong-number' : 'cancelled'
+    case 'expired':
+      return previous.status === 'scanned' ? 'expired' : undefined
+    default:
+      return undefined
+  }
 }

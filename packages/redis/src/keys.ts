@@ -7,6 +7,8 @@ export const keys = {
   session: (prefix: string, tokenHash: string) => `${prefix}session:{${tokenHash}}`,
   /** The token hashes of one user's sessions (entries may outlive their session: readers skip and prune them). */
   userSessions: (prefix: string, username: string) => `${prefix}user-sessions:{${username}}`,
+  /** A user's sign-in history: a list, newest first, trimmed to historyLimit, living as long as its newest entry. */
+  history: (prefix: string, username: string) => `${prefix}history:{${username}}`,
   /** A user code → the login it was reserved for (its own slot: reserved before the login is inserted). */
   userCode: (prefix: string, code: string) => `${prefix}user-code:{${code}}`,
   /** Logins not yet ended, scored by expiresAt: what MAX_LIVE_LOGINS counts across every instance. */

@@ -1,8 +1,10 @@
 import type { Redis, Result } from 'ioredis'
 import {
   LoginError,
+  historyLimit,
   isTerminal,
   type Clock,
+  type HistoryEntry,
   type LoginRecord,
   type LoginStore,
   type SessionRecord,
@@ -30,6 +32,13 @@ redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`
 
+// A user's history: newest first, trimmed, and kept as long as its longest-lived entry.
+const addHistoryScript = `
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1`
+
 // The live-login index: drop what has expired, add or remove this login, and live as long as its latest entry.
 const indexLiveScript = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -48,6 +57,7 @@ declare module 'ioredis' {
       ttlMs: string,
     ): Result<number, Context>
     qrIndexSession(key: string, tokenHash: string, ttlMs: string): Result<number, Context>
+    qrAddHistory(key: string, json: string, limit: string, ttlMs: string): Result<number, Context>
     qrIndexLive(
       key: string,
       now: string,
@@ -74,6 +84,7 @@ export class RedisLoginStore implements LoginStore {
     redis.defineCommand('qrCompareAndSet', { numberOfKeys: 1, lua: compareAndSetScript })
     redis.defineCommand('qrIndexSession', { numberOfKeys: 1, lua: indexSessionScript })
     redis.defineCommand('qrIndexLive', { numberOfKeys: 1, lua: indexLiveScript })
+    redis.defineCommand('qrAddHistory', { numberOfKeys: 1, lua: addHistoryScript })
   }
 
   insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
@@ -165,6 +176,28 @@ export class RedisLoginStore implements LoginStore {
         this.ttl(record.expiresAt),
       )
       .catch(() => undefined)
+  }
+
+  addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
+    return this.guard(async () => {
+      const json = JSON.stringify({ entry, keepUntil })
+      await this.redis.qrAddHistory(
+        keys.history(this.prefix, username),
+        json,
+        String(historyLimit),
+        this.ttl(keepUntil),
+      )
+    })
+  }
+
+  listHistory(username: string): Promise<HistoryEntry[]> {
+    return this.guard(async () => {
+      const now = this.clock.now()
+      const kept = (await this.redis.lrange(keys.history(this.prefix, username), 0, -1)).map(
+        (json) => JSON.parse(json) as { entry: HistoryEntry; keepUntil: number },
+      )
+      return kept.filter((each) => each.keepUntil > now).map((each) => each.entry)
+    })
   }
 
   listSessions(username: string): Promise<SessionRecord[]> {

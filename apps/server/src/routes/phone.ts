@@ -7,6 +7,7 @@ import { clientIp } from './pc.js'
 import { sameNetwork } from '../lib/network.js'
 import {
   ConfirmBody,
+  History,
   LoginIdParams,
   LoginStatusView,
   PcSessionList,
@@ -92,6 +93,24 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
         maxAge: config.sessionTtlSeconds,
       })
       return { user, token }
+    },
+  )
+
+  app.get(
+    '/api/mobile/history',
+    {
+      schema: {
+        tags: ['phone'],
+        summary: "The phone user's recent sign-in requests, newest first (not in the contract)",
+        description:
+          'Each request this user approved, cancelled, left to expire after scanning, or cancelled by a wrong number, with the computer that asked.',
+        security: security.phone,
+        response: { 200: History, ...errors(401, 503) },
+      },
+    },
+    async (request) => {
+      const entries = await logins.history(await phoneUser(request))
+      return { entries: entries.map((entry) => ({ ...entry, at: new Date(entry.at).toISOString() })) }
     },
   )
 
