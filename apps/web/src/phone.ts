@@ -159,44 +159,43 @@ async function approve(id: string) {
   }
 }
 
+/** One item per entry, or a single line saying there are none. */
+function fillList<T>(list: HTMLElement, entries: T[], noneKey: MessageKey, itemFor: (entry: T) => HTMLLIElement) {
+  if (entries.length > 0) return list.replaceChildren(...entries.map(itemFor))
+  const none = document.createElement('li')
+  none.textContent = t(noneKey)
+  list.replaceChildren(none)
+}
+
 /** The computers this user's QR logins signed in, each with a button that signs it out. */
 async function showSessions() {
-  const list = element('sessions')
   const sessions = await phone.sessions().catch(() => undefined)
   if (!sessions) return
   element('sessions-view').hidden = false
-  if (sessions.length === 0) {
-    const none = document.createElement('li')
-    none.textContent = t('phone.sessionsNone')
-    list.replaceChildren(none)
-    return
-  }
-  list.replaceChildren(
-    ...sessions.map((session) => {
-      const item = document.createElement('li')
-      item.dataset.sessionId = session.id
-      const where = document.createElement('span')
-      where.className = 'where'
-      where.textContent = `${session.browser} · ${session.os} · ${session.ip}`
-      const when = document.createElement('span')
-      when.className = 'when'
-      when.textContent = t('phone.sessionSince', {
-        time: new Date(session.createdAt).toLocaleString(document.documentElement.lang),
-      })
-      where.append(when)
-      const revoke = document.createElement('button')
-      revoke.type = 'button'
-      revoke.className = 'revoke'
-      revoke.textContent = t('phone.revoke')
-      revoke.addEventListener('click', async () => {
-        revoke.disabled = true
-        await phone.revokeSession(session.id).catch(() => undefined)
-        void showSessions()
-      })
-      item.append(where, revoke)
-      return item
-    }),
-  )
+  fillList(element('sessions'), sessions, 'phone.sessionsNone', (session) => {
+    const item = document.createElement('li')
+    item.dataset.sessionId = session.id
+    const where = document.createElement('span')
+    where.className = 'where'
+    where.textContent = `${session.browser} · ${session.os} · ${session.ip}`
+    const when = document.createElement('span')
+    when.className = 'when'
+    when.textContent = t('phone.sessionSince', {
+      time: new Date(session.createdAt).toLocaleString(document.documentElement.lang),
+    })
+    where.append(when)
+    const revoke = document.createElement('button')
+    revoke.type = 'button'
+    revoke.className = 'revoke'
+    revoke.textContent = t('phone.revoke')
+    revoke.addEventListener('click', async () => {
+      revoke.disabled = true
+      await phone.revokeSession(session.id).catch(() => undefined)
+      void showSessions()
+    })
+    item.append(where, revoke)
+    return item
+  })
 }
 
 /** Can't scan? The code under the QR finds the login; then the usual confirm screen. */
@@ -228,35 +227,26 @@ async function showHistory() {
   const entries = await phone.history().catch(() => undefined)
   if (!entries) return
   element('history-view').hidden = false
-  const list = element('history')
-  if (entries.length === 0) {
-    const none = document.createElement('li')
-    none.textContent = t('phone.historyNone')
-    list.replaceChildren(none)
-    return
-  }
-  list.replaceChildren(
-    ...entries.map((entry) => {
-      const item = document.createElement('li')
-      item.dataset.outcome = entry.outcome
-      item.dataset.loginId = entry.loginId
-      const what = document.createElement('span')
-      what.className = 'where'
-      const outcome = document.createElement('strong')
-      outcome.className = `outcome ${entry.outcome}`
-      outcome.textContent = t(`phone.outcome.${entry.outcome}` as MessageKey)
-      const from = document.createElement('span')
-      from.className = 'when'
-      from.textContent = [entry.app, entry.browser, entry.os, entry.ip].filter(Boolean).join(' · ')
-      const when = document.createElement('time')
-      when.className = 'when'
-      when.dateTime = entry.at
-      when.textContent = new Date(entry.at).toLocaleString(document.documentElement.lang)
-      what.append(outcome, from, when)
-      item.append(what)
-      return item
-    }),
-  )
+  fillList(element('history'), entries, 'phone.historyNone', (entry) => {
+    const item = document.createElement('li')
+    item.dataset.outcome = entry.outcome
+    item.dataset.loginId = entry.loginId
+    const what = document.createElement('span')
+    what.className = 'where'
+    const outcome = document.createElement('strong')
+    outcome.className = `outcome ${entry.outcome}`
+    outcome.textContent = t(`phone.outcome.${entry.outcome}` as MessageKey)
+    const from = document.createElement('span')
+    from.className = 'when'
+    from.textContent = [entry.app, entry.browser, entry.os, entry.ip].filter(Boolean).join(' · ')
+    const when = document.createElement('time')
+    when.className = 'when'
+    when.dateTime = entry.at
+    when.textContent = new Date(entry.at).toLocaleString(document.documentElement.lang)
+    what.append(outcome, from, when)
+    item.append(what)
+    return item
+  })
 }
 
 function showHome() {
