@@ -1,64 +1,28 @@
-import { LoginError, type HistoryEntry, type LoginRecord, type LoginStore, type SessionRecord } from '@qr-login/core'
+import { LoginError, type LoginStore } from '@qr-login/core'
 
-/** A memory store that can be made unreachable, as a Redis store is when Redis is down. */
-export class SwitchableStore implements LoginStore {
-  down = false
-  constructor(private readonly inner: LoginStore) {}
-  private check() {
-    if (this.down) throw new LoginError('STORE_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:6379')
-  }
-  async insert(record: LoginRecord, keepUntil: number) {
-    this.check()
-    return this.inner.insert(record, keepUntil)
-  }
-  async reserveUserCode(code: string, loginId: string, keepUntil: number) {
-    this.check()
-    return this.inner.reserveUserCode(code, loginId, keepUntil)
-  }
-  async findByUserCode(code: string) {
-    this.check()
-    return this.inner.findByUserCode(code)
-  }
-  async addHistory(username: string, entry: HistoryEntry, keepUntil: number) {
-    this.check()
-    return this.inner.addHistory(username, entry, keepUntil)
-  }
-  async listHistory(username: string) {
-    this.check()
-    return this.inner.listHistory(username)
-  }
-  async get(id: string) {
-    this.check()
-    return this.inner.get(id)
-  }
-  async compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number) {
-    this.check()
-    return this.inner.compareAndSet(next, expectedVersion, keepUntil)
-  }
-  async putSession(session: SessionRecord, keepUntil: number) {
-    this.check()
-    return this.inner.putSession(session, keepUntil)
-  }
-  async getSession(tokenHash: string) {
-    this.check()
-    return this.inner.getSession(tokenHash)
-  }
-  async deleteSession(tokenHash: string) {
-    this.check()
-    return this.inner.deleteSession(tokenHash)
-  }
-  async countLive() {
-    this.check()
-    return this.inner.countLive()
-  }
-  async listSessions(username: string) {
-    this.check()
-    return this.inner.listSessions(username)
-  }
-  stats() {
-    return this.inner.stats()
-  }
-  close() {
-    return this.inner.close()
-  }
+/**
+ * A store that can be made unreachable, as a Redis store is when Redis is down: while `down`,
+ * every call but stats() and close() fails with STORE_UNAVAILABLE. A proxy, so every method a
+ * store gains is switched too.
+ */
+export function switchableStore(inner: LoginStore): LoginStore & { down: boolean } {
+  const state = { down: false }
+  const alwaysAnswered = new Set<PropertyKey>(['stats', 'close'])
+  return new Proxy(inner as LoginStore & { down: boolean }, {
+    get(target, property) {
+      if (property === 'down') return state.down
+      const value = Reflect.get(target, property) as unknown
+      if (typeof value !== 'function') return value
+      if (alwaysAnswered.has(property)) return value.bind(target)
+      return async (...args: unknown[]) => {
+        if (state.down) throw new LoginError('STORE_UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:6379')
+        return (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    },
+    set(_target, property, value) {
+      if (property !== 'down') return false
+      state.down = Boolean(value)
+      return true
+    },
+  })
 }

@@ -13,7 +13,7 @@ import {
   type CreatedLogin,
 } from '../helpers/server.js'
 import { openSocketIo } from '../helpers/socket-io.js'
-import { SwitchableStore } from '../helpers/switchable-store.js'
+import { switchableStore } from '../helpers/switchable-store.js'
 import type { App } from '@qr-login/server'
 
 const ways: { name: string; options: { transports?: ('polling' | 'websocket')[] } }[] = [
@@ -131,7 +131,7 @@ t.test('sends the very object the other transports send for the same version', a
 })
 
 t.test('refusals are connect_error with the code as message and the error body as data', async (t) => {
-  const store = new SwitchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
+  const store = switchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
   const { app, base } = await listeningApp(
     t,
     { MAX_WATCHERS_PER_LOGIN: '1', ALLOWED_ORIGINS: 'https://pc.example' },

@@ -10,10 +10,10 @@ import {
   phoneToken,
   testApp,
 } from '../helpers/server.js'
-import { SwitchableStore } from '../helpers/switchable-store.js'
+import { switchableStore } from '../helpers/switchable-store.js'
 
 t.test('an unreachable store gives 503 STORE_UNAVAILABLE, never 500, and loses nothing', async (t) => {
-  const store = new SwitchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
+  const store = switchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
   const app = await testApp(t, {}, { store })
   const login = await createLogin(app)
   const alice = await phoneToken(app)
@@ -49,7 +49,7 @@ t.test('an unreachable store gives 503 STORE_UNAVAILABLE, never 500, and loses n
 })
 
 t.test('SSE and WebSocket refuse with a plain 503 while the store is unreachable', async (t) => {
-  const store = new SwitchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
+  const store = switchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
   const { app, base, wsBase } = await listeningApp(t, {}, { store })
   const login = await createLogin(app)
   store.down = true
