@@ -348,3 +348,38 @@ t.test('phone.history: the requests this user approved or cancelled, newest firs
   )
   t.match(entries[0], { ip: '127.0.0.1', browser: 'qr-login-sdk-test 1' })
 })
+
+t.test('phone passkeys through the SDK: prompts, the list, refusals, and approvedWith on the PC', async (t) => {
+  const { base } = await listeningApp(t)
+  const client = clientFor(base)
+  const phone = await client.signInPhone('alice', 'demo')
+  t.same(await phone.passkeys(), [])
+  const registration = await phone.passkeyRegistrationOptions()
+  t.match(registration, { challenge: /^[\w-]{43}$/, rp: { name: 'QR Login' }, user: { name: 'alice' } })
+  await t.rejects(
+    phone.addPasskey({
+      id: 'bmV3',
+      rawId: 'bmV3',
+      type: 'public-key',
+      response: { clientDataJSON: 'e30', attestationObject: 'oA' },
+      clientExtensionResults: {},
+    }),
+    { name: 'QrLoginError', code: 'PASSKEY_REJECTED', statusCode: 403 },
+  )
+  await t.rejects(phone.removePasskey('bm9uZQ'), { code: 'PASSKEY_NOT_FOUND', statusCode: 404 })
+
+  const login = await client.createLogin()
+  await t.rejects(phone.passkeyOptions(login.id), { code: 'NOT_SCANNED' })
+  await phone.scan(login.id)
+  await t.rejects(phone.passkeyOptions(login.id), { code: 'NO_PASSKEY', statusCode: 409 })
+  const forged = {
+    id: 'Zm9yZ2Vk',
+    rawId: 'Zm9yZ2Vk',
+    type: 'public-key' as const,
+    response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+    clientExtensionResults: {},
+  }
+  await t.rejects(phone.confirm(login.id, { passkey: forged }), { code: 'PASSKEY_REJECTED' })
+  t.equal((await phone.confirm(login.id, {})).status, 'confirmed', 'then a tap')
+  t.match(await client.exchange(login), { user: { username: 'alice' }, approvedWith: 'tap' })
+})

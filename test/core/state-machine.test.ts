@@ -205,7 +205,7 @@ t.test('transitions.ts: every state × action, as a pure function of (record, ac
   const alice = { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' }
   const bob = { username: 'bob', displayName: 'Bob', avatarUrl: '/avatars/bob.svg' }
   const now = 1_000_000
-  const windows = { confirmWindowMs: 60_000, exchangeWindowMs: 30_000 }
+  const rules = { confirmWindowMs: 60_000, exchangeWindowMs: 30_000 }
   const record = (status: LoginStatus, extra: Partial<LoginRecord> = {}): LoginRecord => ({
     id: 'V1StGXR8_Z5jdHi6B-myT',
     status,
@@ -248,7 +248,7 @@ t.test('transitions.ts: every state × action, as a pure function of (record, ac
     for (const [index, [name, action]] of actions.entries()) {
       const before = record(status)
       const snapshot = structuredClone(before)
-      const decision = decide(before, action, now, windows)
+      const decision = decide(before, action, now, rules)
       const seen =
         decision.outcome === 'next'
           ? decision.record.status
@@ -261,31 +261,53 @@ t.test('transitions.ts: every state × action, as a pure function of (record, ac
     }
   }
 
-  const scanned = decide(record('pending', { expiresAt: now + 1000 }), { type: 'scan', user: alice }, now, windows)
+  const scanned = decide(record('pending', { expiresAt: now + 1000 }), { type: 'scan', user: alice }, now, rules)
   t.match(
     scanned,
     { outcome: 'next', record: { expiresAt: now + 60_000, scannedBy: alice } },
     'a scan extends the lifetime to the confirm window',
   )
-  const confirmed = decide(record('scanned'), { type: 'confirm', user: alice }, now, windows)
+  const confirmed = decide(record('scanned'), { type: 'confirm', user: alice }, now, rules)
   t.match(confirmed, { outcome: 'next', record: { expiresAt: now + 30_000 } }, 'a confirm opens the exchange window')
-  const cancelled = decide(record('pending'), { type: 'cancel', user: bob }, now, windows)
+  const cancelled = decide(record('pending'), { type: 'cancel', user: bob }, now, rules)
   t.match(cancelled, { outcome: 'next', record: { endedAt: now } }, 'an ending records when it ended')
 
   const matching = record('scanned', { match: { code: '42', choices: ['17', '42', '88'] } })
   t.match(
-    decide(matching, { type: 'confirm', user: alice }, now, windows),
+    decide(matching, { type: 'confirm', user: alice }, now, rules),
     { outcome: 'refused', error: { code: 'VALIDATION_ERROR' } },
     'no pick: refused, nothing written',
   )
-  t.match(decide(matching, { type: 'confirm', user: alice, matchCode: '42' }, now, windows), {
+  t.match(decide(matching, { type: 'confirm', user: alice, matchCode: '42' }, now, rules), {
     outcome: 'next',
     record: { status: 'confirmed' },
   })
   t.match(
-    decide(matching, { type: 'confirm', user: alice, matchCode: '17' }, now, windows),
+    decide(matching, { type: 'confirm', user: alice, matchCode: '17' }, now, rules),
     { outcome: 'next', record: { status: 'cancelled' }, refusal: { code: 'MATCH_CODE_MISMATCH' } },
     'a wrong pick is written as cancelled, then refused',
+  )
+
+  t.match(confirmed, { record: { approvedWith: 'tap' } }, 'a confirm without a method is a tap')
+  const strict = { ...rules, requirePasskey: true }
+  t.match(
+    decide(record('scanned'), { type: 'confirm', user: alice }, now, strict),
+    { outcome: 'refused', error: { code: 'PASSKEY_REQUIRED' } },
+    'REQUIRE_PASSKEY: a tap is refused',
+  )
+  t.match(
+    decide(matching, { type: 'confirm', user: alice, matchCode: '17' }, now, strict),
+    { outcome: 'refused', error: { code: 'PASSKEY_REQUIRED' } },
+    'REQUIRE_PASSKEY: a pick without a passkey is refused before it is judged (a wrong one would cancel)',
+  )
+  t.match(decide(record('scanned'), { type: 'confirm', user: alice, method: 'passkey' }, now, strict), {
+    outcome: 'next',
+    record: { status: 'confirmed', approvedWith: 'passkey' },
+  })
+  t.match(
+    decide(record('scanned'), { type: 'confirm', user: bob, method: 'passkey' }, now, strict),
+    { outcome: 'refused', error: { code: 'NOT_SCANNER' } },
+    'a passkey does not make another user the scanner',
   )
 
   t.equal(expireIfDue(record('scanned'), now), undefined, 'not yet due')

@@ -41,7 +41,11 @@ t.test('the whole sign-in in a real browser, for every transport', async (t) => 
       await pc.page.waitForSelector('main[data-state="signed-in"]')
       t.equal(await pc.page.locator('#signed-in-message').textContent(), 'Signed in as Alice')
       const me = await pc.page.evaluate(() => fetch('/api/me').then((r) => r.json()))
-      t.same(me, { user: { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' } })
+      t.same(me, {
+        user: { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' },
+        approvedWith: 'tap',
+      })
+      t.equal(await pc.page.locator('#approved-with').textContent(), 'Approved with a tap on your phone.')
 
       const row = pc.page.locator(`#inspector tr[data-transport="${transport}"]`)
       t.equal(await row.getAttribute('class'), 'active', 'the inspector shows the transport in use')

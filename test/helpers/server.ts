@@ -39,13 +39,16 @@ export async function listeningApp(t: Test, env: Record<string, string> = {}, ov
   return { app, base: `http://127.0.0.1:${port}`, wsBase: `ws://127.0.0.1:${port}` }
 }
 
-/** Listening on a port chosen first, so PUBLIC_URL (and so every scanUrl) points at this very server. */
-export async function publicApp(t: Test, env: Record<string, string> = {}) {
+/**
+ * Listening on a port chosen first, so PUBLIC_URL (and so every scanUrl) points at this very server.
+ * `hostname: 'localhost'` names it as WebAuthn needs (a secure context whose host is not an IP address).
+ */
+export async function publicApp(t: Test, env: Record<string, string> = {}, { hostname = '127.0.0.1' } = {}) {
   const probe = createServer()
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
   const { port } = probe.address() as AddressInfo
   await new Promise((resolve) => probe.close(resolve))
-  const base = `http://127.0.0.1:${port}`
+  const base = `http://${hostname}:${port}`
   const app = await testApp(t, { PUBLIC_URL: base, ...env })
   await app.listen({ port, host: '127.0.0.1' })
   return { app, base, wsBase: base.replace('http', 'ws') }

@@ -163,7 +163,10 @@ t.test('exchange mints an independent PC session, once', async (t) => {
     cookies: { qr_watch: login.watchToken },
   })
   t.equal(exchange.statusCode, 200)
-  t.same(exchange.json(), { user: { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' } })
+  t.same(exchange.json(), {
+    user: { username: 'alice', displayName: 'Alice', avatarUrl: '/avatars/alice.svg' },
+    approvedWith: 'tap',
+  })
   t.equal(exchange.headers['cache-control'], 'no-store')
   const sid = exchange.cookies.find((c) => c.name === 'sid')!
   t.ok(sid.value && sid.httpOnly && sid.path === '/', 'sid cookie, HttpOnly, whole site')

@@ -85,6 +85,7 @@ const paths = [
   '/api/qr/:id/scan',
   '/api/qr/:id/confirm',
   '/api/qr/:id/cancel',
+  '/api/qr/:id/passkey-options',
   '/api/me',
   '/api/logout',
   '/api/demo-users',
@@ -93,6 +94,11 @@ const paths = [
   '/api/mobile/logout',
   '/api/mobile/sessions',
   '/api/mobile/sessions/:id',
+  '/api/mobile/code',
+  '/api/mobile/history',
+  '/api/mobile/passkeys',
+  '/api/mobile/passkeys/options',
+  '/api/mobile/passkeys/:id',
   '/api/:id',
   '/m/:id',
   '/m',
@@ -113,8 +119,25 @@ function requestArbitrary(known: string[], phone: string) {
       { requiredKeys: [] },
     )
     .map((value) => JSON.stringify(value))
+  const base64ish = fc.oneof(fc.base64String({ maxLength: 40 }), junk)
+  const passkeyAnswer = fc.record(
+    {
+      id: base64ish,
+      rawId: base64ish,
+      type: fc.constantFrom('public-key', 'password'),
+      response: fc.record(
+        { clientDataJSON: base64ish, authenticatorData: base64ish, signature: base64ish, attestationObject: base64ish },
+        { requiredKeys: [] },
+      ),
+      clientExtensionResults: fc.constantFrom({}, [], null),
+    },
+    { requiredKeys: [] },
+  )
   const confirmBody = fc
-    .record({ matchCode: fc.oneof(fc.string({ maxLength: 4 }), fc.integer()) })
+    .record(
+      { matchCode: fc.oneof(fc.string({ maxLength: 4 }), fc.integer()), passkey: passkeyAnswer },
+      { requiredKeys: [] },
+    )
     .map((value) => JSON.stringify(value))
   return fc.record(
     {

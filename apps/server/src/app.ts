@@ -6,12 +6,14 @@ import {
   LoginService,
   MemoryChangeFeed,
   MemoryLoginStore,
+  MemoryPasskeyStore,
   createDemoAccounts,
   cryptoSecrets,
   systemClock,
   type Clock,
   type ChangeFeed,
   type LoginStore,
+  type PasskeyStore,
   type Secrets,
   toStatusView,
   isLoginError,
@@ -29,9 +31,11 @@ import docs from './plugins/docs.js'
 import limits from './plugins/limits.js'
 import metricsRoute, { createMetrics } from './plugins/metrics.js'
 import { WatchStreams } from './lib/watch-stream.js'
+import { Passkeys } from './lib/passkeys.js'
 import pcRoutes from './routes/pc.js'
 import { watchTransports, type WatchTransportName } from './transports/index.js'
 import phoneRoutes from './routes/phone.js'
+import passkeyRoutes from './routes/passkeys.js'
 import pageRoutes from './routes/pages.js'
 
 declare module 'fastify' {
@@ -40,12 +44,14 @@ declare module 'fastify' {
     logins: LoginService
     live: LiveConnections<WatchTransportName>
     watchStreams: WatchStreams
+    passkeys: Passkeys
   }
 }
 
 /** Ports a test or a deployment may replace; everything else comes from the config. */
 export interface AppOverrides {
   store?: LoginStore
+  passkeyStore?: PasskeyStore
   feed?: ChangeFeed
   clock?: Clock
   secrets?: Secrets
@@ -59,11 +65,11 @@ async function storage(
   config: Config,
   clock: Clock,
   overrides: AppOverrides,
-): Promise<{ store: LoginStore; feed: ChangeFeed; redis?: Redis }> {
-  if (overrides.store && overrides.feed) return { store: overrides.store, feed: overrides.feed }
-  if (config.store === 'memory') {
+): Promise<{ store: LoginStore; passkeyStore: PasskeyStore; feed: ChangeFeed; redis?: Redis }> {
+  if (config.store === 'memory' || (overrides.store && overrides.feed)) {
     return {
       store: overrides.store ?? new MemoryLoginStore(clock),
+      passkeyStore: overrides.passkeyStore ?? new MemoryPasskeyStore(clock),
       feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
     }
   }
@@ -81,7 +87,12 @@ async function storage(
   await backend.connected.catch((error: unknown) =>
     app.log.error({ err: error }, 'Redis is not reachable yet; answering 503 until it is'),
   )
-  return { store: overrides.store ?? backend.store, feed: overrides.feed ?? backend.feed, redis: backend.commands }
+  return {
+    store: overrides.store ?? backend.store,
+    passkeyStore: overrides.passkeyStore ?? backend.passkeys,
+    feed: overrides.feed ?? backend.feed,
+    redis: backend.commands,
+  }
 }
 
 /** Options that Fastify only takes at construction; process concerns (logger) come from the caller. */
@@ -130,7 +141,7 @@ export async function buildApp(
   const clock = overrides.clock ?? systemClock
   // A client that trickles its headers (slowloris) is cut off; Node's default waits a minute.
   app.server.headersTimeout = config.limits.headersTimeoutMs
-  const { store, feed, redis } = await storage(app, config, clock, overrides)
+  const { store, passkeyStore, feed, redis } = await storage(app, config, clock, overrides)
   const live = new LiveConnections(
     watchTransports.map(({ name, heartbeatMs }) => ({ kind: name, heartbeatMs: heartbeatMs?.(config) })),
   )
@@ -150,6 +161,7 @@ export async function buildApp(
       maxLiveLogins: config.limits.liveLogins,
       matchCode: config.matchCode,
       historyRetentionMs: config.historyRetentionSeconds * 1000,
+      requirePasskey: config.passkeys.required,
     },
     onBackgroundError: (error, context) => {
       if (isLoginError(error, 'STORE_UNAVAILABLE')) metrics.storeError()
@@ -162,11 +174,13 @@ export async function buildApp(
   app.decorate('logins', logins)
   app.decorate('live', live)
   app.decorate('metrics', metrics)
+  app.decorate('passkeys', new Passkeys({ store: passkeyStore, clock, config: config.passkeys }))
 
   // Streams and long polls would keep close() waiting; end them first, telling clients to reconnect.
   app.addHook('preClose', async () => live.shutdown())
   app.addHook('onClose', async () => {
     await logins.close()
+    await app.passkeys.close()
     // The connection is the store's to close, unless a replacement store was given (tests): then it is still ours.
     redis?.disconnect()
   })
@@ -190,6 +204,7 @@ export async function buildApp(
   await app.register(pcRoutes)
   for (const transport of watchTransports) await app.register(transport.plugin)
   await app.register(phoneRoutes)
+  await app.register(passkeyRoutes)
   await app.register(pageRoutes)
   return app
 }

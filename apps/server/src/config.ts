@@ -35,6 +35,19 @@ export interface Config {
   limits: Limits
   /** Number matching: the PC shows a two-digit code that the phone must pick among three. */
   matchCode: boolean
+  passkeys: PasskeyConfig
+}
+
+export interface PasskeyConfig {
+  /** REQUIRE_PASSKEY: a confirm without a passkey assertion is refused (403 PASSKEY_REQUIRED). */
+  required: boolean
+  /** The WebAuthn relying party id; unset: the host name of the page that asks (PUBLIC_URL's when no Origin). */
+  rpId?: string
+  /** What the phone's passkey prompt calls this service. */
+  rpName: string
+  maxPerUser: number
+  /** How long a registration or confirm prompt may take. */
+  challengeTtlMs: number
 }
 
 /** Rate limits, caps and timeouts; every one can be raised from the environment (load tests, benchmarks). */
@@ -159,6 +172,23 @@ function limits(env: Env): Limits {
   }
 }
 
+function passkeys(env: Env): PasskeyConfig {
+  const rpId = env.PASSKEY_RP_ID || undefined
+  // A WebAuthn RP id is a host name (browsers refuse IP addresses), lower case, without port or scheme.
+  if (
+    rpId !== undefined &&
+    !/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(rpId)
+  )
+    throw new ConfigError(`PASSKEY_RP_ID must be a host name such as login.example.com, got "${rpId}"`)
+  return {
+    required: flag(env, 'REQUIRE_PASSKEY'),
+    rpId,
+    rpName: env.PASSKEY_RP_NAME || 'QR Login',
+    maxPerUser: wholeNumber(env, 'MAX_PASSKEYS_PER_USER', 10, 1, 100),
+    challengeTtlMs: wholeNumber(env, 'PASSKEY_PROMPT_SECONDS', 120, 10, 600) * 1000,
+  }
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
@@ -211,5 +241,6 @@ export function loadConfig(env: Env = process.env): Config {
     certDir: env.CERT_DIR || '.certs',
     limits: limits(env),
     matchCode: flag(env, 'MATCH_CODE'),
+    passkeys: passkeys(env),
   }
 }

@@ -61,14 +61,82 @@ export const ScanResult = Type.Object({
   ),
 })
 
+const base64url = (description: string, maxLength = 16_384) =>
+  Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength, description })
+
+/** What @simplewebauthn/browser's startAuthentication() resolves to: the answer to a passkey prompt. */
+export const PasskeyAssertion = Type.Object(
+  {
+    id: base64url('The credential id', 1024),
+    rawId: base64url('The credential id', 1024),
+    type: Type.Literal('public-key'),
+    response: Type.Object({
+      clientDataJSON: base64url('As the browser gave it'),
+      authenticatorData: base64url('As the authenticator gave it'),
+      signature: base64url('Over authenticatorData and the hash of clientDataJSON'),
+      userHandle: Type.Optional(base64url('The user handle', 1024)),
+    }),
+    authenticatorAttachment: Type.Optional(Type.Enum(['platform', 'cross-platform'])),
+    clientExtensionResults: Type.Object({}, { additionalProperties: true }),
+  },
+  { description: 'The answer to POST /api/qr/:id/passkey-options, from the browser' },
+)
+
+/** What startRegistration() resolves to: a new passkey's public key and its proof. */
+export const PasskeyAttestation = Type.Object(
+  {
+    id: base64url('The credential id', 1024),
+    rawId: base64url('The credential id', 1024),
+    type: Type.Literal('public-key'),
+    response: Type.Object({
+      clientDataJSON: base64url('As the browser gave it'),
+      attestationObject: base64url('As the authenticator gave it'),
+      authenticatorData: Type.Optional(base64url('Also inside attestationObject')),
+      transports: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 })),
+      publicKeyAlgorithm: Type.Optional(Type.Integer()),
+      publicKey: Type.Optional(base64url('Also inside attestationObject')),
+    }),
+    authenticatorAttachment: Type.Optional(Type.Enum(['platform', 'cross-platform'])),
+    clientExtensionResults: Type.Object({}, { additionalProperties: true }),
+  },
+  { description: 'The answer to POST /api/mobile/passkeys/options, from the browser' },
+)
+
 export const ConfirmBody = Type.Union([
   Type.Null(),
   Type.Object({
     matchCode: Type.Optional(
       Type.String({ pattern: '^\\d{2}$', description: 'MATCH_CODE=1: the number picked on the phone' }),
     ),
+    passkey: Type.Optional(PasskeyAssertion),
   }),
 ])
+
+/** WebAuthn options as @simplewebauthn/server makes them, passed to the browser as they are. */
+export const PasskeyOptions = Type.Object(
+  { challenge: Type.String() },
+  { additionalProperties: true, description: 'Give to @simplewebauthn/browser as optionsJSON' },
+)
+
+export const PasskeyIdParams = Type.Object({
+  passkeyId: base64url('A passkey id from GET /api/mobile/passkeys', 1024),
+})
+
+export const Passkey = Type.Object({
+  id: Type.String(),
+  label: Type.String({ description: 'The browser and system it was added on' }),
+  rpId: Type.String({ description: 'The host name it works on' }),
+  backedUp: Type.Boolean({ description: 'Synced by its provider (a multi-device passkey)' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.Optional(Type.String({ format: 'date-time' })),
+})
+
+export const PasskeyList = Type.Object({ passkeys: Type.Array(Passkey) })
+export const PasskeyEnvelope = Type.Object({ passkey: Passkey })
+
+export const ApprovalMethod = Type.Enum(['tap', 'passkey'], {
+  description: 'How the phone approved the login: a tap, or a passkey with user verification',
+})
 
 export const UserCodeBody = Type.Object({
   code: Type.String({ maxLength: 64, description: 'As typed: BCDF-GHJK, bcdf ghjk and BCDFGHJK are the same code' }),
@@ -86,6 +154,9 @@ export const User = Type.Object({
 })
 
 export const UserEnvelope = Type.Object({ user: User })
+
+/** The PC's session: its user and how the phone approved the login it came from. */
+export const PcSignedIn = Type.Object({ user: User, approvedWith: ApprovalMethod })
 
 export const PhoneSignIn = Type.Object({
   username: Type.String({ minLength: 1, maxLength: 64 }),
@@ -124,6 +195,7 @@ export const HistoryEntry = Type.Object({
   browser: Type.String(),
   os: Type.String(),
   app: Type.Optional(Type.String({ description: 'The application that asked, when one did (OIDC client_name)' })),
+  method: Type.Optional(ApprovalMethod),
 })
 
 export const History = Type.Object({ entries: Type.Array(HistoryEntry) })

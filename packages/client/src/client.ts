@@ -1,10 +1,15 @@
 import { sendJson, type HttpOptions } from './http.js'
 import type {
-  HistoryItem,
+  ConfirmOptions,
   CreatedLogin,
+  HistoryItem,
   LoginHandle,
   LoginStatusView,
+  PasskeyInfo,
+  PasskeyOptionsJSON,
+  PasskeyResponseJSON,
   PcSession,
+  PcSignedIn,
   ScannedLogin,
   UserProfile,
   WebSocketFactory,
@@ -69,11 +74,12 @@ export class QrLoginClient {
   }
 
   /** Trades a confirmed login for this browser's own session (the `sid` cookie). */
-  exchange(login: LoginHandle): Promise<{ user: UserProfile }> {
+  exchange(login: LoginHandle): Promise<PcSignedIn> {
     return sendJson(this.http, `${loginPath(login.id)}/exchange`, { method: 'POST', token: login.watchToken })
   }
 
-  me(): Promise<{ user: UserProfile }> {
+  /** Who this browser is signed in as, and how the phone approved it. */
+  me(): Promise<PcSignedIn> {
     return sendJson(this.http, '/api/me')
   }
 
@@ -126,12 +132,48 @@ export class PhoneClient {
     return sendJson(this.http, `${loginPath(id)}/scan`, { method: 'POST', token: this.token })
   }
 
-  /** With number matching, `matchCode` is the number picked from ScannedLogin.matchChoices; a wrong one cancels the login. */
-  confirm(id: string, matchCode?: string): Promise<LoginStatusView> {
+  /**
+   * Approves. A string is the number picked (number matching: a wrong one cancels the login); the
+   * options form also takes a passkey's answer to passkeyOptions(id).
+   */
+  confirm(id: string, options?: string | ConfirmOptions): Promise<LoginStatusView> {
+    const body = typeof options === 'string' ? { matchCode: options } : options
     return sendJson(this.http, `${loginPath(id)}/confirm`, {
       method: 'POST',
       token: this.token,
-      ...(matchCode === undefined ? {} : { body: JSON.stringify({ matchCode }) }),
+      ...(body && Object.keys(body).length > 0 ? { body: JSON.stringify(body) } : {}),
+    })
+  }
+
+  /** A passkey prompt for approving this scanned login: pass it to @simplewebauthn/browser startAuthentication(). */
+  passkeyOptions(id: string): Promise<PasskeyOptionsJSON> {
+    return sendJson(this.http, `${loginPath(id)}/passkey-options`, { method: 'POST', token: this.token })
+  }
+
+  /** This user's passkeys, oldest first. */
+  async passkeys(): Promise<PasskeyInfo[]> {
+    return (await sendJson<{ passkeys: PasskeyInfo[] }>(this.http, '/api/mobile/passkeys', { token: this.token }))
+      .passkeys
+  }
+
+  /** A prompt to add a passkey: pass it to @simplewebauthn/browser startRegistration(), then to addPasskey(). */
+  passkeyRegistrationOptions(): Promise<PasskeyOptionsJSON> {
+    return sendJson(this.http, '/api/mobile/passkeys/options', { method: 'POST', token: this.token })
+  }
+
+  async addPasskey(registration: PasskeyResponseJSON): Promise<PasskeyInfo> {
+    const { passkey } = await sendJson<{ passkey: PasskeyInfo }>(this.http, '/api/mobile/passkeys', {
+      method: 'POST',
+      token: this.token,
+      body: JSON.stringify(registration),
+    })
+    return passkey
+  }
+
+  async removePasskey(passkeyId: string): Promise<void> {
+    await sendJson(this.http, `/api/mobile/passkeys/${encodeURIComponent(passkeyId)}`, {
+      method: 'DELETE',
+      token: this.token,
     })
   }
 

@@ -1,6 +1,47 @@
-import type { LoginStatus, LoginStatusView, PcSession, Requester, UserProfile } from '@qr-login/core'
+import type { ApprovalMethod, LoginStatus, LoginStatusView, PcSession, Requester, UserProfile } from '@qr-login/core'
 
-export type { LoginStatus, LoginStatusView, PcSession, Requester, UserProfile }
+export type { ApprovalMethod, LoginStatus, LoginStatusView, PcSession, Requester, UserProfile }
+
+/** The PC's session: its user, and how the phone approved it (a tap, or a passkey with user verification). */
+export interface PcSignedIn {
+  user: UserProfile
+  approvedWith: ApprovalMethod
+}
+
+/** WebAuthn options as the service makes them: give them to @simplewebauthn/browser as optionsJSON. */
+export interface PasskeyOptionsJSON {
+  challenge: string
+  [field: string]: unknown
+}
+
+/** What @simplewebauthn/browser's startRegistration() or startAuthentication() resolves to. */
+export interface PasskeyResponseJSON {
+  id: string
+  rawId: string
+  type: 'public-key'
+  response: object
+  clientExtensionResults: object
+  authenticatorAttachment?: string
+}
+
+/** One of the phone user's passkeys, as listed. */
+export interface PasskeyInfo {
+  id: string
+  /** The browser and system it was added on. */
+  label: string
+  /** The host name it works on. */
+  rpId: string
+  backedUp: boolean
+  createdAt: string
+  lastUsedAt?: string
+}
+
+export interface ConfirmOptions {
+  /** Number matching: the number picked from ScannedLogin.matchChoices; a wrong one cancels the login. */
+  matchCode?: string
+  /** The answer to passkeyOptions(id), made with user verification: approves with a passkey. */
+  passkey?: PasskeyResponseJSON
+}
 
 export type TransportName = 'poll' | 'long-poll' | 'sse' | 'ws' | 'socket.io'
 export type TransportChoice = TransportName | 'auto'
@@ -30,6 +71,8 @@ export interface HistoryItem {
   browser: string
   os: string
   app?: string
+  /** For an approval: how. */
+  method?: ApprovalMethod
 }
 
 /** What a watch needs to know of a login. */

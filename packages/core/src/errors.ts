@@ -20,6 +20,7 @@ export const loginErrorCodes = [
   'SESSION_NOT_FOUND',
   'CODE_NOT_FOUND',
   'MATCH_CODE_MISMATCH',
+  'PASSKEY_REQUIRED',
   'STORE_UNAVAILABLE',
 ] as const
 

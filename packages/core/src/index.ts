@@ -6,9 +6,10 @@ export { systemClock, ManualClock } from './clock.js'
 export { cryptoSecrets } from './secrets.js'
 export { createDemoAccounts, defaultDemoAccounts, type DemoAccount } from './accounts.js'
 export { MemoryLoginStore } from './memory-store.js'
+export { MemoryPasskeyStore } from './memory-passkey-store.js'
 export { MemoryChangeFeed } from './memory-feed.js'
 export { LocalListeners } from './local-listeners.js'
-export { decide, expireIfDue, type Decision, type LoginAction, type TransitionWindows } from './transitions.js'
+export { decide, expireIfDue, type Decision, type LoginAction, type TransitionRules } from './transitions.js'
 export { Sessions, type MintedSession, type SessionDeps } from './sessions.js'
 export {
   LoginService,

@@ -7,6 +7,10 @@ export type { LoginStatusView } from './status.js'
 export const loginStatuses = ['pending', 'scanned', 'confirmed', 'consumed', 'cancelled', 'expired'] as const
 export type LoginStatus = (typeof loginStatuses)[number]
 
+/** How the phone user approved a sign-in: one tap on a signed-in phone, or a passkey with user verification. */
+export const approvalMethods = ['tap', 'passkey'] as const
+export type ApprovalMethod = (typeof approvalMethods)[number]
+
 /** A person as the rest of the world may see them: nothing more than these fields ever leaves the core. */
 export interface UserProfile {
   username: string
@@ -41,6 +45,8 @@ export interface LoginRecord {
   match?: { code: string; choices: string[] }
   /** The code to type on the phone when scanning is impossible: 8 letters, stored without the dash. */
   userCode?: string
+  /** How it was approved, once confirmed: the PC session it becomes records it. */
+  approvedWith?: ApprovalMethod
 }
 
 const terminalStatuses: ReadonlySet<LoginStatus> = new Set(['consumed', 'cancelled', 'expired'])

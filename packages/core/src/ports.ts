@@ -1,4 +1,4 @@
-import type { LoginRecord, LoginStatusView, UserProfile } from './login.js'
+import type { ApprovalMethod, LoginRecord, LoginStatusView, UserProfile } from './login.js'
 
 /**
  * Persistence of logins and sessions. Every write names the moment after which
@@ -61,6 +61,8 @@ export interface HistoryEntry {
   os: string
   /** The application that asked, when one did (OIDC). */
   app?: string
+  /** For an approval: tap or passkey. */
+  method?: ApprovalMethod
 }
 
 export interface SessionRecord {
@@ -77,6 +79,51 @@ export interface SessionRecord {
   userAgent?: string
   browser?: string
   os?: string
+  /** A PC session: how the phone approved the login it was minted from. */
+  approvedWith?: ApprovalMethod
+}
+
+/** A WebAuthn credential a phone user added: everything needed to verify its later assertions. */
+export interface StoredPasskey {
+  /** The credential id, base64url: unique across every user. */
+  id: string
+  /** The COSE public key, base64url. */
+  publicKey: string
+  /** The authenticator's signature counter at its last verified use (0 for authenticators that keep none). */
+  counter: number
+  transports?: string[]
+  /** The relying party (host name) it was made for: a passkey only works where it was added. */
+  rpId: string
+  deviceType: 'singleDevice' | 'multiDevice'
+  backedUp: boolean
+  /** What the user sees in the list: the browser and system it was added on. */
+  label: string
+  createdAt: number
+  lastUsedAt?: number
+}
+
+export type AddPasskeyResult = 'added' | 'taken' | 'full'
+
+/**
+ * Passkeys and the one-time WebAuthn challenges that prove them. Passkeys are account data and are
+ * kept until removed; each challenge is kept until its time and handed out at most once.
+ * Implementations throw LoginError('STORE_UNAVAILABLE') when they cannot answer.
+ */
+export interface PasskeyStore {
+  /** 'taken' when the credential id is already registered (to anyone), 'full' when the user has maxPerUser. */
+  addPasskey(username: string, passkey: StoredPasskey, maxPerUser: number): Promise<AddPasskeyResult>
+  /** Oldest first. */
+  listPasskeys(username: string): Promise<StoredPasskey[]>
+  /** Records a verified assertion's counter and time; false when the passkey is gone. */
+  recordPasskeyUse(username: string, id: string, counter: number, at: number): Promise<boolean>
+  /** false when the user has no such passkey. */
+  removePasskey(username: string, id: string): Promise<boolean>
+  /** Replaces whatever challenge is kept under `key`. */
+  putChallenge(key: string, challenge: string, keepUntil: number): Promise<void>
+  /** The challenge kept under `key`, removed as it is read: of racing takers, one gets it. */
+  takeChallenge(key: string): Promise<string | undefined>
+  stats(): { passkeys: number; challenges: number; timers: number }
+  close(): Promise<void>
 }
 
 /** `changedAt`: when the change was written (ms), for measuring change → delivery delay; absent on re-reads. */

@@ -6,16 +6,24 @@ import {
   isTerminal,
   toPhoneView,
   toStatusView,
+  type ApprovalMethod,
   type LoginRecord,
   type LoginStatusView,
   type Requester,
   type UserProfile,
 } from './login.js'
 import type { Accounts, ChangeFeed, Clock, HistoryEntry, LoginStore, Secrets, SessionKind } from './ports.js'
-import { Sessions, type MintedSession, type PcDescription, type PcSession, type SignedIn } from './sessions.js'
+import {
+  Sessions,
+  type MintedSession,
+  type PcDescription,
+  type PcSession,
+  type PcSessionHolder,
+  type SignedIn,
+} from './sessions.js'
 import { decide, expireIfDue, historyOutcome, type LoginAction } from './transitions.js'
 
-export type { PcDescription, PcSession, SignedIn } from './sessions.js'
+export type { PcDescription, PcSession, PcSessionHolder, SignedIn } from './sessions.js'
 
 export interface LoginSettings {
   qrTtlMs: number
@@ -29,6 +37,15 @@ export interface LoginSettings {
   matchCode?: boolean
   /** How long a sign-in request stays in its user's history (default 30 days). */
   historyRetentionMs?: number
+  /** REQUIRE_PASSKEY: only a confirm with a verified passkey assertion approves. */
+  requirePasskey?: boolean
+}
+
+export interface ConfirmOptions {
+  /** With number matching: the phone user's pick; a wrong one cancels the login (a phished user guesses). */
+  matchCode?: string
+  /** 'passkey' only once the caller has verified an assertion made for this login by this user. */
+  method?: ApprovalMethod
 }
 
 export interface LoginServiceDeps {
@@ -237,16 +254,20 @@ export class LoginService {
     return { current, close }
   }
 
-  async exchange(id: string, watchToken: string | undefined, pc: PcDescription): Promise<SignedIn> {
+  async exchange(id: string, watchToken: string | undefined, pc: PcDescription): Promise<SignedIn & PcSessionHolder> {
     this.checkWatchToken(await this.load(id), watchToken)
     // The session exists before the login is consumed, so a consumed login always has its session;
     // a lost race only leaves an unreachable one, discarded below.
     let minted: MintedSession | undefined
     try {
       const consumed = await this.transition(id, { type: 'exchange' }, async (record) => {
-        minted ??= await this.sessions.mintPc(id, record.scannedBy!.username, pc)
+        minted ??= await this.sessions.mintPc(id, record.scannedBy!.username, pc, record.approvedWith ?? 'tap')
       })
-      return { user: this.profileOf(consumed.scannedBy!), token: minted!.token }
+      return {
+        user: this.profileOf(consumed.scannedBy!),
+        token: minted!.token,
+        approvedWith: consumed.approvedWith ?? 'tap',
+      }
     } catch (error) {
       await minted?.discard().catch((cause: unknown) => this.reportBackgroundError(cause, 'exchange cleanup'))
       throw error
@@ -264,9 +285,20 @@ export class LoginService {
     }
   }
 
-  /** With number matching, `matchCode` is the phone user's pick: a wrong one cancels the login (a phished user guesses). */
-  async confirm(id: string, user: UserProfile, matchCode?: string): Promise<LoginStatusView> {
-    return toPhoneView(await this.transition(id, { type: 'confirm', user, matchCode }))
+  async confirm(id: string, user: UserProfile, options: ConfirmOptions = {}): Promise<LoginStatusView> {
+    return toPhoneView(await this.transition(id, { type: 'confirm', user, ...options }))
+  }
+
+  /**
+   * Throws what confirming would be refused with now, other than a missing or wrong number pick:
+   * a passkey prompt is only worth showing to the user who scanned, while the login waits for them.
+   */
+  async checkConfirmable(id: string, user: UserProfile): Promise<{ expiresAt: number }> {
+    const record = await this.load(id)
+    const action: LoginAction = { type: 'confirm', user, method: 'passkey', matchCode: record.match?.code }
+    const decision = decide(record, action, this.clock.now(), this.settings)
+    if (decision.outcome === 'refused') throw decision.error
+    return { expiresAt: record.expiresAt }
   }
 
   async cancel(id: string, user: UserProfile): Promise<LoginStatusView> {
@@ -285,6 +317,11 @@ export class LoginService {
 
   sessionUser(kind: SessionKind, token: string | undefined): Promise<UserProfile | undefined> {
     return this.sessions.user(kind, token)
+  }
+
+  /** The PC session's user and how its login was approved (tap or passkey). */
+  pcSession(token: string | undefined): Promise<PcSessionHolder | undefined> {
+    return this.sessions.pc(token)
   }
 
   endSession(kind: SessionKind, token: string | undefined): Promise<void> {
@@ -387,12 +424,10 @@ export class LoginService {
     if (!outcome || !username) return
     const at = this.clock.now()
     const { ip, browser, os } = next.requester
+    const entry: HistoryEntry = { loginId: next.id, outcome, at, ip, browser, os }
+    if (outcome === 'approved') entry.method = next.approvedWith ?? 'tap'
     await this.store
-      .addHistory(
-        username,
-        { loginId: next.id, outcome, at, ip, browser, os },
-        at + (this.settings.historyRetentionMs ?? defaultHistoryRetentionMs),
-      )
+      .addHistory(username, entry, at + (this.settings.historyRetentionMs ?? defaultHistoryRetentionMs))
       .catch((error: unknown) => this.reportBackgroundError(error, 'history'))
   }
 

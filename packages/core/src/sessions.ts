@@ -1,5 +1,5 @@
 import { LoginError } from './errors.js'
-import type { Requester, UserProfile } from './login.js'
+import type { ApprovalMethod, Requester, UserProfile } from './login.js'
 import type { Accounts, Clock, LoginStore, Secrets, SessionKind, SessionRecord } from './ports.js'
 
 /** A PC session as its user's phone sees it: where and when, never the secret. */
@@ -16,6 +16,12 @@ export interface PcSession {
 export interface SignedIn {
   user: UserProfile
   token: string
+}
+
+/** A PC session's user, and how the phone approved the login it was minted from. */
+export interface PcSessionHolder {
+  user: UserProfile
+  approvedWith: ApprovalMethod
 }
 
 export type PcDescription = Omit<Requester, 'createdAt'>
@@ -57,7 +63,12 @@ export class Sessions {
     return { user, token }
   }
 
-  async mintPc(loginId: string, username: string, pc: PcDescription): Promise<MintedSession> {
+  async mintPc(
+    loginId: string,
+    username: string,
+    pc: PcDescription,
+    approvedWith: ApprovalMethod,
+  ): Promise<MintedSession> {
     const token = this.deps.secrets.token()
     const tokenHash = this.deps.secrets.hash(token)
     const now = this.deps.clock.now()
@@ -70,16 +81,29 @@ export class Sessions {
       expiresAt: now + this.deps.sessionTtlMs,
       loginId,
       ...pc,
+      approvedWith,
     })
     return { token, discard: () => this.deps.store.deleteSession(tokenHash) }
   }
 
   /** The user a session token belongs to, or undefined for a missing, expired or foreign-kind token. */
   async user(kind: SessionKind, token: string | undefined): Promise<UserProfile | undefined> {
+    const session = await this.live(kind, token)
+    return session && this.deps.accounts.find(session.username)
+  }
+
+  /** As user('pc'), with how the session's login was approved. */
+  async pc(token: string | undefined): Promise<PcSessionHolder | undefined> {
+    const session = await this.live('pc', token)
+    const user = session && this.deps.accounts.find(session.username)
+    return user && { user, approvedWith: session.approvedWith ?? 'tap' }
+  }
+
+  private async live(kind: SessionKind, token: string | undefined): Promise<SessionRecord | undefined> {
     if (!token) return undefined
     const session = await this.deps.store.getSession(this.deps.secrets.hash(token))
     if (!session || session.kind !== kind || session.expiresAt <= this.deps.clock.now()) return undefined
-    return this.deps.accounts.find(session.username)
+    return session
   }
 
   /** Ends a session of this kind; a token of another kind is left alone. */

@@ -1,5 +1,5 @@
 import { LoginError } from './errors.js'
-import { isTerminal, type LoginRecord, type UserProfile } from './login.js'
+import { isTerminal, type ApprovalMethod, type LoginRecord, type UserProfile } from './login.js'
 import type { HistoryEntry } from './ports.js'
 
 /**
@@ -13,14 +13,19 @@ import type { HistoryEntry } from './ports.js'
 
 export type LoginAction =
   | { type: 'scan'; user: UserProfile }
-  /** With number matching, `matchCode` is the phone user's pick. */
-  | { type: 'confirm'; user: UserProfile; matchCode?: string }
+  /**
+   * With number matching, `matchCode` is the phone user's pick. `method` is how the user proved it
+   * was them: a passkey assertion already verified for this login, or a tap (the default).
+   */
+  | { type: 'confirm'; user: UserProfile; matchCode?: string; method?: ApprovalMethod }
   | { type: 'cancel'; user: UserProfile }
   | { type: 'exchange' }
 
-export interface TransitionWindows {
+export interface TransitionRules {
   confirmWindowMs: number
   exchangeWindowMs: number
+  /** REQUIRE_PASSKEY: a confirm without a verified passkey assertion is refused. */
+  requirePasskey?: boolean
 }
 
 export type Decision =
@@ -56,14 +61,14 @@ function refusalFor(record: LoginRecord): Decision {
   }
 }
 
-function scan(record: LoginRecord, user: UserProfile, now: number, windows: TransitionWindows): Decision {
+function scan(record: LoginRecord, user: UserProfile, now: number, rules: TransitionRules): Decision {
   switch (record.status) {
     case 'pending':
       return {
         outcome: 'next',
         record: step(record, {
           status: 'scanned',
-          expiresAt: Math.max(record.expiresAt, now + windows.confirmWindowMs),
+          expiresAt: Math.max(record.expiresAt, now + rules.confirmWindowMs),
           scannedBy: { ...user },
         }),
       }
@@ -79,14 +84,16 @@ function scan(record: LoginRecord, user: UserProfile, now: number, windows: Tran
 
 function confirm(
   record: LoginRecord,
-  user: UserProfile,
-  matchCode: string | undefined,
+  { user, matchCode, method = 'tap' }: Extract<LoginAction, { type: 'confirm' }>,
   now: number,
-  windows: TransitionWindows,
+  rules: TransitionRules,
 ): Decision {
   switch (record.status) {
     case 'scanned':
       if (record.scannedBy?.username !== user.username) return notScanner()
+      // Before the number pick: a refused tap must not spend the pick (a wrong one cancels).
+      if (rules.requirePasskey && method !== 'passkey')
+        return refuse('PASSKEY_REQUIRED', 'Approving a sign-in here needs your passkey')
       if (record.match && matchCode === undefined)
         return refuse('VALIDATION_ERROR', 'Pick the number shown on the computer (matchCode)')
       if (record.match && matchCode !== record.match.code) {
@@ -102,7 +109,7 @@ function confirm(
       }
       return {
         outcome: 'next',
-        record: step(record, { status: 'confirmed', expiresAt: now + windows.exchangeWindowMs }),
+        record: step(record, { status: 'confirmed', expiresAt: now + rules.exchangeWindowMs, approvedWith: method }),
       }
     case 'pending':
       return refuse('NOT_SCANNED', 'Scan the QR code before confirming')
@@ -141,12 +148,12 @@ function exchange(record: LoginRecord, now: number): Decision {
 }
 
 /** What `action` does to `record` at `now`. */
-export function decide(record: LoginRecord, action: LoginAction, now: number, windows: TransitionWindows): Decision {
+export function decide(record: LoginRecord, action: LoginAction, now: number, rules: TransitionRules): Decision {
   switch (action.type) {
     case 'scan':
-      return scan(record, action.user, now, windows)
+      return scan(record, action.user, now, rules)
     case 'confirm':
-      return confirm(record, action.user, action.matchCode, now, windows)
+      return confirm(record, action, now, rules)
     case 'cancel':
       return cancel(record, action.user, now)
     case 'exchange':

@@ -2,8 +2,10 @@ import type { Clock, LoginStatusView } from '@qr-login/core'
 import { commandConnection, subscriberConnection, type RedisConnectionOptions } from './client.js'
 import { RedisChangeFeed } from './feed.js'
 import { RedisLoginStore } from './store.js'
+import { RedisPasskeyStore } from './passkey-store.js'
 
 export { RedisLoginStore } from './store.js'
+export { RedisPasskeyStore } from './passkey-store.js'
 export { RedisChangeFeed } from './feed.js'
 export { commandConnection, subscriberConnection } from './client.js'
 export { keys } from './keys.js'
@@ -18,7 +20,7 @@ export interface RedisBackendOptions extends RedisConnectionOptions {
 }
 
 /**
- * The store and change feed over two connections (commands, and a subscriber).
+ * The stores and change feed over two connections (commands, and a subscriber).
  * Does not wait for Redis: while it is away requests get 503 and the
  * connections keep retrying; service resumes by itself.
  */
@@ -28,7 +30,8 @@ export function redisBackend(options: RedisBackendOptions) {
   const onError = options.onError ?? (() => {})
   commands.on('error', (error: unknown) => onError(error, 'redis commands'))
   const store = new RedisLoginStore(commands, options.clock, options.prefix)
+  const passkeys = new RedisPasskeyStore(commands, options.clock, options.prefix)
   const feed = new RedisChangeFeed(commands, subscriber, options.reload(store), onError, options.prefix)
   const connected = Promise.all([commands.connect(), feed.start()]).then(() => undefined)
-  return { store, feed, commands, subscriber, connected }
+  return { store, passkeys, feed, commands, subscriber, connected }
 }

@@ -11,6 +11,14 @@ export const keys = {
   history: (prefix: string, username: string) => `${prefix}history:{${username}}`,
   /** A user code → the login it was reserved for (its own slot: reserved before the login is inserted). */
   userCode: (prefix: string, code: string) => `${prefix}user-code:{${code}}`,
+  /** A user's passkeys: a hash, credential id → the passkey as JSON (account data: no TTL). */
+  passkeys: (prefix: string, username: string) => `${prefix}passkeys:{${username}}`,
+  /** A user's passkey uses, credential id → "counter:at" (the same slot as passkeys, so one script updates both). */
+  passkeyUses: (prefix: string, username: string) => `${prefix}passkey-uses:{${username}}`,
+  /** A credential id → its owner, so an id is registered once across every user. */
+  passkeyOwner: (prefix: string, credentialId: string) => `${prefix}passkey-owner:{${credentialId}}`,
+  /** A one-time WebAuthn challenge, under its purpose (a registration, or a login's confirm). */
+  challenge: (prefix: string, key: string) => `${prefix}challenge:{${key}}`,
   /** Logins not yet ended, scored by expiresAt: what MAX_LIVE_LOGINS counts across every instance. */
   liveLogins: (prefix: string) => `${prefix}live`,
   /** One channel for every status change; each instance keeps only what its own watchers want. */

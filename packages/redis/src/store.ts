@@ -1,6 +1,5 @@
 import type { Redis, Result } from 'ioredis'
 import {
-  LoginError,
   historyLimit,
   isTerminal,
   type Clock,
@@ -10,6 +9,7 @@ import {
   type SessionRecord,
   type StoreStats,
 } from '@qr-login/core'
+import { guard, relativeTtl } from './guard.js'
 import { keys } from './keys.js'
 
 // A login is a hash: v (its version, compared by the scripts) and d (the record as JSON).
@@ -221,17 +221,11 @@ export class RedisLoginStore implements LoginStore {
     this.redis.disconnect()
   }
 
-  /** Relative TTLs, so the Redis host's clock does not need to agree with ours. */
   private ttl(keepUntil: number): string {
-    return String(Math.max(1, Math.ceil(keepUntil - this.clock.now())))
+    return String(relativeTtl(this.clock, keepUntil))
   }
 
-  private async guard<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation()
-    } catch (error) {
-      if (error instanceof LoginError) throw error
-      throw new LoginError('STORE_UNAVAILABLE', `Redis: ${(error as Error)?.message ?? error}`, { cause: error })
-    }
+  private guard<T>(operation: () => Promise<T>): Promise<T> {
+    return guard(operation)
   }
 }

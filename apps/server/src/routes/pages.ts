@@ -66,9 +66,14 @@ export default async function pageRoutes(fastify: FastifyInstance) {
       const lang = pickLanguage(request.query.lang, request.cookies.lang, request.headers['accept-language'])
       if (request.query.lang) reply.setCookie('lang', lang, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
       // The session cookies are HttpOnly, so the page learns who is signed in from here instead of probing an API with a 401.
-      const user = await app.logins
-        .sessionUser(page === 'pc' ? 'pc' : 'phone', page === 'pc' ? request.cookies.sid : request.cookies.m_session)
-        .catch(() => undefined)
+      // The PC page also says how its session was approved (tap or passkey).
+      const user = await (
+        page === 'pc'
+          ? app.logins
+              .pcSession(request.cookies.sid)
+              .then((session) => session && { ...session.user, approvedWith: session.approvedWith })
+          : app.logins.sessionUser('phone', request.cookies.m_session)
+      ).catch(() => undefined)
       const html = pages[page]
         .replace('<html lang="en">', `<html lang="${lang}">`)
         .replace(

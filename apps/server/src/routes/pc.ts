@@ -4,7 +4,7 @@ import QRCode from 'qrcode'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { describeUserAgent } from '../lib/user-agent.js'
-import { CreatedLogin, LoginIdParams, Timeline, UserEnvelope, errors, security } from '../schemas.js'
+import { CreatedLogin, LoginIdParams, PcSignedIn, Timeline, errors, security } from '../schemas.js'
 
 export function userAgentOf(request: FastifyRequest): string {
   return (request.headers['user-agent'] ?? '').slice(0, 512)
@@ -100,10 +100,10 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['pc'],
         summary: 'Trade a confirmed login for a PC session, once',
-        description: 'Sets the sid cookie.',
+        description: 'Sets the sid cookie. approvedWith (not in the v1 contract): tap or passkey.',
         security: security.watch,
         params: LoginIdParams,
-        response: { 200: UserEnvelope, ...errors(400, 401, 403, 404, 409, 410, 503) },
+        response: { 200: PcSignedIn, ...errors(400, 401, 403, 404, 409, 410, 503) },
       },
     },
     async (request, reply) => {
@@ -111,7 +111,11 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       const { token, viaCookie } = presentedToken(request, 'qr_watch')
       checkCookieOrigin(request, config, viaCookie)
       const userAgent = userAgentOf(request)
-      const { user, token: sessionId } = await logins.exchange(id, token, {
+      const {
+        user,
+        token: sessionId,
+        approvedWith,
+      } = await logins.exchange(id, token, {
         ip: clientIp(request),
         userAgent,
         ...describeUserAgent(userAgent),
@@ -125,7 +129,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
         secure: secureCookies(request),
         maxAge: config.sessionTtlSeconds,
       })
-      return { user }
+      return { user, approvedWith }
     },
   )
 
@@ -135,14 +139,15 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['pc'],
         summary: 'Who this PC is signed in as',
+        description: 'approvedWith (not in the v1 contract): how the phone approved it, tap or passkey.',
         security: security.pc,
-        response: { 200: UserEnvelope, ...errors(401, 503) },
+        response: { 200: PcSignedIn, ...errors(401, 503) },
       },
     },
     async (request) => {
-      const user = await logins.sessionUser('pc', request.cookies.sid)
-      if (!user) throw new HttpError('AUTH_REQUIRED', 'This browser is not signed in')
-      return { user }
+      const session = await logins.pcSession(request.cookies.sid)
+      if (!session) throw new HttpError('AUTH_REQUIRED', 'This browser is not signed in')
+      return session
     },
   )
 

@@ -1,12 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { isLoginError, normalizeUserCode, userCodeAlphabet, type UserProfile } from '@qr-login/core'
+import { isLoginError, normalizeUserCode, userCodeAlphabet } from '@qr-login/core'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
+import { phoneUser as phoneUserOf } from '../lib/phone-user.js'
+import { relyingParty } from '../lib/relying-party.js'
 import { clientIp } from './pc.js'
 import { sameNetwork } from '../lib/network.js'
 import {
   ConfirmBody,
+  PasskeyOptions,
   History,
   LoginIdParams,
   LoginStatusView,
@@ -28,18 +31,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins } = app
 
-  /** The phone's user, from its cookie or bearer token; a cookie POST must also come from an allowed origin. */
-  async function phoneUser(request: FastifyRequest): Promise<UserProfile> {
-    const { token, viaCookie } = presentedToken(request, 'm_session')
-    if (request.method !== 'GET' && request.method !== 'HEAD') checkCookieOrigin(request, config, viaCookie)
-    const user = await logins.sessionUser('phone', token)
-    if (!user)
-      throw new HttpError(
-        'AUTH_REQUIRED',
-        token ? 'The phone session has ended, sign in again' : 'Sign in on the phone first',
-      )
-    return user
-  }
+  const phoneUser = (request: FastifyRequest) => phoneUserOf(request, logins, config)
 
   const phoneAction = (summary: string, response: object) => ({
     schema: {
@@ -228,12 +220,45 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     {
       schema: {
         ...confirmRoute.schema,
-        description:
+        description: [
           'With MATCH_CODE=1 the body must carry the picked number: {"matchCode":"42"}; a wrong one cancels the login (409 MATCH_CODE_MISMATCH).',
+          'With a passkey (not in the v1 contract): {"passkey": <the answer to POST /api/qr/:id/passkey-options>}; one that does not verify is 403 PASSKEY_REJECTED and the login still waits.',
+          'With REQUIRE_PASSKEY=1 a confirm without one is 403 PASSKEY_REQUIRED.',
+        ].join(' '),
         body: ConfirmBody,
+        response: { ...confirmRoute.schema.response, ...errors(400, 401, 403, 404, 409, 410, 413, 415, 503) },
       },
     },
-    async (request) => logins.confirm(request.params.id, await phoneUser(request), request.body?.matchCode),
+    async (request) => {
+      const { id } = request.params
+      const user = await phoneUser(request)
+      const assertion = request.body?.passkey
+      if (assertion) await app.passkeys.verifyConfirm(id, user, assertion, relyingParty(request, config))
+      return logins.confirm(id, user, {
+        matchCode: request.body?.matchCode,
+        method: assertion ? 'passkey' : 'tap',
+      })
+    },
+  )
+
+  app.post(
+    '/api/qr/:id/passkey-options',
+    {
+      schema: {
+        tags: ['phone'],
+        summary: 'A passkey prompt for approving this login (not in the v1 contract)',
+        description:
+          'Only for the user who scanned it, while it waits for them. Give the answer to @simplewebauthn/browser startAuthentication() and send its result as {"passkey": …} to confirm. One prompt per login: a new one replaces the last; an answer works once.',
+        security: security.phone,
+        params: LoginIdParams,
+        response: { 200: PasskeyOptions, ...errors(400, 401, 403, 404, 409, 410, 503) },
+      },
+    },
+    async (request) => {
+      const user = await phoneUser(request)
+      const { expiresAt } = await logins.checkConfirmable(request.params.id, user)
+      return app.passkeys.confirmOptions(request.params.id, user, relyingParty(request, config), expiresAt)
+    },
   )
 
   app.post(

@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto'
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server'
+import { isoBase64URL } from '@simplewebauthn/server/helpers'
+import type { Clock, PasskeyStore, StoredPasskey, UserProfile } from '@qr-login/core'
+import type { PasskeyConfig } from '../config.js'
+import { HttpError } from '../errors.js'
+
+/** Where a WebAuthn ceremony runs: the page's origin, and the host name passkeys are bound to. */
+export interface RelyingParty {
+  origin: string
+  id: string
+}
+
+/** A passkey as its owner sees it in the list: never the key itself. */
+export interface PasskeyView {
+  id: string
+  label: string
+  rpId: string
+  backedUp: boolean
+  createdAt: string
+  lastUsedAt?: string
+}
+
+export interface PasskeysDeps {
+  store: PasskeyStore
+  clock: Clock
+  config: PasskeyConfig
+}
+
+const registrationKey = (username: string) => `register:${username}`
+/** One prompt per login and user: an assertion made for one login cannot approve another. */
+const confirmKey = (loginId: string, username: string) => `confirm:${loginId}:${username}`
+
+/**
+ * Passkeys on the phone (WebAuthn, with @simplewebauthn/server): adding one, and proving with one
+ * that the person approving a sign-in holds it. Every prompt's challenge is kept once, in the store,
+ * and taken as its answer is checked, so an answer works once and only where it was asked for.
+ */
+export class Passkeys {
+  constructor(private readonly deps: PasskeysDeps) {}
+
+  async registrationOptions(user: UserProfile, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const existing = await this.deps.store.listPasskeys(user.username)
+    if (existing.length >= this.deps.config.maxPerUser) throw new HttpError('PASSKEY_LIMIT_REACHED')
+    const options = await generateRegistrationOptions({
+      rpName: this.deps.config.rpName,
+      rpID: rp.id,
+      userName: user.username,
+      userDisplayName: user.displayName,
+      // Stable per user, so adding again on one authenticator replaces rather than piles up; no name in it.
+      userID: createHash('sha256').update(`qr-login user:${user.username}`).digest().subarray(0, 16),
+      timeout: this.deps.config.challengeTtlMs,
+      attestationType: 'none',
+      excludeCredentials: existing
+        .filter((passkey) => passkey.rpId === rp.id)
+        .map(({ id, transports }) => ({ id, transports })),
+      authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+    })
+    await this.deps.store.putChallenge(
+      registrationKey(user.username),
+      options.challenge,
+      this.deps.clock.now() + this.deps.config.challengeTtlMs,
+    )
+    return options
+  }
+
+  async register(
+    user: UserProfile,
+    response: RegistrationResponseJSON,
+    rp: RelyingParty,
+    label: string,
+  ): Promise<PasskeyView> {
+    const challenge = await this.deps.store.takeChallenge(registrationKey(user.username))
+    if (!challenge)
+      throw new HttpError('PASSKEY_REJECTED', 'The prompt has expired or was answered already; start again')
+    const verification = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: true,
+    }).catch((error: unknown) => {
+      throw new HttpError('PASSKEY_REJECTED', `The new passkey could not be verified: ${(error as Error).message}`)
+    })
+    if (!verification.verified) throw new HttpError('PASSKEY_REJECTED', 'The new passkey could not be verified')
+    const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo
+    const passkey: StoredPasskey = {
+      id: credential.id,
+      publicKey: isoBase64URL.fromBuffer(credential.publicKey),
+      counter: credential.counter,
+      ...(credential.transports?.length ? { transports: credential.transports } : {}),
+      rpId: rp.id,
+      deviceType: credentialDeviceType,
+      backedUp: credentialBackedUp,
+      label,
+      createdAt: this.deps.clock.now(),
+    }
+    const added = await this.deps.store.addPasskey(user.username, passkey, this.deps.config.maxPerUser)
+    if (added === 'full') throw new HttpError('PASSKEY_LIMIT_REACHED')
+    if (added === 'taken') throw new HttpError('PASSKEY_REJECTED', 'This passkey is registered already')
+    return view(passkey)
+  }
+
+  async list(user: UserProfile): Promise<PasskeyView[]> {
+    return (await this.deps.store.listPasskeys(user.username)).map(view)
+  }
+
+  async remove(user: UserProfile, id: string): Promise<void> {
+    if (!(await this.deps.store.removePasskey(user.username, id))) throw new HttpError('PASSKEY_NOT_FOUND')
+  }
+
+  /** The prompt for approving one login; the caller has checked that this user may confirm it now. */
+  async confirmOptions(
+    loginId: string,
+    user: UserProfile,
+    rp: RelyingParty,
+    loginExpiresAt: number,
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const usable = (await this.deps.store.listPasskeys(user.username)).filter((passkey) => passkey.rpId === rp.id)
+    if (usable.length === 0)
+      throw new HttpError('NO_PASSKEY', `Add a passkey in the settings first (none of yours works on ${rp.id})`)
+    const options = await generateAuthenticationOptions({
+      rpID: rp.id,
+      allowCredentials: usable.map(({ id, transports }) => ({ id, transports })),
+      userVerification: 'required',
+      timeout: this.deps.config.challengeTtlMs,
+    })
+    const keepUntil = Math.min(loginExpiresAt, this.deps.clock.now() + this.deps.config.challengeTtlMs)
+    await this.deps.store.putChallenge(confirmKey(loginId, user.username), options.challenge, keepUntil)
+    return options
+  }
+
+  /** Checks an answer to this login's prompt, made by one of this user's passkeys with user verification; spends the prompt. */
+  async verifyConfirm(
+    loginId: string,
+    user: UserProfile,
+    response: AuthenticationResponseJSON,
+    rp: RelyingParty,
+  ): Promise<void> {
+    const challenge = await this.deps.store.takeChallenge(confirmKey(loginId, user.username))
+    if (!challenge)
+      throw new HttpError(
+        'PASSKEY_REJECTED',
+        'No passkey prompt is open for this sign-in (expired or answered already)',
+      )
+    const passkey = (await this.deps.store.listPasskeys(user.username)).find((each) => each.id === response.id)
+    if (!passkey) throw new HttpError('PASSKEY_REJECTED', 'That passkey is not one of yours')
+    const verification = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: passkey.rpId,
+      credential: {
+        id: passkey.id,
+        publicKey: isoBase64URL.toBuffer(passkey.publicKey),
+        counter: passkey.counter,
+        transports: passkey.transports,
+      },
+      requireUserVerification: true,
+    }).catch((error: unknown) => {
+      throw new HttpError('PASSKEY_REJECTED', `The passkey could not be verified: ${(error as Error).message}`)
+    })
+    if (!verification.verified) throw new HttpError('PASSKEY_REJECTED')
+    await this.deps.store.recordPasskeyUse(
+      user.username,
+      passkey.id,
+      verification.authenticationInfo.newCounter,
+      this.deps.clock.now(),
+    )
+  }
+
+  stats() {
+    return this.deps.store.stats()
+  }
+
+  close(): Promise<void> {
+    return this.deps.store.close()
+  }
+}
+
+function view(passkey: StoredPasskey): PasskeyView {
+  return {
+    id: passkey.id,
+    label: passkey.label,
+    rpId: passkey.rpId,
+    backedUp: passkey.backedUp,
+    createdAt: new Date(passkey.createdAt).toISOString(),
+    ...(passkey.lastUsedAt ? { lastUsedAt: new Date(passkey.lastUsedAt).toISOString() } : {}),
+  }
+}
