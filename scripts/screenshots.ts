@@ -136,6 +136,52 @@ try {
   )
   await shot(typing, 'phone-code-entry')
 
+  // Passkeys: WebAuthn wants a host name, so this app is on localhost; a CDP virtual authenticator plays the fingerprint reader.
+  const passkeyPort = port + 3
+  const passkeyBase = `http://localhost:${passkeyPort}`
+  const passkeyApp = await buildApp(
+    loadConfig({ PORT: String(passkeyPort), PUBLIC_URL: passkeyBase, LOG_LEVEL: 'warn' }),
+  )
+  await passkeyApp.listen({ port: passkeyPort, host: '127.0.0.1' })
+  try {
+    const passkeyPc = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+    const handContext = await browser.newContext({
+      viewport: { width: 390, height: 760 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    })
+    const hand = await handContext.newPage()
+    const cdp = await handContext.newCDPSession(hand)
+    await cdp.send('WebAuthn.enable')
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    })
+    await hand.goto(`${passkeyBase}/m`)
+    await hand.click('.pick[data-username="alice"]')
+    await hand.click('#add-passkey')
+    await hand.waitForSelector('#passkeys li[data-passkey-id]')
+    await hand.locator('#passkeys-view').scrollIntoViewIfNeeded()
+    await shot(hand, 'phone-passkeys')
+    await passkeyPc.goto(`${passkeyBase}/?transport=ws`)
+    await passkeyPc.waitForSelector('main[data-state="pending"]')
+    await hand.goto(`${passkeyBase}/m/${await passkeyPc.locator('main').getAttribute('data-login-id')}`)
+    await hand.waitForSelector('main[data-state="ask"]')
+    await shot(hand, 'phone-passkey-confirm')
+    await hand.click('#confirm')
+    await passkeyPc.waitForSelector('main[data-state="signed-in"]')
+    await shot(passkeyPc, 'pc-signed-in-passkey')
+  } finally {
+    await passkeyApp.close()
+  }
+
   const chinese = await (
     await browser.newContext({
       viewport: { width: 1100, height: 640 },

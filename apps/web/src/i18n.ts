@@ -10,6 +10,8 @@ const en = {
   'pc.confirmed': 'Confirmed — signing you in…',
   'pc.signedIn': 'Signed in as {name}',
   'pc.logout': 'Sign out',
+  'pc.approvedWith.tap': 'Approved with a tap on your phone.',
+  'pc.approvedWith.passkey': 'Approved on your phone with a passkey.',
   'pc.cancelled': 'Sign-in was cancelled on the phone.',
   'pc.newQr': 'New QR code',
   'pc.expired': 'This QR code has expired.',
@@ -93,6 +95,24 @@ const en = {
   'phone.scanWithCamera': 'Scan with camera',
   'phone.cameraUnavailable': 'The camera is not available here: {message}',
   'phone.insecure': 'The in-page camera needs HTTPS. Use your camera app instead.',
+  'phone.passkeysTitle': 'Passkeys',
+  'phone.passkeysIntro': 'With a passkey, approving a sign-in also asks for your fingerprint, face or screen lock.',
+  'phone.passkeysNone': 'No passkey yet.',
+  'phone.addPasskey': 'Add a passkey',
+  'phone.removePasskey': 'Remove',
+  'phone.passkeyAdded': 'added {time}',
+  'phone.passkeyUsed': 'last used {time}',
+  'phone.passkeyUnsupported':
+    'Passkeys need a browser that supports them and a secure page on a host name (localhost, or HTTPS with a name, not an IP address).',
+  'phone.passkeyCancelled': 'The passkey was not used. Try again.',
+  'phone.passkeyFailed': 'The passkey did not work: {message}',
+  'phone.passkeyLimit': 'You have as many passkeys as allowed. Remove one first.',
+  'phone.confirmWithPasskey': 'Confirm with passkey',
+  'phone.passkeyRequired':
+    'This service asks for a passkey to approve sign-ins. Add one under Passkeys on the home screen, then scan again.',
+  'phone.donePasskey': 'Approved with your passkey. You are signed in on the computer.',
+  'phone.method.tap': 'with a tap',
+  'phone.method.passkey': 'with a passkey',
 } as const
 
 export type MessageKey = keyof typeof en
@@ -106,6 +126,8 @@ const zh: Record<MessageKey, string> = {
   'pc.confirmed': '已确认，正在登录…',
   'pc.signedIn': '已登录：{name}',
   'pc.logout': '退出登录',
+  'pc.approvedWith.tap': '已在手机上点按确认。',
+  'pc.approvedWith.passkey': '已在手机上用通行密钥确认。',
   'pc.cancelled': '已在手机上取消登录。',
   'pc.newQr': '获取新二维码',
   'pc.expired': '二维码已过期。',
@@ -186,6 +208,23 @@ const zh: Record<MessageKey, string> = {
   'phone.scanWithCamera': '用相机扫描',
   'phone.cameraUnavailable': '无法使用相机：{message}',
   'phone.insecure': '页面内相机需要 HTTPS，请改用手机相机应用。',
+  'phone.passkeysTitle': '通行密钥',
+  'phone.passkeysIntro': '添加通行密钥后，确认登录时还需验证指纹、面容或锁屏密码。',
+  'phone.passkeysNone': '尚未添加通行密钥。',
+  'phone.addPasskey': '添加通行密钥',
+  'phone.removePasskey': '移除',
+  'phone.passkeyAdded': '添加于 {time}',
+  'phone.passkeyUsed': '上次使用 {time}',
+  'phone.passkeyUnsupported':
+    '通行密钥需要支持它的浏览器，以及使用主机名的安全页面（localhost，或带域名的 HTTPS，不能是 IP 地址）。',
+  'phone.passkeyCancelled': '未使用通行密钥，请重试。',
+  'phone.passkeyFailed': '通行密钥验证失败：{message}',
+  'phone.passkeyLimit': '通行密钥数量已达上限，请先移除一个。',
+  'phone.confirmWithPasskey': '使用通行密钥确认',
+  'phone.passkeyRequired': '该服务要求使用通行密钥确认登录。请先在首页的“通行密钥”中添加，然后重新扫码。',
+  'phone.donePasskey': '已用通行密钥确认，电脑已登录。',
+  'phone.method.tap': '点按确认',
+  'phone.method.passkey': '通行密钥确认',
 }
 
 const catalogs: Record<Lang, Record<MessageKey, string>> = { en, 'zh-CN': zh }

@@ -1,5 +1,6 @@
 import {
   QrLoginClient,
+  type ApprovalMethod,
   QrLoginError,
   transportNames,
   type LoginHandle,
@@ -23,6 +24,7 @@ const renew = element<HTMLButtonElement>('renew')
 const loginView = element<HTMLDivElement>('login-view')
 const signedInView = element<HTMLDivElement>('signed-in-view')
 const signedInMessage = element<HTMLParagraphElement>('signed-in-message')
+const approvedWithNote = element<HTMLParagraphElement>('approved-with')
 const userAvatar = element<HTMLImageElement>('user-avatar')
 const logoutButton = element<HTMLButtonElement>('logout')
 const transportSelect = element<HTMLSelectElement>('transport')
@@ -196,9 +198,9 @@ function showError(error: unknown) {
 async function exchange() {
   if (!login) return
   try {
-    const { user } = await client.exchange(login)
-    showSignedIn(user)
-    tabs?.postMessage({ type: 'signed-in', user })
+    const { user, approvedWith } = await client.exchange(login)
+    showSignedIn(user, approvedWith)
+    tabs?.postMessage({ type: 'signed-in', user, approvedWith })
   } catch (error) {
     // Another tab of this browser may have exchanged first: its message (or its cookie) says so.
     if (error instanceof QrLoginError && error.code === 'ALREADY_CONSUMED') return showSignedInOrRenew()
@@ -218,7 +220,8 @@ async function showSignedInOrRenew() {
   const deadline = Date.now() + 10_000
   while (!signedInAs && Date.now() < deadline) {
     try {
-      return showSignedIn((await client.me()).user)
+      const { user, approvedWith } = await client.me()
+      return showSignedIn(user, approvedWith)
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
@@ -226,7 +229,7 @@ async function showSignedInOrRenew() {
   if (!signedInAs) await newLogin()
 }
 
-function showSignedIn(user: UserProfile) {
+function showSignedIn(user: UserProfile, approvedWith: ApprovalMethod | undefined) {
   signedInAs = user
   watching?.abort()
   stopCountdown()
@@ -236,6 +239,10 @@ function showSignedIn(user: UserProfile) {
   signedInView.hidden = false
   userAvatar.src = user.avatarUrl
   signedInMessage.textContent = t('pc.signedIn', { name: user.displayName })
+  // How the phone approved it: a passkey proves more than a tap on an unlocked phone.
+  approvedWithNote.hidden = !approvedWith
+  approvedWithNote.dataset.method = approvedWith ?? ''
+  if (approvedWith) approvedWithNote.textContent = t(`pc.approvedWith.${approvedWith}`)
   logoutButton.focus()
 }
 
@@ -310,15 +317,19 @@ async function start() {
     expiredInARow = 0
     await newLogin()
   })
-  tabs?.addEventListener('message', (event: MessageEvent<{ type: string; user?: UserProfile }>) => {
-    if (event.data.type === 'signed-in' && event.data.user && !signedInAs) showSignedIn(event.data.user)
-    if (event.data.type === 'signed-out' && signedInAs) {
-      signedInAs = undefined
-      void newLogin()
-    }
-  })
-  const user = signedInUser<UserProfile>()
-  if (user) return showSignedIn(user)
+  tabs?.addEventListener(
+    'message',
+    (event: MessageEvent<{ type: string; user?: UserProfile; approvedWith?: ApprovalMethod }>) => {
+      if (event.data.type === 'signed-in' && event.data.user && !signedInAs)
+        showSignedIn(event.data.user, event.data.approvedWith)
+      if (event.data.type === 'signed-out' && signedInAs) {
+        signedInAs = undefined
+        void newLogin()
+      }
+    },
+  )
+  const user = signedInUser<UserProfile & { approvedWith?: ApprovalMethod }>()
+  if (user) return showSignedIn(user, user.approvedWith)
   const id = new URL(location.href).searchParams.get('login')
   if (id && (await attach(id))) return
   await newLogin()

@@ -1,4 +1,13 @@
-import { QrLoginClient, QrLoginError, type PhoneClient, type ScannedLogin, type UserProfile } from '@qr-login/client'
+import {
+  QrLoginClient,
+  QrLoginError,
+  type PasskeyInfo,
+  type PasskeyResponseJSON,
+  type PhoneClient,
+  type ScannedLogin,
+  type UserProfile,
+} from '@qr-login/client'
+import { browserSupportsWebAuthn, startAuthentication, startRegistration } from '@simplewebauthn/browser'
 import { scanWithCamera } from './camera.js'
 import { formatAge, signedInUser, t, translatePage, wireLanguageSwitch, type MessageKey } from './i18n.js'
 
@@ -102,11 +111,13 @@ async function showSignIn(): Promise<UserProfile> {
 
 type Choice = { choice: 'confirm'; matchCode?: string } | { choice: 'cancel' }
 
-function showRequest(scanned: ScannedLogin): Promise<Choice> {
+/** The request, and the user's answer to it. `problem` says why the last answer did not go through. */
+function showRequest(scanned: ScannedLogin, withPasskey: boolean, problem = ''): Promise<Choice> {
   const { requester, network, matchChoices } = scanned
   element('req-browser').textContent = requester.browser
   element('req-os').textContent = requester.os
   element('req-ip').textContent = requester.ip
+  element('ask-error').textContent = problem
   const networkWarning = element('network-warning')
   networkWarning.hidden = !network || network.sameNetwork
   if (network && !network.sameNetwork)
@@ -117,44 +128,89 @@ function showRequest(scanned: ScannedLogin): Promise<Choice> {
   updateAge()
   const ticker = setInterval(updateAge, 1000)
   show('ask-view', 'ask')
+  const buttons = () => document.querySelectorAll<HTMLButtonElement>('#ask-view button')
+  for (const button of buttons()) button.disabled = false
   return new Promise((resolve) => {
+    // Asked again after a passkey problem: the last round's listeners go with it.
+    const answered = new AbortController()
+    const { signal } = answered
     const choose = (choice: Choice) => {
       clearInterval(ticker)
-      for (const button of document.querySelectorAll<HTMLButtonElement>('#ask-view button')) button.disabled = true
+      answered.abort()
+      for (const button of buttons()) button.disabled = true
       resolve(choice)
     }
     // Number matching: the three numbers replace the single Confirm button.
     const confirm = element<HTMLButtonElement>('confirm')
     element('match').hidden = !matchChoices
     confirm.hidden = Boolean(matchChoices)
+    confirm.textContent = t(withPasskey ? 'phone.confirmWithPasskey' : 'phone.confirm')
     element('match-choices').replaceChildren(
       ...(matchChoices ?? []).map((code) => {
         const button = document.createElement('button')
         button.type = 'button'
         button.textContent = code
-        button.addEventListener('click', () => choose({ choice: 'confirm', matchCode: code }), { once: true })
+        button.addEventListener('click', () => choose({ choice: 'confirm', matchCode: code }), { signal })
         return button
       }),
     )
-    confirm.addEventListener('click', () => choose({ choice: 'confirm' }), { once: true })
-    element('cancel').addEventListener('click', () => choose({ choice: 'cancel' }), { once: true })
+    confirm.addEventListener('click', () => choose({ choice: 'confirm' }), { signal })
+    element('cancel').addEventListener('click', () => choose({ choice: 'cancel' }), { signal })
   })
+}
+
+/** Passkeys need WebAuthn in a secure context (HTTPS or localhost) on a host name: browsers refuse IP addresses. */
+const passkeysWorkHere = () =>
+  window.isSecureContext && browserSupportsWebAuthn() && !/^[\d.]+$|^\[/.test(location.hostname)
+
+/** The words for a passkey that did not work: dismissed, refused by the service, or failed in the browser. */
+function passkeyProblem(failure: unknown): string {
+  const message = (failure as Error)?.message ?? String(failure)
+  if (failure instanceof QrLoginError) {
+    if (failure.code === 'PASSKEY_LIMIT_REACHED') return t('phone.passkeyLimit')
+    return t(failure.code === 'PASSKEY_REJECTED' ? 'phone.passkeyFailed' : 'phone.error', { message })
+  }
+  const name = (failure as Error)?.name
+  if (name === 'NotAllowedError' || name === 'AbortError') return t('phone.passkeyCancelled')
+  return t('phone.passkeyFailed', { message })
+}
+
+/** This user's passkeys that work on this page's host (a passkey is bound to the host it was added on). */
+async function usablePasskeys(): Promise<PasskeyInfo[]> {
+  if (!passkeysWorkHere()) return []
+  const passkeys = await phone.passkeys().catch(() => [])
+  return passkeys.filter((passkey) => passkey.rpId === location.hostname)
 }
 
 async function approve(id: string) {
   try {
     const scanned = await phone.scan(id)
-    const picked = await showRequest(scanned)
-    if (picked.choice === 'confirm') {
-      await phone.confirm(id, picked.matchCode)
-      showResult('done', 'phone.done')
-    } else {
-      await phone.cancel(id)
-      showResult('cancelled', 'phone.cancelledDone')
+    // With a passkey of theirs here, confirming asks for it: the computer then knows it was them, not just their phone.
+    const withPasskey = (await usablePasskeys()).length > 0
+    let problem = ''
+    for (;;) {
+      const picked = await showRequest(scanned, withPasskey, problem)
+      if (picked.choice === 'cancel') {
+        await phone.cancel(id)
+        return showResult('cancelled', 'phone.cancelledDone')
+      }
+      try {
+        let passkey: PasskeyResponseJSON | undefined
+        if (withPasskey) passkey = await startAuthentication({ optionsJSON: await phone.passkeyOptions(id) })
+        await phone.confirm(id, { matchCode: picked.matchCode, passkey })
+        return showResult('done', withPasskey ? 'phone.donePasskey' : 'phone.done')
+      } catch (failure) {
+        // A dismissed prompt, an answer the service could not verify, or a lost connection: the request still
+        // waits; ask again. Any other refusal (expired, cancelled elsewhere) ends it.
+        if (failure instanceof QrLoginError && !failure.retryable && failure.code !== 'PASSKEY_REJECTED') throw failure
+        problem = passkeyProblem(failure)
+      }
     }
   } catch (error) {
     if (error instanceof QrLoginError && error.code === 'MATCH_CODE_MISMATCH')
       return showResult('cancelled', 'phone.matchWrong')
+    if (error instanceof QrLoginError && (error.code === 'PASSKEY_REQUIRED' || error.code === 'NO_PASSKEY'))
+      return showResult('passkey-required', 'phone.passkeyRequired')
     showFailure(error)
   }
 }
@@ -198,6 +254,64 @@ async function showSessions() {
   })
 }
 
+/** Settings: this user's passkeys, each removable, and a button that adds one. */
+async function showPasskeys() {
+  const passkeys = await phone.passkeys().catch(() => undefined)
+  if (!passkeys) return
+  element('passkeys-view').hidden = false
+  const time = (iso: string) => new Date(iso).toLocaleString(document.documentElement.lang)
+  fillList(element('passkeys'), passkeys, 'phone.passkeysNone', (passkey) => {
+    const item = document.createElement('li')
+    item.dataset.passkeyId = passkey.id
+    const what = document.createElement('span')
+    what.className = 'where'
+    what.textContent = `${passkey.label} · ${passkey.rpId}`
+    const when = document.createElement('span')
+    when.className = 'when'
+    when.textContent = [
+      t('phone.passkeyAdded', { time: time(passkey.createdAt) }),
+      passkey.lastUsedAt ? t('phone.passkeyUsed', { time: time(passkey.lastUsedAt) }) : '',
+    ]
+      .filter(Boolean)
+      .join(' · ')
+    what.append(when)
+    const remove = document.createElement('button')
+    remove.type = 'button'
+    remove.className = 'revoke'
+    remove.textContent = t('phone.removePasskey')
+    remove.addEventListener('click', async () => {
+      remove.disabled = true
+      await phone.removePasskey(passkey.id).catch(() => undefined)
+      void showPasskeys()
+    })
+    item.append(what, remove)
+    return item
+  })
+}
+
+function wirePasskeys() {
+  const add = element<HTMLButtonElement>('add-passkey')
+  const error = element('passkey-error')
+  if (!passkeysWorkHere()) {
+    add.hidden = true
+    element('passkeys-intro').textContent = t('phone.passkeyUnsupported')
+    return
+  }
+  add.addEventListener('click', async () => {
+    add.disabled = true
+    error.textContent = ''
+    try {
+      const options = await phone.passkeyRegistrationOptions()
+      await phone.addPasskey(await startRegistration({ optionsJSON: options as never }))
+      await showPasskeys()
+    } catch (failure) {
+      error.textContent = passkeyProblem(failure)
+    } finally {
+      add.disabled = false
+    }
+  })
+}
+
 /** Can't scan? The code under the QR finds the login; then the usual confirm screen. */
 function wireCodeEntry() {
   const form = element<HTMLFormElement>('code-form')
@@ -236,6 +350,7 @@ async function showHistory() {
     const outcome = document.createElement('strong')
     outcome.className = `outcome ${entry.outcome}`
     outcome.textContent = t(`phone.outcome.${entry.outcome}` as MessageKey)
+    if (entry.method) outcome.textContent += ` · ${t(`phone.method.${entry.method}`)}`
     const from = document.createElement('span')
     from.className = 'when'
     from.textContent = [entry.app, entry.browser, entry.os, entry.ip].filter(Boolean).join(' · ')
@@ -287,7 +402,8 @@ async function start() {
   if (loginId) await approve(loginId)
   else {
     showHome()
-    await Promise.all([showSessions(), showHistory()])
+    wirePasskeys()
+    await Promise.all([showPasskeys(), showSessions(), showHistory()])
   }
 }
 
