@@ -323,7 +323,7 @@ t.test('phone.resolveCode: the code under the QR finds the login; a wrong one is
   const phone = await client.signInPhone('carol', 'demo')
   const found = await phone.resolveCode(login.userCode.toLowerCase())
   t.equal(found.id, login.id)
-  t.equal((await phone.scan(found.id)).status, 'scanned')
+  t.equal((await phone.scan(found.id!)).status, 'scanned')
   await t.rejects(phone.resolveCode(login.userCode), { name: 'QrLoginError', code: 'CODE_NOT_FOUND', statusCode: 404 })
   await t.rejects(phone.resolveCode('nope'), { code: 'VALIDATION_ERROR', statusCode: 400 })
 })

@@ -36,6 +36,7 @@ t.test('the error registry is the contract: each code with its status', async (t
     PASSKEY_REQUIRED: 403,
     PASSKEY_REJECTED: 403,
     PASSKEY_NOT_FOUND: 404,
+    INTERACTION_NOT_FOUND: 404,
     NO_PASSKEY: 409,
     PASSKEY_LIMIT_REACHED: 409,
     UNSUPPORTED_MEDIA_TYPE: 415,

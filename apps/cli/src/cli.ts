@@ -142,7 +142,10 @@ async function phone(args: string[]): Promise<number> {
   }
   const api = client(values.url ?? target?.baseUrl ?? defaultUrl())
   const device = await api.signInPhone(values.user, values.password)
-  const id = target?.id ?? (await device.resolveCode(values.code!)).id
+  const resolved = target ? undefined : await device.resolveCode(values.code!)
+  if (resolved && !resolved.id)
+    throw new Error(`That is a device's code: confirm it in a browser at ${resolved.scanUrl}`)
+  const id = target?.id ?? resolved!.id!
   const scanned = await device.scan(id)
   const { requester, network, matchChoices } = scanned
   say(

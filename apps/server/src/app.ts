@@ -7,6 +7,7 @@ import {
   MemoryChangeFeed,
   MemoryLoginStore,
   MemoryPasskeyStore,
+  MemoryOidcArtefactStore,
   createDemoAccounts,
   cryptoSecrets,
   systemClock,
@@ -14,6 +15,7 @@ import {
   type ChangeFeed,
   type LoginStore,
   type PasskeyStore,
+  type OidcArtefactStore,
   type Secrets,
   toStatusView,
   isLoginError,
@@ -32,6 +34,8 @@ import limits from './plugins/limits.js'
 import metricsRoute, { createMetrics } from './plugins/metrics.js'
 import { WatchStreams } from './lib/watch-stream.js'
 import { Passkeys } from './lib/passkeys.js'
+import { OidcService } from './oidc/service.js'
+import oidcRoutes from './routes/oidc.js'
 import pcRoutes from './routes/pc.js'
 import { watchTransports, type WatchTransportName } from './transports/index.js'
 import phoneRoutes from './routes/phone.js'
@@ -45,6 +49,7 @@ declare module 'fastify' {
     live: LiveConnections<WatchTransportName>
     watchStreams: WatchStreams
     passkeys: Passkeys
+    oidc: OidcService
   }
 }
 
@@ -52,6 +57,7 @@ declare module 'fastify' {
 export interface AppOverrides {
   store?: LoginStore
   passkeyStore?: PasskeyStore
+  oidcStore?: OidcArtefactStore
   feed?: ChangeFeed
   clock?: Clock
   secrets?: Secrets
@@ -65,11 +71,18 @@ async function storage(
   config: Config,
   clock: Clock,
   overrides: AppOverrides,
-): Promise<{ store: LoginStore; passkeyStore: PasskeyStore; feed: ChangeFeed; redis?: Redis }> {
+): Promise<{
+  store: LoginStore
+  passkeyStore: PasskeyStore
+  oidcStore: OidcArtefactStore
+  feed: ChangeFeed
+  redis?: Redis
+}> {
   if (config.store === 'memory' || (overrides.store && overrides.feed)) {
     return {
       store: overrides.store ?? new MemoryLoginStore(clock),
       passkeyStore: overrides.passkeyStore ?? new MemoryPasskeyStore(clock),
+      oidcStore: overrides.oidcStore ?? new MemoryOidcArtefactStore(clock),
       feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
     }
   }
@@ -90,6 +103,7 @@ async function storage(
   return {
     store: overrides.store ?? backend.store,
     passkeyStore: overrides.passkeyStore ?? backend.passkeys,
+    oidcStore: overrides.oidcStore ?? backend.oidc,
     feed: overrides.feed ?? backend.feed,
     redis: backend.commands,
   }
@@ -141,7 +155,7 @@ export async function buildApp(
   const clock = overrides.clock ?? systemClock
   // A client that trickles its headers (slowloris) is cut off; Node's default waits a minute.
   app.server.headersTimeout = config.limits.headersTimeoutMs
-  const { store, passkeyStore, feed, redis } = await storage(app, config, clock, overrides)
+  const { store, passkeyStore, oidcStore, feed, redis } = await storage(app, config, clock, overrides)
   const live = new LiveConnections(
     watchTransports.map(({ name, heartbeatMs }) => ({ kind: name, heartbeatMs: heartbeatMs?.(config) })),
   )
@@ -175,12 +189,17 @@ export async function buildApp(
   app.decorate('live', live)
   app.decorate('metrics', metrics)
   app.decorate('passkeys', new Passkeys({ store: passkeyStore, clock, config: config.passkeys }))
+  app.decorate(
+    'oidc',
+    new OidcService({ config, logins, store: oidcStore, redis, redisKeysKey: `${config.redisPrefix}oidc-keys` }),
+  )
 
   // Streams and long polls would keep close() waiting; end them first, telling clients to reconnect.
   app.addHook('preClose', async () => live.shutdown())
   app.addHook('onClose', async () => {
     await logins.close()
     await app.passkeys.close()
+    await app.oidc.close()
     // The connection is the store's to close, unless a replacement store was given (tests): then it is still ours.
     redis?.disconnect()
   })
@@ -206,5 +225,6 @@ export async function buildApp(
   await app.register(phoneRoutes)
   await app.register(passkeyRoutes)
   await app.register(pageRoutes)
+  await app.register(oidcRoutes)
   return app
 }

@@ -1,5 +1,7 @@
 import type { DemoAccount } from '@qr-login/core'
 import { lanIPv4 } from './lib/lan.js'
+import { ConfigError } from './config-error.js'
+import { loadClients, type OidcClient } from './oidc/clients.js'
 
 export interface Config {
   port: number
@@ -36,6 +38,17 @@ export interface Config {
   /** Number matching: the PC shows a two-digit code that the phone must pick among three. */
   matchCode: boolean
   passkeys: PasskeyConfig
+  oidc: OidcConfig
+}
+
+export interface OidcConfig {
+  /** OIDC_CLIENTS_FILE's clients, or the demo ones (the example app and the CLI's device login). */
+  clients: OidcClient[]
+  deviceCodeTtlSeconds: number
+  /** Where the signing keys are kept (memory store), or the operator's own keys (any store) when set. */
+  keysFile: string
+  /** OIDC_KEYS_FILE was given: its keys are the operator's, read and never written. */
+  operatorKeys: boolean
 }
 
 export interface PasskeyConfig {
@@ -77,12 +90,7 @@ export interface Limits {
   keepAliveTimeoutMs: number
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
+export { ConfigError }
 
 type Env = Record<string, string | undefined>
 
@@ -242,5 +250,11 @@ export function loadConfig(env: Env = process.env): Config {
     limits: limits(env),
     matchCode: flag(env, 'MATCH_CODE'),
     passkeys: passkeys(env),
+    oidc: {
+      clients: loadClients(env.OIDC_CLIENTS_FILE || undefined),
+      deviceCodeTtlSeconds: wholeNumber(env, 'DEVICE_CODE_TTL_SECONDS', 600, 1),
+      keysFile: env.OIDC_KEYS_FILE || '.oidc/keys.json',
+      operatorKeys: Boolean(env.OIDC_KEYS_FILE),
+    },
   }
 }

@@ -25,6 +25,10 @@ export const errorRegistry = {
   SESSION_NOT_FOUND: { statusCode: 404, message: 'This user has no such session' },
   CODE_NOT_FOUND: { statusCode: 404, message: 'No sign-in is waiting for this code' },
   PASSKEY_NOT_FOUND: { statusCode: 404, message: 'This user has no such passkey' },
+  INTERACTION_NOT_FOUND: {
+    statusCode: 404,
+    message: 'This sign-in request has ended or expired; start again from the application',
+  },
   ALREADY_SCANNED: { statusCode: 409, message: 'Another account has already scanned this QR code' },
   NOT_SCANNED: { statusCode: 409, message: 'Scan the QR code before confirming' },
   NOT_CONFIRMED: { statusCode: 409, message: 'The login has not been confirmed on the phone yet' },

@@ -55,6 +55,12 @@ export const Network = Type.Object(
 export const ScanResult = Type.Object({
   ...LoginStatusView.properties,
   requester: Requester,
+  app: Type.Optional(
+    Type.Object(
+      { name: Type.String() },
+      { description: 'Not in the v1 contract: the application asking through the OpenID provider (client_name)' },
+    ),
+  ),
   network: Type.Optional(Network),
   matchChoices: Type.Optional(
     Type.Array(Type.String(), { description: 'MATCH_CODE=1 only: pick the one the PC shows' }),
@@ -143,7 +149,11 @@ export const UserCodeBody = Type.Object({
 })
 
 export const UserCodeResult = Type.Object({
-  id: Type.String({ description: 'The login the code belongs to; scan it with POST /api/qr/:id/scan' }),
+  id: Type.Optional(
+    Type.String({
+      description: 'The login the code belongs to; scan it with POST /api/qr/:id/scan (absent for a device’s code)',
+    }),
+  ),
   scanUrl: Type.String(),
 })
 

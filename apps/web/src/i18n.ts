@@ -10,6 +10,8 @@ const en = {
   'pc.confirmed': 'Confirmed — signing you in…',
   'pc.signedIn': 'Signed in as {name}',
   'pc.logout': 'Sign out',
+  'pc.appTitle': 'Sign in to {name} with your phone',
+  'pc.appCancel': 'Cancel and go back to {name}',
   'pc.approvedWith.tap': 'Approved with a tap on your phone.',
   'pc.approvedWith.passkey': 'Approved on your phone with a passkey.',
   'pc.cancelled': 'Sign-in was cancelled on the phone.',
@@ -66,6 +68,7 @@ const en = {
   'phone.signedInAs': 'Signed in as {name}',
   'phone.signOut': 'Sign out',
   'phone.askTitle': 'Sign in on a computer?',
+  'phone.appAsks': '{name} wants you to sign in',
   'phone.browser': 'Browser',
   'phone.os': 'System',
   'phone.ip': 'IP address',
@@ -126,6 +129,8 @@ const zh: Record<MessageKey, string> = {
   'pc.confirmed': '已确认，正在登录…',
   'pc.signedIn': '已登录：{name}',
   'pc.logout': '退出登录',
+  'pc.appTitle': '用手机扫码登录 {name}',
+  'pc.appCancel': '取消并返回 {name}',
   'pc.approvedWith.tap': '已在手机上点按确认。',
   'pc.approvedWith.passkey': '已在手机上用通行密钥确认。',
   'pc.cancelled': '已在手机上取消登录。',
@@ -181,6 +186,7 @@ const zh: Record<MessageKey, string> = {
   'phone.signedInAs': '当前账号：{name}',
   'phone.signOut': '退出',
   'phone.askTitle': '要在电脑上登录吗？',
+  'phone.appAsks': '{name} 请求你登录',
   'phone.browser': '浏览器',
   'phone.os': '系统',
   'phone.ip': 'IP 地址',
@@ -266,7 +272,12 @@ export function wireLanguageSwitch(link: HTMLAnchorElement): void {
 
 /** Who the server says is signed in on this page (see the qr-login-user meta tag), if anyone. */
 export function signedInUser<T>(): T | undefined {
-  const content = document.querySelector<HTMLMetaElement>('meta[name="qr-login-user"]')?.content
+  return readMeta<T>('qr-login-user')
+}
+
+/** What the server put in a <meta name=… content="JSON"> of the page. */
+export function readMeta<T>(name: string): T | undefined {
+  const content = document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content
   try {
     return content ? (JSON.parse(content) as T) : undefined
   } catch {

@@ -8,7 +8,7 @@ import {
   type TransportChoice,
   type UserProfile,
 } from '@qr-login/client'
-import { formatDuration, signedInUser, t, translatePage, wireLanguageSwitch } from './i18n.js'
+import { formatDuration, readMeta, signedInUser, t, translatePage, wireLanguageSwitch } from './i18n.js'
 import { TransportInspector } from './inspector.js'
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
@@ -35,6 +35,8 @@ const maxAutoRefreshes = 10
 const autoRefreshDelayMs = 1500
 
 const client = new QrLoginClient()
+/** On the OpenID provider's sign-in page: the application asking, and the interaction the login answers. */
+const asking = readMeta<{ uid: string; name: string }>('qr-login-app')
 /** Tabs of this browser tell each other when it signs in or out: one exchange serves them all. */
 const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('qr-login') : undefined
 let signedInAs: UserProfile | undefined
@@ -115,7 +117,8 @@ function render(status: LoginStatusView) {
       break
     case 'confirmed':
       setState('confirmed', t('pc.confirmed'))
-      void (ownsLogin ? exchange() : exchangeUnlessSiblingDoes())
+      if (asking) void continueToApp('finish')
+      else void (ownsLogin ? exchange() : exchangeUnlessSiblingDoes())
       break
     case 'consumed':
       void showSignedInOrRenew()
@@ -123,7 +126,9 @@ function render(status: LoginStatusView) {
     case 'cancelled':
       stopCountdown()
       setState('cancelled', t('pc.cancelled'))
-      showRenewButton(t('pc.newQr'))
+      // The application hears of it (error=access_denied); on this service's own page, a new QR is offered.
+      if (asking) void continueToApp('abort')
+      else showRenewButton(t('pc.newQr'))
       break
     case 'expired':
       stopCountdown()
@@ -193,6 +198,32 @@ function showError(error: unknown) {
     error instanceof QrLoginError ? `${error.message} (${error.code})` : String((error as Error)?.message ?? error)
   setState('error', t('pc.error', { message: text }))
   showRenewButton(t('pc.retry'))
+}
+
+/**
+ * The application's sign-in goes on: a confirmed login is redeemed for it, or a cancelled one tells it
+ * access_denied; either way the browser follows the provider back to the application.
+ */
+async function continueToApp(step: 'finish' | 'abort') {
+  if (!asking || !login) return
+  try {
+    const response = await fetch(`/interaction/${encodeURIComponent(asking.uid)}/${step}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(login.watchToken ? { authorization: `Bearer ${login.watchToken}` } : {}),
+      },
+      body: JSON.stringify({ id: login.id }),
+    })
+    const body = (await response.json()) as { redirectTo?: string; code?: string; message?: string }
+    if (!response.ok || !body.redirectTo)
+      throw new QrLoginError(body.code ?? `HTTP_${response.status}`, response.status, body.message ?? '')
+    watching?.abort()
+    stopCountdown()
+    location.assign(body.redirectTo)
+  } catch (error) {
+    showError(error)
+  }
 }
 
 async function exchange() {
@@ -267,7 +298,9 @@ async function newLogin() {
   watching?.abort()
   setState('loading', t('pc.loading'))
   try {
-    const created = await client.createLogin()
+    const created = await client.createLogin(
+      asking ? { path: `/interaction/${encodeURIComponent(asking.uid)}/qr` } : {},
+    )
     // Another tab may have signed this browser in while we waited: then there is nothing to show a QR for.
     if (signedInAs) return
     ownsLogin = true
@@ -328,6 +361,16 @@ async function start() {
       }
     },
   )
+  if (asking) {
+    // An application's sign-in: whoever this browser is signed in as here, the phone approves it afresh.
+    element('title').textContent = t('pc.appTitle', { name: asking.name })
+    document.title = t('pc.appTitle', { name: asking.name })
+    const back = element<HTMLButtonElement>('app-cancel')
+    back.hidden = false
+    back.textContent = t('pc.appCancel', { name: asking.name })
+    back.addEventListener('click', () => void continueToApp('abort'))
+    return newLogin()
+  }
   const user = signedInUser<UserProfile & { approvedWith?: ApprovalMethod }>()
   if (user) return showSignedIn(user, user.approvedWith)
   const id = new URL(location.href).searchParams.get('login')

@@ -113,7 +113,10 @@ type Choice = { choice: 'confirm'; matchCode?: string } | { choice: 'cancel' }
 
 /** The request, and the user's answer to it. `problem` says why the last answer did not go through. */
 function showRequest(scanned: ScannedLogin, withPasskey: boolean, problem = ''): Promise<Choice> {
-  const { requester, network, matchChoices } = scanned
+  const { requester, network, matchChoices, app } = scanned
+  const title = element('ask-title')
+  title.textContent = app ? t('phone.appAsks', { name: app.name }) : t('phone.askTitle')
+  title.dataset.app = app?.name ?? ''
   element('req-browser').textContent = requester.browser
   element('req-os').textContent = requester.os
   element('req-ip').textContent = requester.ip
@@ -322,8 +325,10 @@ function wireCodeEntry() {
     error.textContent = ''
     input.removeAttribute('aria-invalid')
     try {
-      const { id } = await phone.resolveCode(input.value)
-      location.assign(`/m/${id}`)
+      // A QR login's confirm screen, or a device's (the OpenID provider's device flow): on this origin either way.
+      const { scanUrl } = await phone.resolveCode(input.value)
+      const target = new URL(scanUrl)
+      location.assign(target.pathname + target.search)
     } catch (failure) {
       error.textContent = explain(failure, {
         VALIDATION_ERROR: 'phone.codeInvalid',
@@ -398,6 +403,9 @@ async function start() {
   if (malformedId) return showResult('unknown', 'phone.unknown')
   let user = signedInUser<UserProfile>()
   if (!user) user = await showSignIn()
+  // Sent here to sign in first (a device's confirm screen): back there, on this origin only.
+  const next = new URL(location.href).searchParams.get('next')
+  if (next && /^\/(?!\/)/.test(next)) return location.assign(next)
   showAccount(user)
   if (loginId) await approve(loginId)
   else {

@@ -51,8 +51,9 @@ export class QrLoginClient {
     this.webSocket = options.webSocket ?? defaultWebSocket()
   }
 
-  createLogin(): Promise<CreatedLogin> {
-    return sendJson(this.http, '/api/qr', { method: 'POST' })
+  /** `path`: where to create it, when not POST /api/qr (the OpenID provider's sign-in page creates its own). */
+  createLogin(options: { path?: string } = {}): Promise<CreatedLogin> {
+    return sendJson(this.http, options.path ?? '/api/qr', { method: 'POST' })
   }
 
   /** One read of the status (a short poll). */
@@ -120,7 +121,8 @@ export class PhoneClient {
   }
 
   /** Can't scan? The login a code typed on the phone belongs to (case, spaces and dashes ignored); then scan its id. */
-  resolveCode(code: string): Promise<{ id: string; scanUrl: string }> {
+  /** A device's code (OpenID device flow) has no `id`: its `scanUrl` is the device's confirm screen, for a browser. */
+  resolveCode(code: string): Promise<{ id?: string; scanUrl: string }> {
     return sendJson(this.http, '/api/mobile/code', {
       method: 'POST',
       token: this.token,

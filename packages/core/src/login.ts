@@ -47,6 +47,17 @@ export interface LoginRecord {
   userCode?: string
   /** How it was approved, once confirmed: the PC session it becomes records it. */
   approvedWith?: ApprovalMethod
+  /** The application that asked (an OIDC client) and the authorization it answers; absent for a sign-in to this service. */
+  app?: AppRequest
+}
+
+/** A sign-in asked for by another application through the OpenID provider. */
+export interface AppRequest {
+  clientId: string
+  /** Its client_name, as the phone shows it: "Acme Notes wants you to sign in". */
+  name: string
+  /** The provider's interaction this login answers: only that interaction may redeem it. */
+  interaction: string
 }
 
 const terminalStatuses: ReadonlySet<LoginStatus> = new Set(['consumed', 'cancelled', 'expired'])

@@ -126,6 +126,39 @@ export interface PasskeyStore {
   close(): Promise<void>
 }
 
+/** What an OIDC provider stores: one artefact (an interaction, a code, a session, a grant, a token…) by kind and id. */
+export type OidcPayload = Record<string, unknown>
+
+/**
+ * The OpenID provider's artefacts, each kept until its own expiry. The shape oidc-provider's adapter
+ * interface asks for, without oidc-provider: indexes by grant (revoking a grant revokes its tokens),
+ * by device user code and by session uid are kept by the store. Throws LoginError('STORE_UNAVAILABLE').
+ */
+export interface OidcArtefactStore {
+  /** Writes (or rewrites) an artefact; `expiresInSeconds` undefined: kept until destroyed. */
+  upsert(kind: string, id: string, payload: OidcPayload, expiresInSeconds?: number): Promise<void>
+  /** The artefact, with `consumed` (a time in seconds) once consumed; undefined once gone. */
+  find(kind: string, id: string): Promise<OidcPayload | undefined>
+  findByUserCode(kind: string, userCode: string): Promise<OidcPayload | undefined>
+  findByUid(kind: string, uid: string): Promise<OidcPayload | undefined>
+  /** Marks it consumed (a code used once): kept, so a second use is seen and refused. */
+  consume(kind: string, id: string): Promise<void>
+  destroy(kind: string, id: string): Promise<void>
+  /** Destroys every artefact of the grant (codes, tokens, device codes). */
+  revokeByGrantId(grantId: string): Promise<void>
+  stats(): { artefacts: number; timers: number }
+  close(): Promise<void>
+}
+
+/** Kinds whose artefacts belong to a grant: revoking the grant destroys them. */
+export const grantBoundKinds: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+])
+
 /** `changedAt`: when the change was written (ms), for measuring change → delivery delay; absent on re-reads. */
 export type StatusListener = (status: LoginStatusView, changedAt?: number) => void
 

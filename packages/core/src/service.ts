@@ -7,6 +7,7 @@ import {
   toPhoneView,
   toStatusView,
   type ApprovalMethod,
+  type AppRequest,
   type LoginRecord,
   type LoginStatusView,
   type Requester,
@@ -71,6 +72,8 @@ export interface CreatedLogin {
 export interface ScannedLogin {
   status: LoginStatusView
   requester: Requester
+  /** The application asking, when one does (OIDC). */
+  app?: { name: string }
   /** With number matching: the three codes the phone offers, one of them shown on the PC. */
   matchChoices?: string[]
 }
@@ -130,7 +133,8 @@ export class LoginService {
 
   // ---- PC side ---------------------------------------------------------
 
-  async createLogin(pc: PcDescription): Promise<CreatedLogin> {
+  /** `app`: the application asking through the OpenID provider, when one is; its login can only be redeemed by it. */
+  async createLogin(pc: PcDescription, app?: AppRequest): Promise<CreatedLogin> {
     if (this.settings.maxLiveLogins !== undefined && (await this.store.countLive()) >= this.settings.maxLiveLogins) {
       throw new LoginError('RATE_LIMITED', 'Too many logins are waiting right now; try again shortly')
     }
@@ -150,6 +154,7 @@ export class LoginService {
         requester: { ...pc, createdAt: new Date(now).toISOString() },
         changeTimes: [now],
         ...(this.settings.matchCode ? { match: this.secrets.matchCode() } : {}),
+        ...(app ? { app: { ...app } } : {}),
       }
       if (await this.store.insert(record, this.keepUntil(record))) {
         this.expiry.arm(record.id, record.expiresAt)
@@ -274,6 +279,19 @@ export class LoginService {
     }
   }
 
+  /**
+   * Consumes a confirmed login for the application's interaction it was made for: who approved it, and
+   * how. Once only, as an exchange; no session of this service is made (the provider keeps its own).
+   */
+  async redeemForApp(id: string, watchToken: string | undefined, interaction: string): Promise<PcSessionHolder> {
+    const record = await this.load(id)
+    this.checkWatchToken(record, watchToken)
+    if (record.app?.interaction !== interaction)
+      throw new LoginError('WATCH_TOKEN_INVALID', 'This login was not made for this sign-in request')
+    const consumed = await this.transition(id, { type: 'exchange' })
+    return { user: this.profileOf(consumed.scannedBy!), approvedWith: consumed.approvedWith ?? 'tap' }
+  }
+
   // ---- Phone side --------------------------------------------------------
 
   async scan(id: string, user: UserProfile): Promise<ScannedLogin> {
@@ -281,6 +299,7 @@ export class LoginService {
     return {
       status: toPhoneView(record),
       requester: { ...record.requester },
+      ...(record.app ? { app: { name: record.app.name } } : {}),
       ...(record.match ? { matchChoices: [...record.match.choices] } : {}),
     }
   }
@@ -309,6 +328,11 @@ export class LoginService {
 
   listAccounts(): UserProfile[] {
     return this.accounts.list()
+  }
+
+  /** A person by user name (the OpenID provider's account look-up), or undefined. */
+  findAccount(username: string): UserProfile | undefined {
+    return this.accounts.find(username)
   }
 
   signInPhone(username: string, password: string): Promise<SignedIn> {
@@ -425,6 +449,7 @@ export class LoginService {
     const at = this.clock.now()
     const { ip, browser, os } = next.requester
     const entry: HistoryEntry = { loginId: next.id, outcome, at, ip, browser, os }
+    if (next.app) entry.app = next.app.name
     if (outcome === 'approved') entry.method = next.approvedWith ?? 'tap'
     await this.store
       .addHistory(username, entry, at + (this.settings.historyRetentionMs ?? defaultHistoryRetentionMs))

@@ -3,9 +3,11 @@ import { commandConnection, subscriberConnection, type RedisConnectionOptions } 
 import { RedisChangeFeed } from './feed.js'
 import { RedisLoginStore } from './store.js'
 import { RedisPasskeyStore } from './passkey-store.js'
+import { RedisOidcArtefactStore } from './oidc-store.js'
 
 export { RedisLoginStore } from './store.js'
 export { RedisPasskeyStore } from './passkey-store.js'
+export { RedisOidcArtefactStore } from './oidc-store.js'
 export { RedisChangeFeed } from './feed.js'
 export { commandConnection, subscriberConnection } from './client.js'
 export { keys } from './keys.js'
@@ -31,7 +33,8 @@ export function redisBackend(options: RedisBackendOptions) {
   commands.on('error', (error: unknown) => onError(error, 'redis commands'))
   const store = new RedisLoginStore(commands, options.clock, options.prefix)
   const passkeys = new RedisPasskeyStore(commands, options.clock, options.prefix)
+  const oidc = new RedisOidcArtefactStore(commands, options.clock, options.prefix)
   const feed = new RedisChangeFeed(commands, subscriber, options.reload(store), onError, options.prefix)
   const connected = Promise.all([commands.connect(), feed.start()]).then(() => undefined)
-  return { store, passkeys, feed, commands, subscriber, connected }
+  return { store, passkeys, oidc, feed, commands, subscriber, connected }
 }

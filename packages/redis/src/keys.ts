@@ -19,6 +19,13 @@ export const keys = {
   passkeyOwner: (prefix: string, credentialId: string) => `${prefix}passkey-owner:{${credentialId}}`,
   /** A one-time WebAuthn challenge, under its purpose (a registration, or a login's confirm). */
   challenge: (prefix: string, key: string) => `${prefix}challenge:{${key}}`,
+  /** An OIDC artefact (interaction, code, session, grant, token…): a hash, p = the payload as JSON, c = consumed at. */
+  oidcArtefact: (prefix: string, kind: string, id: string) => `${prefix}oidc:{${kind}:${id}}`,
+  /** The keys of a grant's artefacts, so revoking the grant destroys them all. */
+  oidcGrant: (prefix: string, grantId: string) => `${prefix}oidc-grant:{${grantId}}`,
+  /** A device user code, or a session uid → the id of the artefact it names. */
+  oidcIndex: (prefix: string, kind: string, index: 'code' | 'uid', value: string) =>
+    `${prefix}oidc-${index}:{${kind}:${value}}`,
   /** Logins not yet ended, scored by expiresAt: what MAX_LIVE_LOGINS counts across every instance. */
   liveLogins: (prefix: string) => `${prefix}live`,
   /** One channel for every status change; each instance keeps only what its own watchers want. */

@@ -14,6 +14,7 @@ export default fp(async function docs(app) {
       tags: [
         { name: 'pc', description: 'The browser that wants to sign in' },
         { name: 'phone', description: 'The signed-in phone that approves' },
+        { name: 'oidc', description: 'The OpenID provider’s QR sign-in page (the provider itself is at /oidc)' },
         { name: 'passkeys', description: 'The phone user’s passkeys, which approve with user verification' },
       ],
       components: {

@@ -40,14 +40,58 @@ function escapeAttribute(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
-const LangQuery = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 16 })) })
+const pageFiles = { pc: 'index.html', phone: 'phone.html' } as const
+export type PageName = keyof typeof pageFiles
+const pageCache = new Map<PageName, string>()
+const pageSource = (page: PageName) => {
+  let html = pageCache.get(page)
+  if (html === undefined) pageCache.set(page, (html = readFileSync(join(webPublicDir, pageFiles[page]), 'utf8')))
+  return html
+}
+
+/**
+ * Sends a page in the request's language, with who is signed in (the session cookies are HttpOnly,
+ * so the page learns it from here instead of probing an API with a 401) and any `extra` meta data
+ * (the OpenID provider's sign-in names the application asking).
+ */
+export async function sendPage(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  page: PageName,
+  extra: Record<string, unknown> = {},
+) {
+  const asked = (request.query as { lang?: string }).lang
+  const lang = pickLanguage(asked, request.cookies.lang, request.headers['accept-language'])
+  if (asked) reply.setCookie('lang', lang, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
+  // The PC page also says how its session was approved (tap or passkey).
+  const user = await (
+    page === 'pc'
+      ? app.logins
+          .pcSession(request.cookies.sid)
+          .then((session) => session && { ...session.user, approvedWith: session.approvedWith })
+      : app.logins.sessionUser('phone', request.cookies.m_session)
+  ).catch(() => undefined)
+  const meta = Object.entries({ 'qr-login-user': user, ...extra })
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `<meta name="${name}" content="${escapeAttribute(JSON.stringify(value))}">\n`)
+    .join('')
+  const html = pageSource(page)
+    .replace('<html lang="en">', `<html lang="${lang}">`)
+    .replace('</head>', `${meta}</head>`)
+  // Pages change with the session and the language: let caches keep no copy.
+  return reply
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('vary', 'accept-language, cookie')
+    .send(html)
+}
+
+export const LangQuery = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 16 })) })
 
 export default async function pageRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const pages = {
-    pc: readFileSync(join(webPublicDir, 'index.html'), 'utf8'),
-    phone: readFileSync(join(webPublicDir, 'phone.html'), 'utf8'),
-  }
+  for (const page of Object.keys(pageFiles) as PageName[]) pageSource(page)
   if (!existsSync(webAssetsDir)) app.log.warn(`${webAssetsDir} is missing: run npm run build for the page scripts`)
 
   await app.register(fastifyStatic, { root: webPublicDir, prefix: '/static/', index: false, wildcard: false })
@@ -61,32 +105,8 @@ export default async function pageRoutes(fastify: FastifyInstance) {
   })
 
   const servePage =
-    (page: keyof typeof pages) =>
-    async (request: FastifyRequest<{ Querystring: { lang?: string } }>, reply: FastifyReply) => {
-      const lang = pickLanguage(request.query.lang, request.cookies.lang, request.headers['accept-language'])
-      if (request.query.lang) reply.setCookie('lang', lang, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
-      // The session cookies are HttpOnly, so the page learns who is signed in from here instead of probing an API with a 401.
-      // The PC page also says how its session was approved (tap or passkey).
-      const user = await (
-        page === 'pc'
-          ? app.logins
-              .pcSession(request.cookies.sid)
-              .then((session) => session && { ...session.user, approvedWith: session.approvedWith })
-          : app.logins.sessionUser('phone', request.cookies.m_session)
-      ).catch(() => undefined)
-      const html = pages[page]
-        .replace('<html lang="en">', `<html lang="${lang}">`)
-        .replace(
-          '</head>',
-          user ? `<meta name="qr-login-user" content="${escapeAttribute(JSON.stringify(user))}">\n</head>` : '</head>',
-        )
-      // Pages change with the session and the language: let caches keep no copy.
-      return reply
-        .type('text/html; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .header('vary', 'accept-language, cookie')
-        .send(html)
-    }
+    (page: PageName) => (request: FastifyRequest<{ Querystring: { lang?: string } }>, reply: FastifyReply) =>
+      sendPage(app, request, reply, page)
   const pageSchema = { hide: true, querystring: LangQuery }
   app.get('/', { schema: pageSchema }, servePage('pc'))
   app.get('/m', { schema: pageSchema }, servePage('phone'))

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AppRequest } from '@qr-login/core'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import QRCode from 'qrcode'
 import { HttpError } from '../errors.js'
@@ -15,11 +16,42 @@ export function clientIp(request: FastifyRequest): string {
   return request.ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1')
 }
 
+/**
+ * Creates a login for the browser asking, binding it with the qr_watch cookie; `asking` is the
+ * application (OIDC client) on whose behalf, when there is one. The body of a 201.
+ */
+export async function createLogin(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  asking?: AppRequest,
+) {
+  const { config, logins } = app
+  const userAgent = userAgentOf(request)
+  const { status, watchToken, userCode } = await logins.createLogin(
+    { ip: clientIp(request), userAgent, ...describeUserAgent(userAgent) },
+    asking,
+  )
+  reply.setCookie('qr_watch', watchToken, {
+    path: `/api/qr/${status.id}`,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: secureCookies(request),
+    maxAge: config.qrTtlSeconds + config.confirmWindowSeconds + config.exchangeWindowSeconds + config.retentionSeconds,
+  })
+  return {
+    ...status,
+    scanUrl: `${config.publicUrl}/m/${status.id}`,
+    qrSvgUrl: `/api/qr/${status.id}/qr.svg`,
+    pollIntervalMs: config.pollIntervalMs,
+    userCode,
+    watchToken,
+  }
+}
+
 export default async function pcRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins } = app
-  const watchCookieMaxAge =
-    config.qrTtlSeconds + config.confirmWindowSeconds + config.exchangeWindowSeconds + config.retentionSeconds
 
   app.post(
     '/api/qr',
@@ -32,29 +64,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
         response: { 201: CreatedLogin, ...errors(400, 413, 415, 429, 503) },
       },
     },
-    async (request, reply) => {
-      const userAgent = userAgentOf(request)
-      const { status, watchToken, userCode } = await logins.createLogin({
-        ip: clientIp(request),
-        userAgent,
-        ...describeUserAgent(userAgent),
-      })
-      reply.setCookie('qr_watch', watchToken, {
-        path: `/api/qr/${status.id}`,
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: secureCookies(request),
-        maxAge: watchCookieMaxAge,
-      })
-      return reply.code(201).send({
-        ...status,
-        scanUrl: `${config.publicUrl}/m/${status.id}`,
-        qrSvgUrl: `/api/qr/${status.id}/qr.svg`,
-        pollIntervalMs: config.pollIntervalMs,
-        userCode,
-        watchToken,
-      })
-    },
+    async (request, reply) => reply.code(201).send(await createLogin(app, request, reply)),
   )
 
   app.get(

@@ -113,7 +113,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
         tags: ['phone'],
         summary: 'Find the sign-in a typed code belongs to (can’t scan? type the code under the QR)',
         description:
-          'While the login waits to be scanned: its id and scanUrl. Any other code is 404 CODE_NOT_FOUND; failed look-ups are limited per phone session and per address.',
+          'While the login waits to be scanned: its id and scanUrl. A device’s code (OpenID device flow) while the device waits: scanUrl only, its confirm screen. Any other code is 404 CODE_NOT_FOUND; failed look-ups are limited per phone session and per address.',
         security: security.phone,
         body: UserCodeBody,
         response: { 200: UserCodeResult, ...errors(400, 401, 403, 404, 413, 415, 429, 503) },
@@ -127,10 +127,15 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
       // Only failures count, and a phone that used them up is refused before the code is looked up.
       await app.limits.checkCodeLookup(request)
       const id = await logins.resolveUserCode(code).catch(async (error: unknown) => {
-        if (isLoginError(error, 'CODE_NOT_FOUND')) await app.limits.recordCodeLookupFailure(request)
-        throw error
+        if (!isLoginError(error, 'CODE_NOT_FOUND')) throw error
+        return undefined
       })
-      return { id, scanUrl: `${config.publicUrl}/m/${id}` }
+      if (id) return { id, scanUrl: `${config.publicUrl}/m/${id}` }
+      // Not a QR login's: perhaps a device's (the OpenID provider's device flow), which the phone confirms there.
+      const deviceUrl = await app.oidc.deviceConfirmUrl(code).catch(() => undefined)
+      if (deviceUrl) return { scanUrl: deviceUrl }
+      await app.limits.recordCodeLookupFailure(request)
+      throw new HttpError('CODE_NOT_FOUND')
     },
   )
 
@@ -203,11 +208,12 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     phoneAction('Claim the login; idempotent for the same user', ScanResult),
     async (request) => {
       const user = await phoneUser(request)
-      const { status, requester, matchChoices } = await logins.scan(request.params.id, user)
+      const { status, requester, app: asking, matchChoices } = await logins.scan(request.params.id, user)
       const phoneIp = clientIp(request)
       return {
         ...status,
         requester,
+        ...(asking ? { app: asking } : {}),
         network: { phoneIp, sameNetwork: sameNetwork(phoneIp, requester.ip) },
         ...(matchChoices ? { matchChoices } : {}),
       }

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto'
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import type { ApprovalMethod, LoginService, OidcArtefactStore } from '@qr-login/core'
+import type { Config } from '../config.js'
+import { describeUserAgent } from '../lib/user-agent.js'
+import { artefactAdapter } from './adapter.js'
+import { deviceGrantType } from './clients.js'
+import type { ProviderKeys } from './keys.js'
+import { errorPage, escapeHtml, renderPage } from './views.js'
+
+export interface OidcDeps {
+  config: Config
+  logins: LoginService
+  store: OidcArtefactStore
+  keys: ProviderKeys
+}
+
+/** RFC 8176 method references: a tap proves a signed-in phone (a software key), a passkey a hardware key and its user. */
+export const amrFor = (method: ApprovalMethod) => (method === 'passkey' ? ['hwk', 'user'] : ['swk'])
+
+export const interactionPath = (uid: string) => `/interaction/${uid}`
+
+/** The OpenID provider (panva's oidc-provider): its login page is the QR, its store ours. */
+export function createProvider({ config, logins, store, keys }: OidcDeps): Provider {
+  const issuer = `${config.publicUrl}/oidc`
+  const phoneUser = (ctx: KoaContextWithOIDC) =>
+    logins.sessionUser('phone', ctx.cookies.get('m_session', { signed: false }) || undefined)
+
+  const configuration: Configuration = {
+    adapter: artefactAdapter(store),
+    clients: config.oidc.clients as Configuration['clients'],
+    jwks: keys.jwks,
+    cookies: { keys: keys.cookieKeys },
+    async findAccount(_ctx, id) {
+      const user = logins.findAccount(id)
+      if (!user) return undefined
+      return {
+        accountId: user.username,
+        claims: () => ({
+          sub: user.username,
+          name: user.displayName,
+          preferred_username: user.username,
+          picture: new URL(user.avatarUrl, config.publicUrl).href,
+        }),
+      }
+    },
+    // amr with openid: how the phone approved (a tap, or a passkey), in every ID token.
+    claims: { openid: ['sub', 'amr'], profile: ['name', 'preferred_username', 'picture'] },
+    scopes: ['openid', 'profile', 'offline_access'],
+    // The ID token carries the profile claims too, so an application has them without a userinfo call.
+    conformIdTokenClaims: false,
+    interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      Grant: 14 * 24 * 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Session: config.sessionTtlSeconds,
+      DeviceCode: config.oidc.deviceCodeTtlSeconds,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          renderPage(
+            ctx,
+            'Sign out',
+            `<h1>Sign out?</h1>
+<p>You will be signed out of QR login here${ctx.oidc.client?.clientName ? ` and sent back to ${escapeHtml(ctx.oidc.client.clientName)}` : ''}.</p>
+${form}
+<div class="choices">
+<button type="submit" form="op.logoutForm" class="choice">Stay signed in</button>
+<button type="submit" form="op.logoutForm" class="choice primary" name="logout" value="yes" autofocus>Sign out</button>
+</div>`,
+          )
+        },
+        async postLogoutSuccessSource(ctx) {
+          renderPage(ctx, 'Signed out', '<h1>You are signed out</h1><p>You can close this page.</p>')
+        },
+      },
+      deviceFlow: {
+        enabled: true,
+        charset: 'base-20',
+        mask: '****-****',
+        deviceInfo: (ctx) => ({ ip: ctx.ip, ua: ctx.get('user-agent') }),
+        async userCodeInputSource(ctx, _form, _out, err) {
+          // Our own form: the provider's has an inline event handler, which the page's policy refuses.
+          const problem = !err
+            ? ''
+            : err.name === 'AbortedError'
+              ? 'The sign-in was cancelled.'
+              : 'That code did not work. Check it on your device and try again.'
+          renderPage(
+            ctx,
+            'Enter the code',
+            `<h1>Sign in on a device</h1>
+<p>Enter the code your device shows.</p>
+<form method="post" action="${escapeHtml(ctx.oidc.urlFor('code_verification'))}" class="form code-form">
+<input type="hidden" name="xsrf" value="${escapeHtml(ctx.oidc.session?.state?.secret)}">
+<label><span>Code</span><input name="user_code" class="code-input" autocomplete="off" autocapitalize="characters" placeholder="BCDF-GHJK" required></label>
+<button type="submit" class="primary">Continue</button>
+</form>
+<p class="error" role="alert">${escapeHtml(problem)}</p>`,
+            err ? 400 : undefined,
+          )
+        },
+        async userCodeConfirmSource(ctx, form, client, deviceInfo, userCode) {
+          const name = client.clientName ?? client.clientId
+          const { browser, os } = describeUserAgent(String(deviceInfo?.ua ?? ''))
+          const user = await phoneUser(ctx)
+          const again = `/oidc/device?user_code=${encodeURIComponent(userCode)}`
+          renderPage(
+            ctx,
+            `${name} wants you to sign in`,
+            `<h1 id="ask-title" data-app="${escapeHtml(name)}">${escapeHtml(name)} wants you to sign in</h1>
+<dl class="requester">
+<dt>Device</dt><dd id="req-browser">${escapeHtml(browser)}</dd>
+<dt>System</dt><dd id="req-os">${escapeHtml(os)}</dd>
+<dt>IP address</dt><dd id="req-ip">${escapeHtml(deviceInfo?.ip)}</dd>
+<dt>Code</dt><dd id="device-code"><kbd>${escapeHtml(userCode)}</kbd></dd>
+</dl>
+<p class="warning" role="note">Only confirm if your device shows this code and you started this sign-in yourself.</p>
+${
+  user
+    ? `<p id="device-user">As <strong>${escapeHtml(user.displayName)}</strong></p>
+${form}
+<div class="choices">
+<button id="cancel" type="submit" form="op.deviceConfirmForm" class="choice" name="abort" value="yes">Cancel</button>
+<button id="confirm" type="submit" form="op.deviceConfirmForm" class="choice primary" autofocus>Confirm sign-in</button>
+</div>`
+    : `<p><a id="sign-in-first" class="primary button" href="/m?next=${encodeURIComponent(again)}">Sign in on this phone first</a></p>`
+}`,
+          )
+        },
+        async successSource(ctx) {
+          const name = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'the device'
+          renderPage(
+            ctx,
+            'Signed in',
+            `<p id="result" class="result" role="status" data-state="done">You are signed in on ${escapeHtml(name)}. You can close this page.</p>`,
+          )
+        },
+      },
+    },
+    async renderError(ctx, out) {
+      errorPage(ctx, out)
+    },
+  }
+  const provider = new Provider(issuer, configuration)
+  provider.proxy = Boolean(config.trustProxy)
+  slowDown(provider, store)
+  return provider
+}
+
+/**
+ * RFC 8628 §3.5, which oidc-provider leaves out: a device that polls faster than its interval is
+ * told slow_down, and its interval grows by 5 s for this and every later poll.
+ */
+function slowDown(provider: Provider, store: OidcArtefactStore) {
+  provider.use(async (ctx, next) => {
+    await next()
+    const params = ctx.oidc?.params as { grant_type?: string; device_code?: string } | undefined
+    if (ctx.oidc?.route !== 'token' || params?.grant_type !== deviceGrantType || !params.device_code) return
+    const body = ctx.body as { error?: string } | undefined
+    if (body?.error !== 'authorization_pending') return
+    const id = createHash('sha256').update(params.device_code).digest('base64url')
+    const now = Date.now()
+    const last = (await store.find('DevicePoll', id)) as { at: number; interval: number } | undefined
+    let interval = last?.interval ?? 5
+    if (last && now - last.at < interval * 1000) {
+      interval += 5
+      ctx.body = { error: 'slow_down', error_description: `Poll at most every ${interval} seconds` }
+    }
+    await store.upsert('DevicePoll', id, { at: now, interval }, 3600)
+  })
+}

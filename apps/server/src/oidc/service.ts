@@ -1,0 +1,51 @@
+import type Provider from 'oidc-provider'
+import { formatUserCode, type LoginService, type OidcArtefactStore } from '@qr-login/core'
+import type { Redis } from '@qr-login/redis'
+import type { Config } from '../config.js'
+import { providerKeys } from './keys.js'
+import { createProvider } from './provider.js'
+
+/**
+ * The OpenID provider, made on first use: its keys may live in Redis, which may not be up when the
+ * service starts. Until they are loaded, /oidc answers 503, and the next request tries again.
+ */
+export class OidcService {
+  private made?: Promise<Provider>
+
+  constructor(
+    private readonly deps: {
+      config: Config
+      logins: LoginService
+      store: OidcArtefactStore
+      redis?: Redis
+      redisKeysKey: string
+    },
+  ) {}
+
+  provider(): Promise<Provider> {
+    this.made ??= (async () => {
+      const { config, logins, store, redis, redisKeysKey } = this.deps
+      const keys = await providerKeys(config, redis, redisKeysKey)
+      return createProvider({ config, logins, store, keys })
+    })().catch((error: unknown) => {
+      this.made = undefined
+      throw error
+    })
+    return this.made
+  }
+
+  /**
+   * Where a phone confirms a device's sign-in (RFC 8628 verification_uri_complete), for a user code
+   * typed on its home page while the device waits; undefined for any other code.
+   */
+  async deviceConfirmUrl(userCode: string): Promise<string | undefined> {
+    const provider = await this.provider()
+    const code = await provider.DeviceCode.findByUserCode(userCode)
+    if (!code || code.accountId || code.error || code.inFlight) return undefined
+    return `${this.deps.config.publicUrl}/oidc/device?user_code=${formatUserCode(userCode)}`
+  }
+
+  close(): Promise<void> {
+    return this.deps.store.close()
+  }
+}

@@ -1,0 +1,170 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import fp from 'fastify-plugin'
+import middie from '@fastify/middie'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type Provider from 'oidc-provider'
+import type { InteractionResults } from 'oidc-provider'
+import type { UserProfile, ApprovalMethod } from '@qr-login/core'
+import { HttpError, toErrorBody } from '../errors.js'
+import { amrFor } from '../oidc/provider.js'
+import { bearerToken } from '../lib/request-auth.js'
+import { phoneUser } from '../lib/phone-user.js'
+import { CreatedLogin, errors, security } from '../schemas.js'
+import { createLogin } from './pc.js'
+import { LangQuery, sendPage } from './pages.js'
+
+const InteractionParams = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
+const Redirect = Type.Object({ redirectTo: Type.String({ description: 'Where the browser goes next' }) })
+const FinishBody = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{21}$', description: 'The QR login' }) })
+
+/**
+ * The OpenID provider at /oidc (oidc-provider, mounted through @fastify/middie, so it reads its own
+ * request bodies), and its login interaction: the QR page, whose confirmed login finishes the
+ * authorization for the application that asked.
+ */
+export default fp(async function oidcRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { oidc, logins, config } = app
+
+  await app.register(middie)
+  let callback: ReturnType<Provider['callback']> | undefined
+  app.use('/oidc', (req: IncomingMessage, res: ServerResponse) => {
+    oidc
+      .provider()
+      .then((provider) => (callback ??= provider.callback())(req, res))
+      .catch((error: unknown) => {
+        app.log.error({ err: error }, 'the OpenID provider is not available')
+        if (res.headersSent) return res.destroy()
+        const body = toErrorBody(new HttpError('STORE_UNAVAILABLE'))
+        res.writeHead(body.statusCode, {
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': 'no-store',
+        })
+        res.end(JSON.stringify(body))
+      })
+  })
+
+  /** The interaction of this request's cookie, which must be the one in the path; its client. */
+  async function interactionOf(uid: string, request: FastifyRequest, reply: FastifyReply) {
+    const provider = await oidc.provider()
+    const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => undefined)
+    if (!details || details.uid !== uid) throw new HttpError('INTERACTION_NOT_FOUND')
+    const client = await provider.Client.find(String(details.params.client_id))
+    if (!client) throw new HttpError('INTERACTION_NOT_FOUND', 'The application that asked is no longer registered')
+    return { provider, details, client, name: client.clientName ?? client.clientId }
+  }
+
+  /** Signs the user in at the provider and grants what the application asked for: the phone's confirm is the consent. */
+  async function finish(
+    interaction: Awaited<ReturnType<typeof interactionOf>>,
+    user: UserProfile,
+    approvedWith: ApprovalMethod,
+  ): Promise<InteractionResults> {
+    const { provider, details } = interaction
+    const grant = details.grantId
+      ? ((await provider.Grant.find(details.grantId)) ??
+        new provider.Grant({ accountId: user.username, clientId: interaction.client.clientId }))
+      : new provider.Grant({ accountId: user.username, clientId: interaction.client.clientId })
+    if (details.params.scope) grant.addOIDCScope(String(details.params.scope))
+    const grantId = await grant.save()
+    return {
+      login: { accountId: user.username, amr: amrFor(approvedWith), remember: false },
+      consent: { grantId },
+    }
+  }
+
+  app.get(
+    '/interaction/:uid',
+    { schema: { hide: true, params: InteractionParams, querystring: LangQuery } },
+    async (request, reply) => {
+      const interaction = await interactionOf(request.params.uid, request, reply)
+      if (!interaction.details.deviceCode)
+        return sendPage(app, request, reply, 'pc', {
+          'qr-login-app': { uid: interaction.details.uid, name: interaction.name },
+        })
+      // A device's sign-in: the phone already confirmed it on the provider's confirm screen, as its signed-in user.
+      const user = await phoneUser(request, logins, config).catch(() => undefined)
+      if (!user) return reply.redirect(`/m?next=${encodeURIComponent(request.url)}`)
+      const result = await finish(interaction, user, 'tap')
+      reply.hijack()
+      await interaction.provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: false })
+    },
+  )
+
+  app.post(
+    '/interaction/:uid/qr',
+    {
+      config: app.limits.createLoginRoute,
+      schema: {
+        tags: ['oidc'],
+        summary: 'Create the QR login for an application’s sign-in (the OpenID provider’s login page)',
+        description:
+          'Needs the provider’s interaction cookie. The phone then names the application; only this interaction can redeem the login.',
+        params: InteractionParams,
+        response: { 201: CreatedLogin, ...errors(400, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const { details, client, name } = await interactionOf(request.params.uid, request, reply)
+      const created = await createLogin(app, request, reply, {
+        clientId: client.clientId,
+        name,
+        interaction: details.uid,
+      })
+      return reply.code(201).send(created)
+    },
+  )
+
+  app.post(
+    '/interaction/:uid/finish',
+    {
+      schema: {
+        tags: ['oidc'],
+        summary: 'Redeem the confirmed QR login: the application’s authorization goes on',
+        description:
+          'Authorization: Bearer <watchToken>. Answers where the browser goes next (the application’s redirect_uri, with a code).',
+        security: security.watch,
+        params: InteractionParams,
+        body: FinishBody,
+        response: { 200: Redirect, ...errors(400, 401, 403, 404, 409, 410, 503) },
+      },
+    },
+    async (request, reply) => {
+      const interaction = await interactionOf(request.params.uid, request, reply)
+      const { user, approvedWith } = await logins.redeemForApp(
+        request.body.id,
+        bearerToken(request),
+        interaction.details.uid,
+      )
+      const result = await finish(interaction, user, approvedWith)
+      const redirectTo = await interaction.provider.interactionResult(request.raw, reply.raw, result, {
+        mergeWithLastSubmission: false,
+      })
+      return { redirectTo }
+    },
+  )
+
+  app.post(
+    '/interaction/:uid/abort',
+    {
+      schema: {
+        tags: ['oidc'],
+        summary: 'Cancel the application’s sign-in: it gets error=access_denied',
+        params: InteractionParams,
+        response: { 200: Redirect, ...errors(400, 404, 503) },
+      },
+    },
+    async (request, reply) => {
+      const interaction = await interactionOf(request.params.uid, request, reply)
+      const redirectTo = await interaction.provider.interactionResult(
+        request.raw,
+        reply.raw,
+        { error: 'access_denied', error_description: 'The sign-in was cancelled' },
+        { mergeWithLastSubmission: false },
+      )
+      return { redirectTo }
+    },
+  )
+})

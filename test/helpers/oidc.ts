@@ -1,0 +1,75 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import * as client from 'openid-client'
+
+/**
+ * A relying party's landing pages (its redirect_uri and post-logout page: a plain 200), and the
+ * OIDC_CLIENTS_FILE registering it: a confidential web app and a public device client.
+ */
+export async function relyingParty(t: Test) {
+  const server = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+    response.end(`<!doctype html><title>Test App</title><p id="landed">${request.url}</p>`)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const clients = [
+    {
+      client_id: 'test-app',
+      client_secret: 'test-app-secret',
+      client_name: 'Test App',
+      redirect_uris: [`${base}/callback`],
+      post_logout_redirect_uris: [`${base}/signed-out`],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
+      client_id: 'test-tv',
+      client_name: 'Test TV',
+      redirect_uris: [],
+      response_types: [],
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+    },
+  ]
+  const clientsFile = join(mkdtempSync(join(tmpdir(), 'qr-oidc-')), 'clients.json')
+  writeFileSync(clientsFile, JSON.stringify(clients))
+  return { base, redirectUri: `${base}/callback`, postLogoutUri: `${base}/signed-out`, clientsFile }
+}
+
+/** openid-client's view of the provider, as the test app (http: the tests run without TLS). */
+export function discover(issuer: string, clientId = 'test-app', secret: string | undefined = 'test-app-secret') {
+  return client.discovery(
+    new URL(issuer),
+    clientId,
+    secret ? { client_secret: secret } : { token_endpoint_auth_method: 'none' },
+    secret ? client.ClientSecretBasic(secret) : client.None(),
+    { execute: [client.allowInsecureRequests] },
+  )
+}
+
+/** An authorization request with PKCE, state and nonce, and what is needed to check its answer. */
+export async function authorizationRequest(
+  config: client.Configuration,
+  redirectUri: string,
+  extra: Record<string, string> = {},
+) {
+  const pkceCodeVerifier = client.randomPKCECodeVerifier()
+  const expectedState = client.randomState()
+  const expectedNonce = client.randomNonce()
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile',
+    code_challenge: await client.calculatePKCECodeChallenge(pkceCodeVerifier),
+    code_challenge_method: 'S256',
+    state: expectedState,
+    nonce: expectedNonce,
+    ...extra,
+  })
+  return { url, checks: { pkceCodeVerifier, expectedState, expectedNonce } }
+}
