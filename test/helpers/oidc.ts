@@ -43,7 +43,8 @@ export async function relyingParty(t: Test) {
 }
 
 /** openid-client's view of the provider, as the test app (http: the tests run without TLS). */
-export function discover(issuer: string, clientId = 'test-app', secret: string | undefined = 'test-app-secret') {
+/** `secret` null: a public client (the device one). */
+export function discover(issuer: string, clientId = 'test-app', secret: string | null = 'test-app-secret') {
   return client.discovery(
     new URL(issuer),
     clientId,

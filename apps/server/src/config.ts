@@ -2,6 +2,7 @@ import type { DemoAccount } from '@qr-login/core'
 import { lanIPv4 } from './lib/lan.js'
 import { ConfigError } from './config-error.js'
 import { loadClients, type OidcClient } from './oidc/clients.js'
+import { checkOperatorKeys } from './oidc/keys.js'
 
 export interface Config {
   port: number
@@ -45,6 +46,8 @@ export interface OidcConfig {
   /** OIDC_CLIENTS_FILE's clients, or the demo ones (the example app and the CLI's device login). */
   clients: OidcClient[]
   deviceCodeTtlSeconds: number
+  /** How often a device may poll the token endpoint (RFC 8628 interval); faster is told slow_down. */
+  devicePollSeconds: number
   /** Where the signing keys are kept (memory store), or the operator's own keys (any store) when set. */
   keysFile: string
   /** OIDC_KEYS_FILE was given: its keys are the operator's, read and never written. */
@@ -197,6 +200,17 @@ function passkeys(env: Env): PasskeyConfig {
   }
 }
 
+function oidc(env: Env): OidcConfig {
+  if (env.OIDC_KEYS_FILE) checkOperatorKeys(env.OIDC_KEYS_FILE)
+  return {
+    clients: loadClients(env.OIDC_CLIENTS_FILE || undefined),
+    deviceCodeTtlSeconds: wholeNumber(env, 'DEVICE_CODE_TTL_SECONDS', 600, 1),
+    devicePollSeconds: wholeNumber(env, 'DEVICE_POLL_INTERVAL_SECONDS', 5, 1, 60),
+    keysFile: env.OIDC_KEYS_FILE || '.oidc/keys.json',
+    operatorKeys: Boolean(env.OIDC_KEYS_FILE),
+  }
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
@@ -250,11 +264,6 @@ export function loadConfig(env: Env = process.env): Config {
     limits: limits(env),
     matchCode: flag(env, 'MATCH_CODE'),
     passkeys: passkeys(env),
-    oidc: {
-      clients: loadClients(env.OIDC_CLIENTS_FILE || undefined),
-      deviceCodeTtlSeconds: wholeNumber(env, 'DEVICE_CODE_TTL_SECONDS', 600, 1),
-      keysFile: env.OIDC_KEYS_FILE || '.oidc/keys.json',
-      operatorKeys: Boolean(env.OIDC_KEYS_FILE),
-    },
+    oidc: oidc(env),
   }
 }

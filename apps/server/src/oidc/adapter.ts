@@ -10,7 +10,10 @@ export function artefactAdapter(store: OidcArtefactStore) {
     constructor(private readonly kind: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      await store.upsert(this.kind, id, payload, expiresIn || undefined)
+      // A device code outlives its expiry for a while, so a device still polling hears expired_token
+      // (RFC 8628 §3.5) rather than invalid_grant; the provider itself refuses it once expired.
+      const keep = this.kind === 'DeviceCode' && expiresIn ? expiresIn + Math.max(60, expiresIn) : expiresIn
+      await store.upsert(this.kind, id, payload, keep || undefined)
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose'
 import type { Redis } from '@qr-login/redis'
@@ -19,6 +19,16 @@ async function generateKeys(): Promise<ProviderKeys> {
   return {
     jwks: { keys: [{ ...jwk, kid, alg: 'RS256', use: 'sig' }] },
     cookieKeys: [randomBytes(32).toString('base64url')],
+  }
+}
+
+/** Checks the operator's key file at start, so a bad one stops the service with a message naming the variable. */
+export function checkOperatorKeys(file: string): void {
+  try {
+    parseKeys(readFileSync(file, 'utf8'), file)
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new ConfigError(`OIDC_KEYS_FILE: cannot read "${file}" (${(error as Error).message})`)
   }
 }
 
@@ -57,8 +67,19 @@ export async function providerKeys(config: Config, redis: Redis | undefined, red
     }
     const made = await generateKeys()
     mkdirSync(dirname(keysFile), { recursive: true, mode: 0o700 })
-    writeFileSync(keysFile, JSON.stringify(made), { mode: 0o600, flag: 'wx' })
-    return made
+    // Written aside, then linked into place: a process starting at the same moment reads whole keys or none,
+    // and the one that loses the race uses the winner's.
+    const aside = `${keysFile}.${process.pid}.${randomBytes(4).toString('hex')}`
+    writeFileSync(aside, JSON.stringify(made), { mode: 0o600 })
+    try {
+      linkSync(aside, keysFile)
+      return made
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      return parseKeys(readFileSync(keysFile, 'utf8'), keysFile)
+    } finally {
+      unlinkSync(aside)
+    }
   }
   const made = await generateKeys()
   await redis.set(redisKey, JSON.stringify(made), 'NX')

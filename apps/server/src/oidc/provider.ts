@@ -89,12 +89,14 @@ ${form}
         mask: '****-****',
         deviceInfo: (ctx) => ({ ip: ctx.ip, ua: ctx.get('user-agent') }),
         async userCodeInputSource(ctx, _form, _out, err) {
+          if (err?.name === 'AbortedError')
+            return renderPage(
+              ctx,
+              'Sign-in cancelled',
+              '<p id="result" class="result" role="status" data-state="cancelled">Sign-in cancelled. Nothing was shared.</p>',
+              200,
+            )
           // Our own form: the provider's has an inline event handler, which the page's policy refuses.
-          const problem = !err
-            ? ''
-            : err.name === 'AbortedError'
-              ? 'The sign-in was cancelled.'
-              : 'That code did not work. Check it on your device and try again.'
           renderPage(
             ctx,
             'Enter the code',
@@ -105,8 +107,8 @@ ${form}
 <label><span>Code</span><input name="user_code" class="code-input" autocomplete="off" autocapitalize="characters" placeholder="BCDF-GHJK" required></label>
 <button type="submit" class="primary">Continue</button>
 </form>
-<p class="error" role="alert">${escapeHtml(problem)}</p>`,
-            err ? 400 : undefined,
+<p class="error" role="alert">${err ? 'That code did not work. Check it on your device and try again.' : ''}</p>`,
+            err ? 400 : 200,
           )
         },
         async userCodeConfirmSource(ctx, form, client, deviceInfo, userCode) {
@@ -153,17 +155,22 @@ ${form}
   }
   const provider = new Provider(issuer, configuration)
   provider.proxy = Boolean(config.trustProxy)
-  slowDown(provider, store)
+  devicePolling(provider, store, config.oidc.devicePollSeconds, config.oidc.deviceCodeTtlSeconds)
   return provider
 }
 
 /**
- * RFC 8628 §3.5, which oidc-provider leaves out: a device that polls faster than its interval is
- * told slow_down, and its interval grows by 5 s for this and every later poll.
+ * RFC 8628 §3.5, which oidc-provider leaves out: the device authorization answer names the polling
+ * `interval`, and a device that polls faster is told slow_down, its interval growing by 5 s for this
+ * and every later poll.
  */
-function slowDown(provider: Provider, store: OidcArtefactStore) {
+function devicePolling(provider: Provider, store: OidcArtefactStore, intervalSeconds: number, keepSeconds: number) {
   provider.use(async (ctx, next) => {
     await next()
+    if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200) {
+      ;(ctx.body as { interval?: number }).interval = intervalSeconds
+      return
+    }
     const params = ctx.oidc?.params as { grant_type?: string; device_code?: string } | undefined
     if (ctx.oidc?.route !== 'token' || params?.grant_type !== deviceGrantType || !params.device_code) return
     const body = ctx.body as { error?: string } | undefined
@@ -171,11 +178,11 @@ function slowDown(provider: Provider, store: OidcArtefactStore) {
     const id = createHash('sha256').update(params.device_code).digest('base64url')
     const now = Date.now()
     const last = (await store.find('DevicePoll', id)) as { at: number; interval: number } | undefined
-    let interval = last?.interval ?? 5
+    let interval = last?.interval ?? intervalSeconds
     if (last && now - last.at < interval * 1000) {
       interval += 5
       ctx.body = { error: 'slow_down', error_description: `Poll at most every ${interval} seconds` }
     }
-    await store.upsert('DevicePoll', id, { at: now, interval }, 3600)
+    await store.upsert('DevicePoll', id, { at: now, interval }, keepSeconds)
   })
 }
