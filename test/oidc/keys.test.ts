@@ -14,7 +14,7 @@ const jwksOf = async (env: Record<string, string>, keysFile?: string) => {
   try {
     const response = await app.inject({ method: 'GET', url: '/oidc/jwks', headers: { host: 'qr.test:3000' } })
     t.equal(response.statusCode, 200)
-    return response.json() as { keys: { kid: string; kty: string; d?: string }[] }
+    return response.json<{ keys: { kid: string; kty: string; d?: string }[] }>()
   } finally {
     await app.close()
   }
