@@ -33,7 +33,9 @@ const waiting = new Set(['pending', 'scanned', 'confirmed'])
  */
 export async function approveOnPhone(page: Page, options: ApproveOptions): Promise<Approval> {
   const { user, password = 'demo', action = 'confirm', timeoutMs = 15_000 } = options
-  const before = page.url()
+  // The page may rewrite its query (the login it shows) without going anywhere: only a new path counts.
+  const before = new URL(page.url())
+  const wasAt = before.origin + before.pathname
   const scanUrl = await readQrFromPage(page, { timeoutMs })
   const { baseUrl, id } = parseScanUrl(scanUrl)
   const phone = await new QrLoginClient({ baseUrl, headers: { 'user-agent': 'qr-login-testing/0.1.0' } }).signInPhone(
@@ -50,8 +52,10 @@ export async function approveOnPhone(page: Page, options: ApproveOptions): Promi
   }
   // Moved on: navigated away (an application's sign-in), or the service's own page left its waiting states.
   await page.waitForFunction(
-    ({ url, states }) => location.href !== url || !states.includes(document.querySelector('main')?.dataset.state ?? ''),
-    { url: before, states: [...waiting] },
+    ({ at, states }) =>
+      location.origin + location.pathname !== at ||
+      !states.includes(document.querySelector('main')?.dataset.state ?? ''),
+    { at: wasAt, states: [...waiting] },
     { timeout: timeoutMs, polling: 100 },
   )
   await page.waitForLoadState('domcontentloaded')
