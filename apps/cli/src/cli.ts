@@ -9,6 +9,8 @@ import {
   type TransportChoice,
 } from '@qr-login/client'
 import { nodeWebSocket } from '@qr-login/client/node'
+import { hashPassword } from '@qr-login/core'
+import * as oidc from 'openid-client'
 
 /** Exit codes, so scripts can tell outcomes apart. */
 export const exitCodes = { signedIn: 0, failed: 1, usage: 2, cancelled: 3, expired: 4 } as const
@@ -25,7 +27,14 @@ const usage = `Usage:
       the QR), shows who is asking, then confirms or cancels.
       With MATCH_CODE=1 on the server, --match-code is the number the computer shows.
 
-  --url defaults to $QR_LOGIN_URL or http://localhost:3000; --password to "demo".
+  qr-login device-login --issuer URL [--client-id qr-login-cli] [--scope "openid profile"] [--json] [--no-qr]
+      Signs a device in through the OpenID provider (RFC 8628 device grant): draws the QR of
+      verification_uri_complete, says the code to type instead, waits, prints the ID token's claims.
+  qr-login hash-password < password.txt
+      Prints a salted scrypt hash of the password read from standard input, for USERS_FILE.
+
+  --url defaults to $QR_LOGIN_URL or http://localhost:3000; --password to "demo";
+  --issuer to $QR_LOGIN_ISSUER or <url>/oidc.
 Exit codes: 0 done, 1 error, 2 usage, 3 cancelled, 4 expired.`
 
 const userAgent = 'qr-login-cli/0.1.0'
@@ -172,11 +181,80 @@ async function phone(args: string[]): Promise<number> {
   return exitCodes.signedIn
 }
 
+/** RFC 8628 from a terminal: the QR to scan (or the code to type on the phone), then the wait. */
+async function deviceLogin(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      issuer: { type: 'string', default: process.env.QR_LOGIN_ISSUER || `${defaultUrl()}/oidc` },
+      'client-id': { type: 'string', default: 'qr-login-cli' },
+      scope: { type: 'string', default: 'openid profile' },
+      json: { type: 'boolean', default: false },
+      'no-qr': { type: 'boolean', default: false },
+    },
+  })
+  const issuer = new URL(values.issuer)
+  const config = await oidc.discovery(issuer, values['client-id'], undefined, oidc.None(), {
+    ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+  })
+  const started = await oidc.initiateDeviceAuthorization(config, { scope: values.scope })
+  const complete = started.verification_uri_complete ?? started.verification_uri
+  if (!values.json && !values['no-qr'])
+    process.stdout.write(`${await QRCode.toString(complete, { type: 'terminal', small: true })}\n`)
+  say(
+    values.json,
+    {
+      type: 'device-code',
+      verificationUri: started.verification_uri,
+      verificationUriComplete: complete,
+      userCode: started.user_code,
+      expiresIn: started.expires_in,
+    },
+    `Scan with your phone: ${complete}\nOr on your phone, open ${started.verification_uri} (or its QR login home) and enter ${started.user_code}`,
+  )
+  try {
+    const tokens = await oidc.pollDeviceAuthorizationGrant(config, started)
+    const claims = tokens.claims()
+    say(
+      values.json,
+      { type: 'signed-in', claims },
+      `Signed in as ${String(claims?.name ?? claims?.sub)} (${String(claims?.sub)}).`,
+    )
+    return exitCodes.signedIn
+  } catch (error) {
+    const reason = (error as { error?: string }).error ?? (error as { code?: string }).code
+    if (reason === 'access_denied') {
+      say(values.json, { type: 'cancelled' }, 'Cancelled on the phone.')
+      return exitCodes.cancelled
+    }
+    if (reason === 'expired_token' || reason === 'OAUTH_TIMEOUT') {
+      say(values.json, { type: 'expired' }, 'The code expired before anyone confirmed it.')
+      return exitCodes.expired
+    }
+    throw error
+  }
+}
+
+/** For USERS_FILE: the hash of the password on standard input (one trailing newline is not part of it). */
+async function hashPasswordFromStdin(args: string[]): Promise<number> {
+  if (args.length > 0) throw new UsageError('hash-password reads the password from standard input, not arguments')
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
+  if (!password) throw new UsageError('hash-password: standard input held no password')
+  process.stdout.write(`${await hashPassword(password)}\n`)
+  return exitCodes.signedIn
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   try {
     if (command === 'login') return await login(rest)
     if (command === 'phone') return await phone(rest)
+    if (command === 'device-login') return await deviceLogin(rest)
+    if (command === 'hash-password') return await hashPasswordFromStdin(rest)
     if (command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(`${usage}\n`)
       return 0

@@ -9,6 +9,7 @@ import {
   MemoryPasskeyStore,
   MemoryOidcArtefactStore,
   createDemoAccounts,
+  createFileAccounts,
   cryptoSecrets,
   systemClock,
   type Clock,
@@ -165,7 +166,7 @@ export async function buildApp(
     feed,
     clock,
     secrets: overrides.secrets ?? cryptoSecrets,
-    accounts: createDemoAccounts(config.demoAccounts),
+    accounts: config.users ? createFileAccounts(config.users) : createDemoAccounts(config.demoAccounts),
     settings: {
       qrTtlMs: config.qrTtlSeconds * 1000,
       confirmWindowMs: config.confirmWindowSeconds * 1000,

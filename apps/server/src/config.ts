@@ -1,4 +1,5 @@
-import type { DemoAccount } from '@qr-login/core'
+import { parseUsers, type DemoAccount, type FileAccount } from '@qr-login/core'
+import { readFileSync } from 'node:fs'
 import { lanIPv4 } from './lib/lan.js'
 import { ConfigError } from './config-error.js'
 import { loadClients, type OidcClient } from './oidc/clients.js'
@@ -29,6 +30,8 @@ export interface Config {
   wsPingMs: number
   bodyLimitBytes: number
   demoAccounts: DemoAccount[]
+  /** USERS_FILE's accounts, in place of the demo ones. */
+  users?: FileAccount[]
   /** Serve HTTPS (so the phone's in-page camera works over the LAN). */
   https: boolean
   /** Your own certificate; without them a self-signed one is made and kept in certDir. */
@@ -152,6 +155,20 @@ function demoAccounts(env: Env): DemoAccount[] {
   return list.map((username) => ({ username, password }))
 }
 
+function usersFile(file: string): FileAccount[] {
+  let content: string
+  try {
+    content = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`USERS_FILE: cannot read "${file}" (${(error as Error).message})`)
+  }
+  try {
+    return parseUsers(content)
+  } catch (error) {
+    throw new ConfigError(`USERS_FILE "${file}": ${(error as Error).message}`)
+  }
+}
+
 function flag(env: Env, name: string): boolean {
   const value = oneOf(env, name, ['0', '1', 'false', 'true', 'off', 'on'] as const, '0')
   return value === '1' || value === 'true' || value === 'on'
@@ -257,6 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsPingMs: wholeNumber(env, 'WS_PING_MS', 30_000, 10, 30_000),
     bodyLimitBytes: wholeNumber(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 1024 * 1024),
     demoAccounts: demoAccounts(env),
+    ...(env.USERS_FILE ? { users: usersFile(env.USERS_FILE) } : {}),
     https: httpsOn,
     tlsCertFile: env.TLS_CERT_FILE || undefined,
     tlsKeyFile: env.TLS_KEY_FILE || undefined,

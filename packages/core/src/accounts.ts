@@ -38,7 +38,7 @@ export function createDemoAccounts(accounts: DemoAccount[] = defaultDemoAccounts
     })
   }
   return {
-    verify(username, password) {
+    async verify(username, password) {
       const account = byName.get(username)
       return account && sameText(account.password, password) ? { ...account.profile } : undefined
     },

@@ -199,9 +199,16 @@ export interface Secrets {
   userCode(): string
 }
 
-/** Who may sign in on the phone. The demo directory is the only one this project ships. */
+/**
+ * Who may sign in on the phone: the account port. This project ships two adapters, the demo
+ * accounts (the default) and a users file (USERS_FILE, scrypt hashes); a deployment plugs in its
+ * own directory (LDAP, a database, another identity provider) by implementing these three.
+ */
 export interface Accounts {
-  verify(username: string, password: string): UserProfile | undefined
+  /** The account, when the password is right; undefined otherwise (never saying which part was wrong). */
+  verify(username: string, password: string): Promise<UserProfile | undefined>
+  /** Look-up by user name, for sessions and the OpenID provider's claims. */
   find(username: string): UserProfile | undefined
+  /** The accounts the phone may offer as quick picks (the demo ones); empty for a real directory. */
   list(): UserProfile[]
 }

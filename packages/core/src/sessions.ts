@@ -49,7 +49,7 @@ export class Sessions {
   constructor(private readonly deps: SessionDeps) {}
 
   async signInPhone(username: string, password: string): Promise<SignedIn> {
-    const user = this.deps.accounts.verify(username, password)
+    const user = await this.deps.accounts.verify(username, password)
     if (!user) throw new LoginError('BAD_CREDENTIALS', 'Unknown user name or wrong password')
     const token = this.deps.secrets.token()
     const now = this.deps.clock.now()
