@@ -61,6 +61,7 @@ const lines = [
   `  On this PC:        ${scheme}://localhost:${port}/`,
   `  Phones (in the QR): ${config.publicUrl}/`,
   `  API reference:     ${scheme}://localhost:${port}/docs`,
+  `  OpenID provider:   ${config.publicUrl}/oidc/.well-known/openid-configuration`,
   `  Store:             ${config.store}`,
   ...(config.https && !config.tlsCertFile
     ? [`  HTTPS:             self-signed certificate in ${config.certDir}/ (accept it once on the phone)`]

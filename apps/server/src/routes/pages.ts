@@ -121,7 +121,12 @@ export default async function pageRoutes(fastify: FastifyInstance) {
     { schema: { tags: ['phone'], summary: 'A generated avatar for a user name', params: AvatarParams } },
     (request, reply) => {
       const name = request.params.file.replace(/\.svg$/, '')
-      return reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(avatarSvg(name))
+      // The OpenID provider's picture claim points here: other sites (the apps users sign in to) show it.
+      return reply
+        .type('image/svg+xml')
+        .header('cache-control', 'public, max-age=86400')
+        .header('cross-origin-resource-policy', 'cross-origin')
+        .send(avatarSvg(name))
     },
   )
 }
