@@ -18,7 +18,7 @@ function start(label: string, args: string[], env: Record<string, string>, ready
   })
   let output = ''
   return new Promise((resolve) => {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       process.stdout.write(chunk.replace(/^(?=.)/gm, `[${label}] `))
       output += chunk
       const found = ready.exec(output)

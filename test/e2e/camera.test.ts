@@ -1,34 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import QRCode from 'qrcode'
+import { writeQrY4m } from '@qr-login/testing'
 import { launchBrowser, mobile, recordProblems } from '../helpers/browser.js'
 import { publicApp } from '../helpers/server.js'
 
-/** A Y4M video of one QR code, for Chromium's fake camera. */
+/** A Y4M video of the QR, from the test kit (@qr-login/testing), for Chromium's fake camera. */
 function qrVideo(text: string): string {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' })
-  const scale = 8
-  const quiet = 4
-  const side = (modules.size + 2 * quiet) * scale
-  const size = side + (side % 2)
-  const luma = Buffer.alloc(size * size, 235)
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const row = Math.floor(y / scale) - quiet
-      const column = Math.floor(x / scale) - quiet
-      if (row >= 0 && column >= 0 && row < modules.size && column < modules.size && modules.get(row, column))
-        luma[y * size + x] = 16
-    }
-  }
-  const chroma = Buffer.alloc((size / 2) * (size / 2) * 2, 128)
-  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma])
   const file = join(mkdtempSync(join(tmpdir(), 'qr-camera-')), 'qr.y4m')
-  writeFileSync(
-    file,
-    Buffer.concat([Buffer.from(`YUV4MPEG2 W${size} H${size} F10:1 Ip A1:1 C420jpeg\n`), frame, frame, frame]),
-  )
+  writeQrY4m(text, file)
   return file
 }
 
