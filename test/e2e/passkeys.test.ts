@@ -1,7 +1,10 @@
 import t from 'tap'
 import type { BrowserContext, Page } from 'playwright-core'
 import { desktop, launchBrowser, newPage } from '../helpers/browser.js'
+import * as client from 'openid-client'
+import { readQrFromPage } from '@qr-login/testing'
 import { chromeOnWindows, publicApp } from '../helpers/server.js'
+import { authorizationRequest, discover, relyingParty } from '../helpers/oidc.js'
 
 const phoneViewport = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true }
 
@@ -211,3 +214,35 @@ t.test(
     t.same(problems, [])
   },
 )
+
+t.test('an application signed in through the OpenID provider with a passkey sees amr hwk and user', async (t) => {
+  const rp = await relyingParty(t)
+  const browser = await launchBrowser(t)
+  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile }, { hostname: 'localhost' })
+  const problems: string[] = []
+  const pc = await newPage(browser, desktop, 'pc', problems)
+  const phone = await newPage(browser, phoneViewport, 'phone', problems)
+  await addVirtualAuthenticator(phone.context, phone.page)
+  await signInPhone(phone.page, base, 'alice')
+  await addPasskey(phone.page)
+
+  const config = await discover(`${base}/oidc`)
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+  await pc.page.goto(url.href)
+  await phone.page.goto(await readQrFromPage(pc.page))
+  await phone.page.waitForSelector('main[data-state="ask"]')
+  t.equal(await phone.page.locator('#ask-title').textContent(), 'Test App wants you to sign in')
+  t.equal(await phone.page.locator('#confirm').textContent(), 'Confirm with passkey')
+  await phone.page.click('#confirm')
+  await pc.page.waitForURL(`${rp.redirectUri}?**`)
+  const tokens = await client.authorizationCodeGrant(config, new URL(pc.page.url()), checks)
+  t.match(tokens.claims(), { sub: 'alice', amr: ['hwk', 'user'] })
+  await phone.page.goto(`${base}/m`)
+  await phone.page.waitForSelector('#history li[data-outcome="approved"]')
+  t.match(
+    await phone.page.locator('#history li').first().textContent(),
+    /^Approved · with a passkeyTest App · /,
+    'the history names the app',
+  )
+  t.same(problems, [])
+})

@@ -1,7 +1,8 @@
 import t from 'tap'
 import * as client from 'openid-client'
-import { approveOnPhone } from '@qr-login/testing'
-import { desktop, launchBrowser, newPage } from '../helpers/browser.js'
+import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { approveOnPhone, readQrFromPage } from '@qr-login/testing'
+import { desktop, launchBrowser, mobile, newPage } from '../helpers/browser.js'
 import { publicApp } from '../helpers/server.js'
 import { authorizationRequest, discover, relyingParty } from '../helpers/oidc.js'
 
@@ -11,18 +12,39 @@ t.test('code + PKCE: the QR page signs the user in to the app; the ID token veri
   const browser = await launchBrowser(t)
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
+  const phone = await newPage(browser, mobile, 'phone', problems)
   const config = await discover(`${base}/oidc`)
-  t.equal(config.serverMetadata().issuer, `${base}/oidc`)
+  t.match(config.serverMetadata(), {
+    issuer: `${base}/oidc`,
+    authorization_endpoint: `${base}/oidc/auth`,
+    token_endpoint: `${base}/oidc/token`,
+    userinfo_endpoint: `${base}/oidc/me`,
+    jwks_uri: `${base}/oidc/jwks`,
+    end_session_endpoint: `${base}/oidc/session/end`,
+    revocation_endpoint: `${base}/oidc/token/revocation`,
+    device_authorization_endpoint: `${base}/oidc/device/auth`,
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: ['openid', 'profile', 'offline_access'],
+  })
 
   const { url, checks } = await authorizationRequest(config, rp.redirectUri)
   await pc.page.goto(url.href)
   await pc.page.waitForSelector('main[data-state="pending"]')
   t.equal(await pc.page.locator('#title').textContent(), 'Sign in to Test App with your phone')
-  const approval = await approveOnPhone(pc.page, { user: 'alice' })
-  t.same(approval.scanned.app, { name: 'Test App' }, 'the phone is told which app asks')
-  t.match(approval.url, `${rp.redirectUri}?code=`)
+  // The phone, in a context of its own, opens what the QR on the screen says.
+  const scanUrl = await readQrFromPage(pc.page)
+  t.match(scanUrl, new RegExp(`^${base}/m/[\\w-]{21}$`))
+  await phone.page.goto(scanUrl)
+  await phone.page.click('.pick[data-username="alice"]')
+  await phone.page.waitForSelector('main[data-state="ask"]')
+  t.equal(await phone.page.locator('#ask-title').textContent(), 'Test App wants you to sign in')
+  await phone.page.click('#confirm')
+  await pc.page.waitForURL(`${rp.redirectUri}?**`)
+  const landed = new URL(pc.page.url())
+  t.equal(landed.searchParams.get('state'), checks.expectedState)
+  t.equal(landed.searchParams.get('iss'), `${base}/oidc`)
 
-  const tokens = await client.authorizationCodeGrant(config, new URL(approval.url), checks)
+  const tokens = await client.authorizationCodeGrant(config, landed, checks)
   const claims = tokens.claims()!
   t.match(claims, {
     iss: `${base}/oidc`,
@@ -34,15 +56,36 @@ t.test('code + PKCE: the QR page signs the user in to the app; the ID token veri
     picture: `${base}/avatars/alice.svg`,
     amr: ['swk'],
   })
+  // openid-client trusts an ID token straight from the token endpoint; check its signature against the JWKS too.
+  const verified = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${base}/oidc/jwks`)), {
+    issuer: `${base}/oidc`,
+    audience: 'test-app',
+  })
+  t.equal(verified.payload.nonce, checks.expectedNonce)
+  t.equal(verified.protectedHeader.alg, 'RS256')
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
   t.same(userinfo, { sub: 'alice', name: 'Alice', preferred_username: 'alice', picture: `${base}/avatars/alice.svg` })
 
   await t.rejects(
-    client.authorizationCodeGrant(config, new URL(approval.url), checks),
+    client.authorizationCodeGrant(config, landed, checks),
     { name: 'ResponseBodyError', error: 'invalid_grant' },
     'a code works once',
   )
   t.same(problems, [])
+})
+
+t.test('the test kit plays the phone through the SDK: the phone is told which app asks', async (t) => {
+  const rp = await relyingParty(t)
+  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
+  const browser = await launchBrowser(t)
+  const pc = await newPage(browser, desktop, 'pc', [])
+  const config = await discover(`${base}/oidc`)
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+  await pc.page.goto(url.href)
+  const approval = await approveOnPhone(pc.page, { user: 'bob' })
+  t.same(approval.scanned.app, { name: 'Test App' })
+  t.match(approval.url, `${rp.redirectUri}?code=`)
+  t.equal((await client.authorizationCodeGrant(config, new URL(approval.url), checks)).claims()?.sub, 'bob')
 })
 
 t.test('cancel on the phone: the app gets error=access_denied with its state', async (t) => {

@@ -176,3 +176,17 @@ t.test('npx qr-login device-login: prints the QR’s URL and the code, waits, an
   t.match(signedIn, { type: 'signed-in', claims: { sub: 'alice', aud: 'qr-login-cli', name: 'Alice' } })
   t.same(problems, [])
 })
+
+t.test('REQUIRE_PASSKEY=1: a device cannot be approved with a tap; the phone says why', async (t) => {
+  const rp = await relyingParty(t)
+  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, REQUIRE_PASSKEY: '1', ...quick })
+  const { config, response } = await deviceAuthorization(base)
+  const polling = client.pollDeviceAuthorizationGrant(config, response)
+  const { phone, problems } = await signedInPhone(t, base, 'alice')
+  await phone.goto(response.verification_uri_complete!)
+  t.match(await phone.locator('#passkey-only').textContent(), /passkey only/)
+  t.equal(await phone.locator('#confirm').count(), 0, 'no confirm to tap')
+  await phone.click('#cancel')
+  await t.rejects(polling, { name: 'ResponseBodyError', error: 'access_denied' })
+  t.same(problems, [])
+})

@@ -128,14 +128,18 @@ ${form}
 </dl>
 <p class="warning" role="note">Only confirm if your device shows this code and you started this sign-in yourself.</p>
 ${
-  user
-    ? `<p id="device-user">As <strong>${escapeHtml(user.displayName)}</strong></p>
+  config.passkeys.required
+    ? `<p id="passkey-only" class="error" role="alert">This service approves sign-ins with a passkey only, which a device's sign-in cannot ask for yet.</p>
+${form}
+<div class="choices"><button id="cancel" type="submit" form="op.deviceConfirmForm" class="choice" name="abort" value="yes">Cancel</button></div>`
+    : user
+      ? `<p id="device-user">As <strong>${escapeHtml(user.displayName)}</strong></p>
 ${form}
 <div class="choices">
 <button id="cancel" type="submit" form="op.deviceConfirmForm" class="choice" name="abort" value="yes">Cancel</button>
 <button id="confirm" type="submit" form="op.deviceConfirmForm" class="choice primary" autofocus>Confirm sign-in</button>
 </div>`
-    : `<p><a id="sign-in-first" class="primary button" href="/m?next=${encodeURIComponent(again)}">Sign in on this phone first</a></p>`
+      : `<p><a id="sign-in-first" class="primary button" href="/m?next=${encodeURIComponent(again)}">Sign in on this phone first</a></p>`
 }`,
           )
         },

@@ -87,7 +87,10 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
       // A device's sign-in: the phone already confirmed it on the provider's confirm screen, as its signed-in user.
       const user = await phoneUser(request, logins, config).catch(() => undefined)
       if (!user) return reply.redirect(`/m?next=${encodeURIComponent(request.url)}`)
-      const result = await finish(interaction, user, 'tap')
+      // The device confirm screen asks for no passkey: where one is required, a device cannot be approved.
+      const result: InteractionResults = config.passkeys.required
+        ? { error: 'access_denied', error_description: 'This service approves sign-ins with a passkey only' }
+        : await finish(interaction, user, 'tap')
       reply.hijack()
       await interaction.provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: false })
     },
