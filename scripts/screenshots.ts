@@ -1,6 +1,10 @@
 // Takes the README's screenshots of the pages in Debian's headless chromium.
 // Run: npm run screenshots   (Chinese text needs fonts-noto-cjk installed)
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readQrFromPage } from '@qr-login/testing'
+import { buildExampleApp } from '@qr-login/example-app'
 import { chromium } from 'playwright-core'
 import { buildApp } from '../apps/server/src/app.js'
 import { loadConfig } from '../apps/server/src/config.js'
@@ -180,6 +184,67 @@ try {
     await shot(passkeyPc, 'pc-signed-in-passkey')
   } finally {
     await passkeyApp.close()
+  }
+
+  // Sign in to another app: Acme Notes (apps/example-app) through the OpenID provider.
+  const examplePort = port + 5
+  const exampleBase = `http://127.0.0.1:${examplePort}`
+  const clientsFile = join(mkdtempSync(join(tmpdir(), 'qr-shots-')), 'clients.json')
+  writeFileSync(
+    clientsFile,
+    JSON.stringify([
+      {
+        client_id: 'acme-notes',
+        client_secret: 'acme-notes-demo-secret',
+        client_name: 'Acme Notes',
+        redirect_uris: [`${exampleBase}/callback`],
+        post_logout_redirect_uris: [`${exampleBase}/`],
+      },
+    ]),
+  )
+  const providerPort = port + 6
+  const providerBase = `http://127.0.0.1:${providerPort}`
+  const provider = await buildApp(
+    loadConfig({
+      PORT: String(providerPort),
+      PUBLIC_URL: providerBase,
+      LOG_LEVEL: 'warn',
+      OIDC_CLIENTS_FILE: clientsFile,
+    }),
+  )
+  await provider.listen({ port: providerPort, host: '127.0.0.1' })
+  const example = await buildExampleApp({
+    issuer: `${providerBase}/oidc`,
+    clientId: 'acme-notes',
+    clientSecret: 'acme-notes-demo-secret',
+    baseUrl: exampleBase,
+  })
+  await example.listen({ port: examplePort, host: '127.0.0.1' })
+  try {
+    const acme = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+    await acme.goto(exampleBase)
+    await shot(acme, 'example-sign-in')
+    await acme.click('#sign-in')
+    await acme.waitForSelector('main[data-state="pending"]')
+    await shot(acme, 'example-qr')
+    const asked = await (
+      await browser.newContext({
+        viewport: { width: 390, height: 700 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 2,
+      })
+    ).newPage()
+    await asked.goto(await readQrFromPage(acme))
+    await asked.click('.pick[data-username="alice"]')
+    await asked.waitForSelector('main[data-state="ask"]')
+    await shot(asked, 'phone-app-asks')
+    await asked.click('#confirm')
+    await acme.waitForSelector('#signed-in-as')
+    await shot(acme, 'example-signed-in')
+  } finally {
+    await example.close()
+    await provider.close()
   }
 
   const chinese = await (

@@ -80,7 +80,7 @@ export async function buildExampleApp(options: ExampleAppOptions) {
       .send(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${escape(title)}</title>
 <link rel="stylesheet" href="/style.css"></head>
-<body><header><span>📝 ${escape(name)}</span><span>an example app</span></header><main><div class="card">${body}</div></main></body></html>`)
+<body><header><span>${escape(name)}</span><span>an example app</span></header><main><div class="card">${body}</div></main></body></html>`)
 
   const session = (request: FastifyRequest) => {
     const id = request.cookies.acme_session
