@@ -3,8 +3,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readQrFromPage } from '@qr-login/testing'
-import { buildExampleApp } from '@qr-login/example-app'
+import { addPasskeyAuthenticator, readQrFromPage } from '@qr-login/testing'
+import { acmeNotesClient, buildExampleApp } from '@qr-login/example-app'
 import { chromium } from 'playwright-core'
 import { buildApp } from '../apps/server/src/app.js'
 import { loadConfig } from '../apps/server/src/config.js'
@@ -156,18 +156,7 @@ try {
       deviceScaleFactor: 2,
     })
     const hand = await handContext.newPage()
-    const cdp = await handContext.newCDPSession(hand)
-    await cdp.send('WebAuthn.enable')
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    })
+    await addPasskeyAuthenticator(handContext, hand)
     await hand.goto(`${passkeyBase}/m`)
     await hand.click('.pick[data-username="alice"]')
     await hand.click('#add-passkey')
@@ -190,18 +179,7 @@ try {
   const examplePort = port + 5
   const exampleBase = `http://127.0.0.1:${examplePort}`
   const clientsFile = join(mkdtempSync(join(tmpdir(), 'qr-shots-')), 'clients.json')
-  writeFileSync(
-    clientsFile,
-    JSON.stringify([
-      {
-        client_id: 'acme-notes',
-        client_secret: 'acme-notes-demo-secret',
-        client_name: 'Acme Notes',
-        redirect_uris: [`${exampleBase}/callback`],
-        post_logout_redirect_uris: [`${exampleBase}/`],
-      },
-    ]),
-  )
+  writeFileSync(clientsFile, JSON.stringify([acmeNotesClient(exampleBase)]))
   const providerPort = port + 6
   const providerBase = `http://127.0.0.1:${providerPort}`
   const provider = await buildApp(

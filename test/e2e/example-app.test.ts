@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { approveOnPhone } from '@qr-login/testing'
-import { buildExampleApp } from '@qr-login/example-app'
+import { acmeNotesClient, buildExampleApp } from '@qr-login/example-app'
 import { desktop, launchBrowser, newPage } from '../helpers/browser.js'
 import { publicApp } from '../helpers/server.js'
 import { freePort } from '../helpers/redis.js'
@@ -13,18 +13,7 @@ async function serviceAndExample(t: Test) {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   const clientsFile = join(mkdtempSync(join(tmpdir(), 'qr-example-')), 'clients.json')
-  writeFileSync(
-    clientsFile,
-    JSON.stringify([
-      {
-        client_id: 'acme-notes',
-        client_secret: 'acme-notes-demo-secret',
-        client_name: 'Acme Notes',
-        redirect_uris: [`${baseUrl}/callback`],
-        post_logout_redirect_uris: [`${baseUrl}/`],
-      },
-    ]),
-  )
+  writeFileSync(clientsFile, JSON.stringify([acmeNotesClient(baseUrl)]))
   const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: clientsFile })
   const example = await buildExampleApp({
     issuer: `${base}/oidc`,

@@ -1,31 +1,12 @@
 import t from 'tap'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { desktop, launchBrowser, newPage } from '../helpers/browser.js'
 import * as client from 'openid-client'
-import { readQrFromPage } from '@qr-login/testing'
+import { addPasskeyAuthenticator, readQrFromPage } from '@qr-login/testing'
 import { chromeOnWindows, publicApp } from '../helpers/server.js'
 import { authorizationRequest, discover, relyingParty } from '../helpers/oidc.js'
 
 const phoneViewport = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true }
-
-/** A platform authenticator with user verification, as a phone with a fingerprint reader has (CDP WebAuthn domain). */
-async function addVirtualAuthenticator(context: BrowserContext, page: Page) {
-  const cdp = await context.newCDPSession(page)
-  await cdp.send('WebAuthn.enable')
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  })
-  return {
-    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials,
-  }
-}
 
 async function signInPhone(page: Page, base: string, username: string) {
   await page.goto(`${base}/m`)
@@ -56,7 +37,7 @@ t.test('a passkey added in the settings approves a sign-in with user verificatio
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
   const phone = await newPage(browser, phoneViewport, 'phone', problems)
-  const authenticator = await addVirtualAuthenticator(phone.context, phone.page)
+  const authenticator = await addPasskeyAuthenticator(phone.context, phone.page)
 
   await signInPhone(phone.page, base, 'alice')
   t.equal(await phone.page.locator('#passkeys li').textContent(), 'No passkey yet.')
@@ -111,7 +92,7 @@ t.test('an assertion works once and only for the login it was made for', async (
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
   const phone = await newPage(browser, phoneViewport, 'phone', problems)
-  await addVirtualAuthenticator(phone.context, phone.page)
+  await addPasskeyAuthenticator(phone.context, phone.page)
   await signInPhone(phone.page, base, 'alice')
   await addPasskey(phone.page)
 
@@ -173,7 +154,7 @@ t.test('REQUIRE_PASSKEY=1: a tap is refused until the user adds a passkey', asyn
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
   const phone = await newPage(browser, phoneViewport, 'phone', problems)
-  await addVirtualAuthenticator(phone.context, phone.page)
+  await addPasskeyAuthenticator(phone.context, phone.page)
   await signInPhone(phone.page, base, 'bob')
 
   const id = await pcWaitingLogin(pc.page, base)
@@ -222,7 +203,7 @@ t.test('an application signed in through the OpenID provider with a passkey sees
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
   const phone = await newPage(browser, phoneViewport, 'phone', problems)
-  await addVirtualAuthenticator(phone.context, phone.page)
+  await addPasskeyAuthenticator(phone.context, phone.page)
   await signInPhone(phone.page, base, 'alice')
   await addPasskey(phone.page)
 

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import * as client from 'openid-client'
+import { desktop, launchBrowser, newPage } from './browser.js'
+import { publicApp } from './server.js'
 
 /**
  * A relying party's landing pages (its redirect_uri and post-logout page: a plain 200), and the
@@ -40,6 +42,17 @@ export async function relyingParty(t: Test) {
   const clientsFile = join(mkdtempSync(join(tmpdir(), 'qr-oidc-')), 'clients.json')
   writeFileSync(clientsFile, JSON.stringify(clients))
   return { base, redirectUri: `${base}/callback`, postLogoutUri: `${base}/signed-out`, clientsFile }
+}
+
+/** The service with the test app registered, a browser with a PC page, and openid-client's view of the provider. */
+export async function providerWithApp(t: Test, env: Record<string, string> = {}) {
+  const rp = await relyingParty(t)
+  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...env })
+  const browser = await launchBrowser(t)
+  const problems: string[] = []
+  const pc = await newPage(browser, desktop, 'pc', problems)
+  const config = await discover(`${base}/oidc`)
+  return { rp, base, browser, pc, problems, config }
 }
 
 /** openid-client's view of the provider, as the test app (http: the tests run without TLS). */

@@ -4,16 +4,11 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { approveOnPhone, readQrFromPage } from '@qr-login/testing'
 import { desktop, launchBrowser, mobile, newPage } from '../helpers/browser.js'
 import { publicApp } from '../helpers/server.js'
-import { authorizationRequest, discover, relyingParty } from '../helpers/oidc.js'
+import { authorizationRequest, discover, providerWithApp, relyingParty } from '../helpers/oidc.js'
 
 t.test('code + PKCE: the QR page signs the user in to the app; the ID token verifies; userinfo agrees', async (t) => {
-  const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
-  const browser = await launchBrowser(t)
-  const problems: string[] = []
-  const pc = await newPage(browser, desktop, 'pc', problems)
+  const { rp, base, browser, pc, problems, config } = await providerWithApp(t)
   const phone = await newPage(browser, mobile, 'phone', problems)
-  const config = await discover(`${base}/oidc`)
   t.match(config.serverMetadata(), {
     issuer: `${base}/oidc`,
     authorization_endpoint: `${base}/oidc/auth`,
@@ -75,11 +70,7 @@ t.test('code + PKCE: the QR page signs the user in to the app; the ID token veri
 })
 
 t.test('the test kit plays the phone through the SDK: the phone is told which app asks', async (t) => {
-  const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
-  const browser = await launchBrowser(t)
-  const pc = await newPage(browser, desktop, 'pc', [])
-  const config = await discover(`${base}/oidc`)
+  const { rp, pc, config } = await providerWithApp(t)
   const { url, checks } = await authorizationRequest(config, rp.redirectUri)
   await pc.page.goto(url.href)
   const approval = await approveOnPhone(pc.page, { user: 'bob' })
@@ -89,12 +80,7 @@ t.test('the test kit plays the phone through the SDK: the phone is told which ap
 })
 
 t.test('cancel on the phone: the app gets error=access_denied with its state', async (t) => {
-  const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
-  const browser = await launchBrowser(t)
-  const problems: string[] = []
-  const pc = await newPage(browser, desktop, 'pc', problems)
-  const config = await discover(`${base}/oidc`)
+  const { rp, pc, problems, config } = await providerWithApp(t)
   const { url, checks } = await authorizationRequest(config, rp.redirectUri)
   await pc.page.goto(url.href)
   const approval = await approveOnPhone(pc.page, { user: 'bob', action: 'cancel' })
@@ -111,11 +97,7 @@ t.test('cancel on the phone: the app gets error=access_denied with its state', a
 })
 
 t.test('the PC user cancels on the QR page: the app gets access_denied too', async (t) => {
-  const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
-  const browser = await launchBrowser(t)
-  const pc = await newPage(browser, desktop, 'pc', [])
-  const config = await discover(`${base}/oidc`)
+  const { rp, pc, config } = await providerWithApp(t)
   const { url } = await authorizationRequest(config, rp.redirectUri)
   await pc.page.goto(url.href)
   await pc.page.click('#app-cancel')
@@ -124,11 +106,7 @@ t.test('the PC user cancels on the QR page: the app gets access_denied too', asy
 })
 
 t.test('an unregistered redirect_uri is never redirected to: the provider shows an error page', async (t) => {
-  const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
-  const browser = await launchBrowser(t)
-  const pc = await newPage(browser, desktop, 'pc', [])
-  const config = await discover(`${base}/oidc`)
+  const { rp, base, pc, config } = await providerWithApp(t)
   for (const redirectUri of [
     'https://evil.example/callback',
     `${rp.redirectUri}/../elsewhere`,
@@ -143,11 +121,7 @@ t.test('an unregistered redirect_uri is never redirected to: the provider shows 
 })
 
 t.test('offline_access: a refresh token, refreshed; revoked tokens stop working', async (t) => {
-  const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
-  const browser = await launchBrowser(t)
-  const pc = await newPage(browser, desktop, 'pc', [])
-  const config = await discover(`${base}/oidc`)
+  const { rp, base, pc, config } = await providerWithApp(t)
   // oidc-provider grants offline_access only when consent is asked for (OIDC Core §11).
   const { url, checks } = await authorizationRequest(config, rp.redirectUri, {
     scope: 'openid profile offline_access',
@@ -181,12 +155,7 @@ t.test('offline_access: a refresh token, refreshed; revoked tokens stop working'
 })
 
 t.test('RP-initiated logout: the provider asks, signs out, and returns to the app', async (t) => {
-  const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
-  const browser = await launchBrowser(t)
-  const problems: string[] = []
-  const pc = await newPage(browser, desktop, 'pc', problems)
-  const config = await discover(`${base}/oidc`)
+  const { rp, base, pc, problems, config } = await providerWithApp(t)
   const { url, checks } = await authorizationRequest(config, rp.redirectUri)
   await pc.page.goto(url.href)
   const approval = await approveOnPhone(pc.page, { user: 'alice' })
@@ -225,4 +194,24 @@ t.test('sub is the same for one user across two sign-ins, from two browsers', as
     await pc.context.close()
   }
   t.same(subs, ['alice', 'alice', 'bob'])
+})
+
+t.test('the provider’s QR page: an expired QR is replaced, any transport works, and it speaks Chinese', async (t) => {
+  const { rp, browser, config } = await providerWithApp(t, { QR_TTL_SECONDS: '1' })
+  const chinese = await newPage(browser, { ...desktop, extraHTTPHeaders: { 'accept-language': 'zh-CN' } }, 'pc', [])
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+  await chinese.page.goto(`${url.href}`)
+  await chinese.page.waitForSelector('main[data-state="pending"]')
+  t.equal(await chinese.page.locator('#title').textContent(), '用手机扫码登录 Test App')
+  const first = await chinese.page.locator('main').getAttribute('data-login-id')
+  // Every transport watches it: long polling here, then the QR runs out and a new one replaces it.
+  await chinese.page.selectOption('#transport', 'long-poll')
+  await chinese.page.waitForFunction(
+    (was) =>
+      document.querySelector('main')?.dataset.loginId !== was &&
+      document.querySelector('main')?.dataset.state === 'pending',
+    first,
+  )
+  const approval = await approveOnPhone(chinese.page, { user: 'carol' })
+  t.equal((await client.authorizationCodeGrant(config, new URL(approval.url), checks)).claims()?.sub, 'carol')
 })

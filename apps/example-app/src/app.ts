@@ -49,6 +49,19 @@ td, th { text-align: left; border-top: 1px solid #eee; padding: .35rem .5rem; ve
 .note { color: #92400e; }
 `
 
+/** How the provider registers this app at `baseUrl` (one entry of OIDC_CLIENTS_FILE). */
+export function acmeNotesClient(baseUrl: string, clientSecret = 'acme-notes-demo-secret') {
+  return {
+    client_id: 'acme-notes',
+    client_secret: clientSecret,
+    client_name: 'Acme Notes',
+    redirect_uris: [`${baseUrl}/callback`],
+    post_logout_redirect_uris: [`${baseUrl}/`],
+    grant_types: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }
+}
+
 export async function buildExampleApp(options: ExampleAppOptions) {
   const name = options.name ?? 'Acme Notes'
   const app = Fastify({ logger: false })

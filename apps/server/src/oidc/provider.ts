@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
-import type { ApprovalMethod, LoginService, OidcArtefactStore } from '@qr-login/core'
+import { isLoginError, type ApprovalMethod, type LoginService, type OidcArtefactStore } from '@qr-login/core'
 import type { Config } from '../config.js'
 import { describeUserAgent } from '../lib/user-agent.js'
 import { artefactAdapter } from './adapter.js'
@@ -159,8 +159,45 @@ ${form}
   }
   const provider = new Provider(issuer, configuration)
   provider.proxy = Boolean(config.trustProxy)
+  answerEveryRequest(provider)
   devicePolling(provider, store, config.oidc.devicePollSeconds, config.oidc.deviceCodeTtlSeconds)
   return provider
+}
+
+/**
+ * No request gets a 500. A store that cannot be reached is a 503 (temporarily_unavailable), as
+ * everywhere else in the service. And oidc-provider 9.13, when a request to a route with a session
+ * fails before that session is first saved (a GET of the device authorization endpoint, a device form
+ * posted without its xsrf), masks the refusal with a TypeError from saving the new session: that is
+ * the client's malformed request, answered 400 invalid_request.
+ */
+function answerEveryRequest(provider: Provider) {
+  const storeDown = new WeakSet<object>()
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
+    const cause = (error as { cause?: unknown })?.cause
+    if (isLoginError(error, 'STORE_UNAVAILABLE') || isLoginError(cause, 'STORE_UNAVAILABLE')) storeDown.add(ctx)
+  })
+  provider.use(async (ctx, next) => {
+    try {
+      await next()
+    } catch (error) {
+      if (isLoginError(error, 'STORE_UNAVAILABLE')) storeDown.add(ctx)
+      else if (error instanceof TypeError && /previously persisted Sessions/.test(error.message)) {
+        ctx.status = 400
+        ctx.type = 'json'
+        ctx.body = { error: 'invalid_request', error_description: 'The request is not one this endpoint takes' }
+        return
+      } else throw error
+    }
+    if (storeDown.has(ctx)) {
+      ctx.status = 503
+      ctx.type = 'json'
+      ctx.body = {
+        error: 'temporarily_unavailable',
+        error_description: 'The store cannot be reached, try again shortly',
+      }
+    }
+  })
 }
 
 /**
