@@ -376,6 +376,9 @@ process.on('message', (message: { type: 'open'; job: Job } | { type: 'confirm' }
     job = message.job
     watchers = []
     opened = 0
+    // A generator may run several rounds (the soak): each round counts its own errors.
+    errorCount = 0
+    errorSamples.length = 0
     open(job).then(
       () => process.send!({ type: 'opened', opened, errors: errorCount, errorSamples }),
       (error: unknown) => process.send!({ type: 'failed', error: String(error) }),

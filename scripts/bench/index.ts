@@ -238,6 +238,146 @@ function generator(): { child: ChildProcess; ask<T>(message: object, reply: stri
   }
 }
 
+/** The logins of a round, created and scanned (not measured). */
+async function preparedLogins(server: Server, count: number, phoneToken: string) {
+  const logins = await inBatches(count, 64, async () => {
+    const created = JSON.parse((await call('POST', `${server.base}/api/qr`)).body) as { id: string; watchToken: string }
+    return { id: created.id, token: created.watchToken }
+  })
+  await inBatches(logins.length, 64, (i) => call('POST', `${server.base}/api/qr/${logins[i].id}/scan`, phoneToken))
+  return logins
+}
+
+async function phoneSession(server: Server): Promise<string> {
+  const { body } = await call(
+    'POST',
+    `${server.base}/api/mobile/session`,
+    undefined,
+    '{"username":"alice","password":"demo"}',
+  )
+  return (JSON.parse(body) as { token: string }).token
+}
+
+export interface SoakRound {
+  round: number
+  logins: number
+  p50: number
+  p99: number
+  lost: number
+  errors: number
+  /** After a forced GC, at the end of the round. */
+  rssMB: number
+  heapMB: number
+}
+
+export interface SoakResult {
+  transport: BenchTransport
+  rounds: SoakRound[]
+  loginsPerRound: number
+  confirmRate: number
+  retentionSeconds: number
+  exchangeWindowSeconds: number
+  /** Heap and RSS after GC with nothing retained (after the last round's logins were forgotten). */
+  drainedHeapMB: number
+  drainedRssMB: number
+  /** What one finished login costs while it is retained: (heap after the last round − drained heap) / logins retained. */
+  heapPerRetainedLoginKB: number
+  retainedLogins: number
+  /** Round N against round 5 (or the first when there are fewer): the flatness the issue asks for. */
+  p50Change: number
+  rssChange: number
+}
+
+/**
+ * Rounds of logins against one server process (WebSocket watchers, as a PC page holds them): each
+ * round's logins are watched, confirmed at a steady rate, then left to expire (the exchange window)
+ * and be forgotten (retention). Memory is read after a forced GC at the end of every round, so a
+ * leak shows as a slope; a last reading after the retention has passed gives what retention costs.
+ */
+async function soak(): Promise<SoakResult> {
+  const rounds = quick ? 3 : 20
+  const loginsPerRound = values.watchers ? Number(values.watchers) : quick ? 300 : 5000
+  const confirmRate = 200
+  const exchangeWindowSeconds = quick ? 1 : 5
+  const retentionSeconds = quick ? 3 : 60
+  const server = await startProcess(
+    ['apps/server/dist/server.js'],
+    serverEnv({ EXCHANGE_WINDOW_SECONDS: String(exchangeWindowSeconds), RETENTION_SECONDS: String(retentionSeconds) }),
+    /is running/,
+  )
+  const load = generator()
+  try {
+    const phoneToken = await phoneSession(server)
+    const results: SoakRound[] = []
+    const endedAt: number[] = []
+    for (let round = 1; round <= rounds; round++) {
+      const logins = await preparedLogins(server, loginsPerRound, phoneToken)
+      const job: Job = {
+        transport: 'ws',
+        base: server.base,
+        confirmBase: server.base,
+        logins,
+        phoneToken,
+        confirmRate,
+        sources,
+        pollIntervalMs: 1000,
+        settleMs: 15_000,
+      }
+      await load.ask({ type: 'open', job }, 'opened')
+      const { outcome } = await load.ask<{ outcome: Outcome }>({ type: 'confirm' }, 'done')
+      endedAt.push(Date.now())
+      const figures = await serverFigures(server, false)
+      const row: SoakRound = {
+        round,
+        logins: loginsPerRound,
+        p50: outcome.delayMs.p50,
+        p99: outcome.delayMs.p99,
+        lost: outcome.lost,
+        errors: outcome.errors,
+        rssMB: Math.round((figures.rss / 1024 / 1024) * 10) / 10,
+        heapMB: Math.round((figures.heap / 1024 / 1024) * 10) / 10,
+      }
+      results.push(row)
+      console.log(
+        `soak round ${String(round).padStart(2)}  ${loginsPerRound} logins  p50 ${row.p50}  p99 ${row.p99} ms  ` +
+          `lost ${row.lost}  errors ${row.errors}  after GC: RSS ${row.rssMB} MB  heap ${row.heapMB} MB`,
+      )
+    }
+    // Logins still held at the last reading: those whose exchange window and retention had not yet run out.
+    const lastReading = endedAt.at(-1)!
+    const keptMs = (exchangeWindowSeconds + retentionSeconds) * 1000
+    const retainedLogins = endedAt.filter((at) => lastReading - at < keptMs).length * loginsPerRound
+    await new Promise((resolve) => setTimeout(resolve, keptMs + 2000))
+    const drained = await serverFigures(server, false)
+    const last = results.at(-1)!
+    const reference = results[Math.min(4, results.length - 1)]
+    const change = (now: number, then: number) => Math.round(((now - then) / then) * 1000) / 10
+    const result: SoakResult = {
+      transport: 'ws',
+      rounds: results,
+      loginsPerRound,
+      confirmRate,
+      retentionSeconds,
+      exchangeWindowSeconds,
+      drainedHeapMB: Math.round((drained.heap / 1024 / 1024) * 10) / 10,
+      drainedRssMB: Math.round((drained.rss / 1024 / 1024) * 10) / 10,
+      heapPerRetainedLoginKB:
+        Math.round(((last.heapMB * 1024 * 1024 - drained.heap) / Math.max(1, retainedLogins) / 1024) * 100) / 100,
+      retainedLogins,
+      p50Change: change(last.p50, reference.p50),
+      rssChange: change(last.rssMB, reference.rssMB),
+    }
+    console.log(
+      `soak: round ${last.round} against round ${reference.round}: p50 ${result.p50Change}%, RSS ${result.rssChange}%; ` +
+        `drained: RSS ${result.drainedRssMB} MB, heap ${result.drainedHeapMB} MB; ` +
+        `${result.heapPerRetainedLoginKB} KB of heap per retained login (${retainedLogins} retained)`,
+    )
+    return result
+  } finally {
+    await Promise.all([stop(load.child), stop(server.child)])
+  }
+}
+
 async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   const processes: ChildProcess[] = []
   try {
@@ -395,6 +535,7 @@ console.log(`bench (${quick ? 'quick' : 'full'}) on ${machine.cpus} × ${machine
 const only = values.only ? new RegExp(values.only) : undefined
 const results: ScenarioResult[] = []
 for (const scenario of scenarios) if (!only || only.test(scenario.name)) results.push(await runScenario(scenario))
+const soaked = only && !only.test('soak') ? undefined : await soak()
 const rates = values['skip-throughput'] || (only && !only.test('throughput')) ? [] : await throughput()
 keepAlive.destroy()
 const report = {
@@ -404,13 +545,17 @@ const report = {
   seconds: Math.round((Date.now() - started) / 1000),
   scenarios: results,
   throughput: rates,
+  ...(soaked ? { soak: soaked } : {}),
 }
 mkdirSync(dirname(outPrefix), { recursive: true })
 writeFileSync(`${outPrefix}.json`, JSON.stringify(report, null, 2) + '\n')
 writeReport(outPrefix, report)
 console.log(`wrote ${outPrefix}.md, .json and .svg in ${report.seconds} s`)
-const failed = results.filter((r) => r.outcome.lost > 0 || r.outcome.errors > 0)
+const failed = [
+  ...results.filter((r) => r.outcome.lost > 0 || r.outcome.errors > 0).map((r) => r.name),
+  ...(soaked?.rounds.filter((r) => r.lost > 0 || r.errors > 0).map((r) => `soak round ${r.round}`) ?? []),
+]
 if (failed.length) {
-  console.error(`lost notifications or errors in: ${failed.map((r) => r.name).join(', ')}`)
+  console.error(`lost notifications or errors in: ${failed.join(', ')}`)
   process.exitCode = 1
 }

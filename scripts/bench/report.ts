@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import type { ScenarioResult, ThroughputResult } from './index.js'
+import type { ScenarioResult, SoakResult, ThroughputResult } from './index.js'
 
 interface Report {
   date: string
@@ -8,6 +8,7 @@ interface Report {
   seconds: number
   scenarios: ScenarioResult[]
   throughput: ThroughputResult[]
+  soak?: SoakResult
 }
 
 const notesHeading = '## Notes'
@@ -157,6 +158,24 @@ function chart(report: Report): string {
   return parts.join('\n')
 }
 
+function soakSection(soak: SoakResult | undefined): string {
+  if (!soak) return ''
+  return `## Soak: ${soak.rounds.length} rounds of ${soak.loginsPerRound} logins against one server process
+
+Each round: ${soak.loginsPerRound} logins created and scanned, watched over WebSocket, confirmed at ${soak.confirmRate}/s; then
+left to expire (exchange window ${soak.exchangeWindowSeconds} s) and be forgotten (\`RETENTION_SECONDS=${soak.retentionSeconds}\`).
+Memory is read after a forced GC at the end of every round. Round ${soak.rounds.at(-1)!.round} against round ${Math.min(5, soak.rounds.length)}:
+p50 ${soak.p50Change} %, RSS ${soak.rssChange} %. After the last round's logins were forgotten: RSS ${soak.drainedRssMB} MB,
+heap ${soak.drainedHeapMB} MB, so a retained finished login costs about **${soak.heapPerRetainedLoginKB} KB of heap**
+(${soak.retainedLogins} retained at the last reading).
+
+${table(
+  ['round', 'logins', 'p50 ms', 'p99 ms', 'lost', 'errors', 'RSS MB after GC', 'heap MB after GC'],
+  soak.rounds.map((r) => [r.round, r.logins, r.p50, r.p99, r.lost, r.errors, r.rssMB, r.heapMB]),
+)}
+`
+}
+
 export function writeReport(prefix: string, report: Report): void {
   const scenarioRows = report.scenarios.map((s) => [
     s.name,
@@ -197,6 +216,7 @@ same SSE connections and writing one event each.
 
 ${table(['scenario', 'server', 'held', 'lost', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'RSS KB/watcher', 'heap KB/watcher', 'bytes/login', 'requests/login', 'CPU ms/login'], scenarioRows)}
 
+${soakSection(report.soak)}
 ## Throughput (autocannon, 100 connections)
 
 ${table(

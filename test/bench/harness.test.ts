@@ -29,6 +29,7 @@ t.test('the bench harness at 20 watchers per scenario: nothing lost, no errors',
       watchers: number
       outcome: { opened: number; received: number; lost: number; errors: number }
     }[]
+    soak: { loginsPerRound: number; rounds: { round: number; lost: number; errors: number; heapMB: number }[] }
   }
   t.same([...new Set(report.scenarios.map((s) => s.transport))].sort(), [
     'floor',
@@ -46,6 +47,17 @@ t.test('the bench harness at 20 watchers per scenario: nothing lost, no errors',
     t.equal(scenario.outcome.lost, 0)
     t.equal(scenario.outcome.errors, 0)
   }
+  t.equal(report.soak.loginsPerRound, 20)
+  t.same(
+    report.soak.rounds.map(({ round, lost, errors }) => ({ round, lost, errors })),
+    [1, 2, 3].map((round) => ({ round, lost: 0, errors: 0 })),
+    'the soak: three rounds, nothing lost, no errors',
+  )
+  t.ok(
+    report.soak.rounds.every((round) => round.heapMB > 0),
+    'memory read after each round',
+  )
   t.match(readFileSync(`${out}.md`, 'utf8'), /## Targets/)
+  t.match(readFileSync(`${out}.md`, 'utf8'), /## Soak: 3 rounds of 20 logins/)
   t.match(readFileSync(`${out}.svg`, 'utf8'), /^<svg /)
 })
