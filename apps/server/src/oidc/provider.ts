@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
-import { isLoginError, type ApprovalMethod, type LoginService, type OidcArtefactStore } from '@qr-login/core'
+import type Provider from 'oidc-provider'
+import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
+import { isLoginError, type LoginService, type OidcArtefactStore } from '@qr-login/core'
 import type { Config } from '../config.js'
 import { describeUserAgent } from '../lib/user-agent.js'
 import { artefactAdapter } from './adapter.js'
@@ -15,13 +16,13 @@ export interface OidcDeps {
   keys: ProviderKeys
 }
 
-/** RFC 8176 method references: a tap proves a signed-in phone (a software key), a passkey a hardware key and its user. */
-export const amrFor = (method: ApprovalMethod) => (method === 'passkey' ? ['hwk', 'user'] : ['swk'])
-
 export const interactionPath = (uid: string) => `/interaction/${uid}`
 
 /** The OpenID provider (panva's oidc-provider): its login page is the QR, its store ours. */
-export function createProvider({ config, logins, store, keys }: OidcDeps): Provider {
+export async function createProvider({ config, logins, store, keys }: OidcDeps): Promise<Provider> {
+  // Loaded on first use: a service nobody signs in to another app through pays nothing for it (Koa, its
+  // routes, a notice on Node 20).
+  const { default: Provider } = await import('oidc-provider')
   const issuer = `${config.publicUrl}/oidc`
   const phoneUser = (ctx: KoaContextWithOIDC) =>
     logins.sessionUser('phone', ctx.cookies.get('m_session', { signed: false }) || undefined)
