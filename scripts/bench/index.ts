@@ -20,6 +20,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     watchers: { type: 'string' },
     'skip-throughput': { type: 'boolean', default: false },
+    /** Soak rounds (20 in the full run, 3 in the quick one). */
+    rounds: { type: 'string' },
     /** Extra node flags for the server, for profiling: --server-args="--cpu-prof --cpu-prof-dir=.bench/prof" */
     'server-args': { type: 'string' },
   },
@@ -295,7 +297,7 @@ export interface SoakResult {
  * leak shows as a slope; a last reading after the retention has passed gives what retention costs.
  */
 async function soak(): Promise<SoakResult> {
-  const rounds = quick ? 3 : 20
+  const rounds = values.rounds ? Number(values.rounds) : quick ? 3 : 20
   const loginsPerRound = values.watchers ? Number(values.watchers) : quick ? 300 : 5000
   const confirmRate = 200
   const exchangeWindowSeconds = quick ? 1 : 5

@@ -50,6 +50,11 @@ export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
     await letTimePass(1100)
     t.equal(await store.findByUserCode(code), undefined, 'gone once its time has passed')
     t.equal(await store.reserveUserCode(code, 'login-two', now() + 60_000), true, 'and free for another login')
+    await store.releaseUserCode(code, 'login-one')
+    t.equal(await store.findByUserCode(code), 'login-two', 'a login releases only its own reservation')
+    await store.releaseUserCode(code, 'login-two')
+    t.equal(await store.findByUserCode(code), undefined, 'released before its time')
+    t.equal(await store.reserveUserCode(code, 'login-three', now() + 60_000), true)
   })
 
   t.test('a user’s history: newest first, the newest historyLimit kept, each entry until its time', async (t) => {

@@ -49,6 +49,13 @@ export class MemoryLoginStore implements LoginStore {
     return this.userCodes.get(code)?.value
   }
 
+  async releaseUserCode(code: string, loginId: string): Promise<void> {
+    const entry = this.userCodes.get(code)
+    if (entry?.value !== loginId) return
+    entry.drop.cancel()
+    this.userCodes.delete(code)
+  }
+
   async get(id: string): Promise<LoginRecord | undefined> {
     return this.logins.get(id)?.value
   }

@@ -16,6 +16,11 @@ export interface LoginStore {
   reserveUserCode(code: string, loginId: string, keepUntil: number): Promise<boolean>
   /** The login a user code was reserved for, while the reservation lasts. */
   findByUserCode(code: string): Promise<string | undefined>
+  /**
+   * Ends a reservation early, when its login is no longer waiting to be scanned (a code then finds
+   * nothing anyway); a code since reserved by another login is left alone.
+   */
+  releaseUserCode(code: string, loginId: string): Promise<void>
   get(id: string): Promise<LoginRecord | undefined>
   /** Atomic compare-and-set on `version`: exactly one of racing writers of the same version wins. */
   compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean>

@@ -459,6 +459,12 @@ export class LoginService {
   private async commit(record: LoginRecord, proposed: LoginRecord): Promise<boolean> {
     const next = { ...proposed, changeTimes: [...record.changeTimes, this.clock.now()] }
     if (!(await this.store.compareAndSet(next, record.version, this.keepUntil(next)))) return false
+    // The code typed on the phone finds only a login waiting to be scanned: past that, its reservation
+    // would only hold memory until the QR's own lifetime ran out.
+    if (record.status === 'pending' && record.userCode)
+      void this.store
+        .releaseUserCode(record.userCode, record.id)
+        .catch((error: unknown) => this.reportBackgroundError(error, 'user code'))
     const status = toStatusView(next)
     this.trackExpiry(status)
     this.onTransition(status)

@@ -39,6 +39,11 @@ redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return 1`
 
+// A reservation is ended only by the login that holds it.
+const releaseUserCodeScript = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`
+
 // The live-login index: drop what has expired, add or remove this login, and live as long as its latest entry.
 const indexLiveScript = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -58,6 +63,7 @@ declare module 'ioredis' {
     ): Result<number, Context>
     qrIndexSession(key: string, tokenHash: string, ttlMs: string): Result<number, Context>
     qrAddHistory(key: string, json: string, limit: string, ttlMs: string): Result<number, Context>
+    qrReleaseUserCode(key: string, loginId: string): Result<number, Context>
     qrIndexLive(
       key: string,
       now: string,
@@ -85,6 +91,7 @@ export class RedisLoginStore implements LoginStore {
     redis.defineCommand('qrIndexSession', { numberOfKeys: 1, lua: indexSessionScript })
     redis.defineCommand('qrIndexLive', { numberOfKeys: 1, lua: indexLiveScript })
     redis.defineCommand('qrAddHistory', { numberOfKeys: 1, lua: addHistoryScript })
+    redis.defineCommand('qrReleaseUserCode', { numberOfKeys: 1, lua: releaseUserCodeScript })
   }
 
   insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
@@ -109,6 +116,12 @@ export class RedisLoginStore implements LoginStore {
 
   findByUserCode(code: string): Promise<string | undefined> {
     return this.guard(async () => (await this.redis.get(keys.userCode(this.prefix, code))) ?? undefined)
+  }
+
+  releaseUserCode(code: string, loginId: string): Promise<void> {
+    return this.guard(async () => {
+      await this.redis.qrReleaseUserCode(keys.userCode(this.prefix, code), loginId)
+    })
   }
 
   get(id: string): Promise<LoginRecord | undefined> {
