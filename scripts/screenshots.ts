@@ -33,16 +33,14 @@ const shot = async (page: import('playwright-core').Page, name: string) => {
   await page.screenshot({ path: `${out}/${name}.png` })
   console.log(`${out}/${name}.png`)
 }
+/** A page in a context of its own: a PC's window, or a phone's (touch, 2× pixels). */
+const pcPage = async () => (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+const phoneContext = (width: number, height: number) =>
+  browser.newContext({ viewport: { width, height }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
+const phonePage = async (width: number, height: number) => (await phoneContext(width, height)).newPage()
 try {
-  const pc = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
-  const phone = await (
-    await browser.newContext({
-      viewport: { width: 390, height: 700 },
-      isMobile: true,
-      hasTouch: true,
-      deviceScaleFactor: 2,
-    })
-  ).newPage()
+  const pc = await pcPage()
+  const phone = await phonePage(390, 700)
 
   await pc.goto(`${base}/?transport=sse`)
   await pc.waitForSelector('main[data-state="pending"]')
@@ -72,7 +70,7 @@ try {
     }),
   )
   await expiring.listen({ port: port + 1, host: '127.0.0.1' })
-  const lonely = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+  const lonely = await pcPage()
   await lonely.goto(`http://127.0.0.1:${port + 1}/?transport=ws`)
   await lonely.waitForSelector('main[data-state="expired"]')
   await shot(lonely, 'pc-expired')
@@ -90,7 +88,7 @@ try {
     }),
   )
   await matching.listen({ port: matchPort, host: '127.0.0.1' })
-  const matchPc = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+  const matchPc = await pcPage()
   const farPhone = await (
     await browser.newContext({
       viewport: { width: 390, height: 760 },
@@ -120,17 +118,10 @@ try {
   await matching.close()
 
   // Can't scan: the code typed on the phone's home page.
-  const coded = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+  const coded = await pcPage()
   await coded.goto(`${base}/?transport=socket.io`)
   await coded.waitForSelector('#user-code')
-  const typing = await (
-    await browser.newContext({
-      viewport: { width: 360, height: 760 },
-      isMobile: true,
-      hasTouch: true,
-      deviceScaleFactor: 2,
-    })
-  ).newPage()
+  const typing = await phonePage(360, 760)
   await typing.goto(`${base}/m`)
   await typing.click('.pick[data-username="bob"]')
   await typing.waitForSelector('main[data-state="home"]')
@@ -148,13 +139,8 @@ try {
   )
   await passkeyApp.listen({ port: passkeyPort, host: '127.0.0.1' })
   try {
-    const passkeyPc = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
-    const handContext = await browser.newContext({
-      viewport: { width: 390, height: 760 },
-      isMobile: true,
-      hasTouch: true,
-      deviceScaleFactor: 2,
-    })
+    const passkeyPc = await pcPage()
+    const handContext = await phoneContext(390, 760)
     const hand = await handContext.newPage()
     await addPasskeyAuthenticator(handContext, hand)
     await hand.goto(`${passkeyBase}/m`)
@@ -199,20 +185,13 @@ try {
   })
   await example.listen({ port: examplePort, host: '127.0.0.1' })
   try {
-    const acme = await (await browser.newContext({ viewport: { width: 1100, height: 640 } })).newPage()
+    const acme = await pcPage()
     await acme.goto(exampleBase)
     await shot(acme, 'example-sign-in')
     await acme.click('#sign-in')
     await acme.waitForSelector('main[data-state="pending"]')
     await shot(acme, 'example-qr')
-    const asked = await (
-      await browser.newContext({
-        viewport: { width: 390, height: 700 },
-        isMobile: true,
-        hasTouch: true,
-        deviceScaleFactor: 2,
-      })
-    ).newPage()
+    const asked = await phonePage(390, 700)
     await asked.goto(await readQrFromPage(acme))
     await asked.click('.pick[data-username="alice"]')
     await asked.waitForSelector('main[data-state="ask"]')

@@ -13,6 +13,8 @@ import { isoBase64URL } from '@simplewebauthn/server/helpers'
 import type { Clock, PasskeyStore, StoredPasskey, UserProfile } from '@qr-login/core'
 import type { PasskeyConfig } from '../config.js'
 import { HttpError } from '../errors.js'
+import type { Static } from 'typebox'
+import type { Passkey } from '../schemas.js'
 
 /** Where a WebAuthn ceremony runs: the page's origin, and the host name passkeys are bound to. */
 export interface RelyingParty {
@@ -20,15 +22,8 @@ export interface RelyingParty {
   id: string
 }
 
-/** A passkey as its owner sees it in the list: never the key itself. */
-export interface PasskeyView {
-  id: string
-  label: string
-  rpId: string
-  backedUp: boolean
-  createdAt: string
-  lastUsedAt?: string
-}
+/** A passkey as its owner sees it in the list, never the key itself: the response schema's type. */
+export type PasskeyView = Static<typeof Passkey>
 
 export interface PasskeysDeps {
   store: PasskeyStore
