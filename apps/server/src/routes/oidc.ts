@@ -28,22 +28,32 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { oidc, logins, config } = app
 
-  await app.register(middie)
-  let callback: ReturnType<Provider['callback']> | undefined
-  app.use('/oidc', (req: IncomingMessage, res: ServerResponse) => {
-    oidc
-      .provider()
-      .then((provider) => (callback ??= provider.callback())(req, res))
-      .catch((error: unknown) => {
-        app.log.error({ err: error }, 'the OpenID provider is not available')
-        if (res.headersSent) return res.destroy()
-        const body = toErrorBody(new HttpError('STORE_UNAVAILABLE'))
-        res.writeHead(body.statusCode, {
-          'content-type': 'application/json; charset=utf-8',
-          'cache-control': 'no-store',
+  // middie runs a hook on every request of the context it is registered in: a context of its own, holding only
+  // the provider's routes, keeps that hook off every other request.
+  await app.register(async function provider(mount) {
+    await mount.register(middie)
+    let callback: ReturnType<Provider['callback']> | undefined
+    mount.use('/oidc', (req: IncomingMessage, res: ServerResponse) => {
+      oidc
+        .provider()
+        .then((provider) => (callback ??= provider.callback())(req, res))
+        .catch((error: unknown) => {
+          app.log.error({ err: error }, 'the OpenID provider is not available')
+          if (res.headersSent) return res.destroy()
+          const body = toErrorBody(new HttpError('STORE_UNAVAILABLE'))
+          res.writeHead(body.statusCode, {
+            'content-type': 'application/json; charset=utf-8',
+            'cache-control': 'no-store',
+          })
+          res.end(JSON.stringify(body))
         })
-        res.end(JSON.stringify(body))
-      })
+    })
+    // These routes only bring /oidc requests into this context; the provider answers them in the hook above.
+    const unreachable = async (request: FastifyRequest) => {
+      throw new HttpError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)
+    }
+    mount.all('/oidc', { schema: { hide: true } }, unreachable)
+    mount.all('/oidc/*', { schema: { hide: true } }, unreachable)
   })
 
   /** The interaction of this request's cookie, which must be the one in the path; its client. */
