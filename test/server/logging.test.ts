@@ -1,8 +1,9 @@
 import { PassThrough } from 'node:stream'
 import t from 'tap'
+import Fastify from 'fastify'
 import { buildApp } from '@qr-login/server'
 import { loadConfig } from '../../apps/server/src/config.js'
-import { loggerOptions } from '../../apps/server/src/logging.js'
+import { deferredChildLogger, loggerOptions } from '../../apps/server/src/logging.js'
 import { bearer } from '../helpers/server.js'
 
 t.test('nothing secret reaches the log, even at trace level and on errors', async (t) => {
@@ -54,3 +55,34 @@ t.test('nothing secret reaches the log, even at trace level and on errors', asyn
   }
   t.notMatch(log, /"password":"demo"/)
 })
+
+t.test(
+  'a request logger is made only when something is logged, and then has the request id and the redaction',
+  async (t) => {
+    const lines: string[] = []
+    const stream = new PassThrough()
+    stream.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)))
+    const app = Fastify({ logger: loggerOptions('warn', stream), childLoggerFactory: deferredChildLogger })
+    t.teardown(() => app.close())
+    app.get('/', async (request) => {
+      request.log.info('below the level: never written')
+      t.equal(request.log.level, 'warn', 'the level is the parent’s')
+      request.log.warn({ login: { token: 'a-secret-token' } }, 'above it')
+      request.log.child({ step: 'nested' }).error('from a child of the request logger')
+      return { ok: true }
+    })
+    const response = await app.inject({ url: '/' })
+    t.equal(response.statusCode, 200)
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+    t.same(
+      entries.map(({ msg }) => msg),
+      ['above it', 'from a child of the request logger'],
+    )
+    t.ok(
+      entries.every((entry) => typeof entry.reqId === 'string' && entry.reqId === entries[0].reqId),
+      'both carry the request id',
+    )
+    t.same(entries[0].login, { token: '[redacted]' })
+    t.equal(entries[1].step, 'nested')
+  },
+)

@@ -24,6 +24,7 @@ import {
 import { redisBackend } from '@qr-login/redis'
 import type { Redis } from '@qr-login/redis'
 import type { Config } from './config.js'
+import { deferredChildLogger } from './logging.js'
 import { HttpError, toErrorBody } from './errors.js'
 import { LiveConnections } from './lib/live-connections.js'
 import { tlsMaterial, type TlsMaterial } from './lib/tls.js'
@@ -121,6 +122,7 @@ export function serverOptions(
     // Node checks header and request timeouts every 30 s by default: a slow client could outstay its timeout by that much.
     ...(tls ? { https: { ...tls, connectionsCheckingInterval } } : { http: { connectionsCheckingInterval } }),
     logger,
+    childLoggerFactory: deferredChildLogger,
     // The contract answers 400 to a malformed id of any length, so ids longer than the default 100 must reach validation.
     routerOptions: { maxParamLength: 2048 },
     bodyLimit: config.bodyLimitBytes,
