@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto'
 import { nanoid } from 'nanoid'
 import { userCodeAlphabet } from './login.js'
 import type { Secrets } from './ports.js'
@@ -7,7 +7,8 @@ import type { Secrets } from './ports.js'
 export const cryptoSecrets: Secrets = {
   loginId: () => nanoid(),
   token: () => randomBytes(32).toString('base64url'),
-  hash: (secret) => createHash('sha256').update(secret).digest('base64url'),
+  // One call (Node ≥ 20.12): a Hash object per request cost more than the hashing itself.
+  hash: (secret) => hash('sha256', secret, 'base64url'),
   matches(secret, hash) {
     const presented = Buffer.from(cryptoSecrets.hash(secret))
     const stored = Buffer.from(hash)

@@ -66,10 +66,15 @@ export function createMetrics(watchers: () => Record<string, number>): Metrics {
     labelNames: ['code'],
     registers: [registry],
   })
+  // One child per transport, made on first use: observing through labels hashes them on every delivery.
+  const delayOf = new Map<string, { observe(seconds: number): void }>()
   return {
     registry,
     delivered(transport, changedAt) {
-      if (changedAt !== undefined) delay.observe({ transport }, Math.max(0, Date.now() - changedAt) / 1000)
+      if (changedAt === undefined) return
+      let observer = delayOf.get(transport)
+      if (!observer) delayOf.set(transport, (observer = delay.labels({ transport })))
+      observer.observe(Math.max(0, Date.now() - changedAt) / 1000)
     },
     transition(status) {
       if (status.version === 1) created.inc()
