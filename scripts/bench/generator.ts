@@ -10,7 +10,7 @@ import WebSocket from 'ws'
 import { io } from 'socket.io-client'
 
 /** socket.io: its polling handshake upgraded to WebSocket; socket.io-ws: WebSocket only. */
-export type BenchTransport = 'sse' | 'ws' | 'long-poll' | 'poll' | 'socket.io' | 'socket.io-ws' | 'floor'
+export type BenchTransport = 'sse' | 'ws' | 'long-poll' | 'poll' | 'socket.io' | 'socket.io-ws'
 
 export interface Job {
   transport: BenchTransport
@@ -63,7 +63,7 @@ function readAll(response: IncomingMessage): Promise<string> {
   })
 }
 
-/** An event stream (ours or the floor's): ready at the first event, done at `confirmed`. */
+/** An event stream: ready at the first event, done at `confirmed`. */
 function streamWatcher(url: string, headers: Record<string, string>, localAddress: string, ready: () => void): Watcher {
   const watcher: Watcher = { id: '', bytes: 0, requests: 1, close: () => req.destroy() }
   let carry = ''
@@ -244,9 +244,6 @@ function openWatcher(job: Job, login: { id: string; token: string }, index: numb
     case 'sse':
       watcher = streamWatcher(`${job.base}/api/qr/${login.id}/events`, auth, source, ready)
       break
-    case 'floor':
-      watcher = streamWatcher(`${job.base}/events/${login.id}`, {}, source, ready)
-      break
     case 'ws':
       watcher = wsWatcher(`${job.base.replace('http', 'ws')}/api/qr/${login.id}/ws`, login.token, source, ready)
       break
@@ -298,33 +295,42 @@ async function open(job: Job) {
   }
 }
 
+/**
+ * Each login in turn, at the set rate, the way a phone does it: scan, and once that is answered, confirm.
+ * Both are the measured work (server CPU per login); the delay is from sending the confirm.
+ */
 async function confirmAll(job: Job): Promise<Outcome> {
   const agent = new Agent({ keepAlive: true, maxSockets: 128 })
   const sentAt = new Map<string, number>()
   const started = performance.now()
   const gapMs = 1000 / job.confirmRate
-  const confirmPath = (id: string) => (job.transport === 'floor' ? `/fire/${id}` : `/api/qr/${id}/confirm`)
-  for (let i = 0; i < job.logins.length; i++) {
-    const due = started + i * gapMs
-    const wait = due - performance.now()
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
-    const { id } = job.logins[i]
+  const post = (id: string, action: 'scan' | 'confirm', answered: () => void) => {
     const req = request(
-      `${job.confirmBase ?? job.base}${confirmPath(id)}`,
+      `${job.confirmBase ?? job.base}/api/qr/${id}/${action}`,
       { method: 'POST', agent, headers: { authorization: `Bearer ${job.phoneToken}` } },
       (response) => {
         readAll(response).then(
           (body) => {
             if (response.statusCode !== 200)
-              fail('confirm', new Error(`status ${response.statusCode} ${body.slice(0, 80)}`))
+              return fail(action, new Error(`status ${response.statusCode} ${body.slice(0, 80)}`))
+            answered()
           },
-          (error) => fail('confirm', error),
+          (error) => fail(action, error),
         )
       },
     )
-    req.on('error', (error) => fail('confirm', error))
-    sentAt.set(id, performance.now())
+    req.on('error', (error) => fail(action, error))
     req.end()
+  }
+  for (let i = 0; i < job.logins.length; i++) {
+    const due = started + i * gapMs
+    const wait = due - performance.now()
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
+    const { id } = job.logins[i]
+    post(id, 'scan', () => {
+      sentAt.set(id, performance.now())
+      post(id, 'confirm', () => undefined)
+    })
   }
   const deadline = performance.now() + job.settleMs
   while (watchers.some((w) => !w.confirmedAt) && performance.now() < deadline)
@@ -345,7 +351,7 @@ async function confirmAll(job: Job): Promise<Outcome> {
   for (const watcher of watchers) {
     bytes += watcher.bytes
     requests += watcher.requests
-    if (!watcher.confirmedAt) continue
+    if (!watcher.confirmedAt || !sentAt.has(watcher.id)) continue
     received++
     histogram.recordValue(Math.max(1, Math.round((watcher.confirmedAt - sentAt.get(watcher.id)!) * 1000)))
   }

@@ -22,84 +22,110 @@ const { values } = parseArgs({
     'skip-throughput': { type: 'boolean', default: false },
     /** Soak rounds (20 in the full run, 3 in the quick one). */
     rounds: { type: 'string' },
+    /** How many times each scenario compared with the floor runs (3 in the full run, 1 in the quick one). */
+    repeats: { type: 'string' },
     /** Extra node flags for the server, for profiling: --server-args="--cpu-prof --cpu-prof-dir=.bench/prof" */
     'server-args': { type: 'string' },
+    /** Another build of the server to run (a checkout of an earlier commit, built): before → after in one session. */
+    server: { type: 'string' },
   },
 })
 const quick = values.quick
 const outPrefix = values.out ?? (quick ? '.bench/benchmarks' : 'docs/benchmarks')
+const serverBundle = values.server ?? 'apps/server/dist/server.js'
 const sources = Array.from({ length: 40 }, (_, i) => `127.0.0.${i + 2}`)
 
 export interface Scenario {
   name: string
   transport: BenchTransport
+  /** floor: the bare node:http + ws server (scripts/bench/floor.ts) doing the same job. */
   store: 'memory' | 'redis' | 'floor'
   crossInstance?: boolean
   watchers: number
   confirmRate: number
 }
 
+/** One scenario's figures; for a compared scenario, the median of its runs, each run kept. */
 export interface ScenarioResult extends Scenario {
   outcome: Outcome
   rssPerWatcherKB: number
   heapPerWatcherKB: number
   rssBaselineMB: number
   cpuMsPerLogin: number
+  /** Of cpuMsPerLogin, the part spent in the kernel (sockets, the loopback's TCP, scheduling). */
+  systemCpuMsPerLogin: number
+  runs?: RunFigures[]
 }
 
-const chosenScenarios: Scenario[] = quick
-  ? [
-      ...(['sse', 'ws', 'long-poll', 'poll'] as const).map((transport) => ({
-        name: `${transport} 300 @200/s`,
-        transport,
-        store: 'memory' as const,
-        watchers: 300,
-        confirmRate: 200,
-      })),
-      { name: 'socket.io 300 @200/s', transport: 'socket.io', store: 'memory', watchers: 300, confirmRate: 200 },
-      { name: 'socket.io-ws 300 @200/s', transport: 'socket.io-ws', store: 'memory', watchers: 300, confirmRate: 200 },
-      { name: 'floor 300 @200/s', transport: 'floor', store: 'floor', watchers: 300, confirmRate: 200 },
-      { name: 'ws redis 300 @200/s', transport: 'ws', store: 'redis', watchers: 300, confirmRate: 200 },
-      {
-        name: 'ws redis cross 300 @200/s',
-        transport: 'ws',
-        store: 'redis',
-        crossInstance: true,
-        watchers: 300,
-        confirmRate: 200,
-      },
-    ]
-  : [
-      ...(['sse', 'ws', 'long-poll'] as const).flatMap((transport) => [
-        { name: `${transport} 5k @200/s`, transport, store: 'memory' as const, watchers: 5000, confirmRate: 200 },
-        { name: `${transport} 10k @1000/s`, transport, store: 'memory' as const, watchers: 10_000, confirmRate: 1000 },
-      ]),
-      { name: 'poll 2k @200/s', transport: 'poll', store: 'memory', watchers: 2000, confirmRate: 200 },
-      ...(['socket.io', 'socket.io-ws'] as const).flatMap((transport) => [
-        { name: `${transport} 5k @200/s`, transport, store: 'memory' as const, watchers: 5000, confirmRate: 200 },
-        { name: `${transport} 10k @1000/s`, transport, store: 'memory' as const, watchers: 10_000, confirmRate: 1000 },
-      ]),
-      { name: 'floor 5k @200/s', transport: 'floor', store: 'floor', watchers: 5000, confirmRate: 200 },
-      { name: 'floor 10k @1000/s', transport: 'floor', store: 'floor', watchers: 10_000, confirmRate: 1000 },
-      { name: 'ws redis 5k @200/s', transport: 'ws', store: 'redis', watchers: 5000, confirmRate: 200 },
-      {
-        name: 'ws redis cross 5k @200/s',
-        transport: 'ws',
-        store: 'redis',
-        crossInstance: true,
-        watchers: 5000,
-        confirmRate: 200,
-      },
-    ]
+export interface RunFigures {
+  p50: number
+  p99: number
+  cpuMsPerLogin: number
+  rssPerWatcherKB: number
+}
 
 /** --watchers N shrinks every scenario (the test suite runs the harness at 20 per transport). */
-const scenarios = values.watchers
-  ? chosenScenarios.map((s) => ({
-      ...s,
-      watchers: Number(values.watchers),
-      name: s.name.replace(/^(\S+( redis)?( cross)?) \S+/, `$1 ${values.watchers}`),
-    }))
-  : chosenScenarios
+const sized = (watchers: number) => (values.watchers ? Number(values.watchers) : watchers)
+const count = (n: number) => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n))
+function scenario(
+  transport: BenchTransport,
+  store: Scenario['store'],
+  watchers: number,
+  confirmRate: number,
+  crossInstance = false,
+): Scenario {
+  const size = sized(watchers)
+  const label = [
+    store === 'floor' ? 'floor' : '',
+    transport,
+    store === 'redis' ? 'redis' : '',
+    crossInstance ? 'cross' : '',
+  ]
+  return {
+    name: `${label.filter(Boolean).join(' ')} ${count(size)} @${confirmRate}/s`,
+    transport,
+    store,
+    ...(crossInstance ? { crossInstance } : {}),
+    watchers: size,
+    confirmRate,
+  }
+}
+/** The project next to the floor, the same load on both. */
+const againstFloor = (transport: BenchTransport, watchers: number, confirmRate: number) => [
+  scenario(transport, 'memory', watchers, confirmRate),
+  scenario(transport, 'floor', watchers, confirmRate),
+]
+
+/**
+ * Compared scenarios run `repeats` times, project and floor alternating, and report the median of
+ * each figure (issue 13's targets are medians of three); the others run once.
+ */
+const comparedScenarios: Scenario[] = quick
+  ? (['sse', 'ws', 'long-poll'] as const).flatMap((transport) => againstFloor(transport, 300, 200))
+  : [
+      ...(['sse', 'ws', 'long-poll'] as const).flatMap((transport) => againstFloor(transport, 5000, 200)),
+      // 19,000: the most one process may hold here (ulimit -n is 20,000).
+      ...againstFloor('ws', 19_000, 1000),
+    ]
+const singleScenarios: Scenario[] = quick
+  ? [
+      scenario('poll', 'memory', 300, 200),
+      scenario('socket.io', 'memory', 300, 200),
+      scenario('socket.io-ws', 'memory', 300, 200),
+      scenario('ws', 'redis', 300, 200),
+      scenario('ws', 'redis', 300, 200, true),
+    ]
+  : [
+      ...(['sse', 'ws', 'long-poll'] as const).map((transport) => scenario(transport, 'memory', 10_000, 1000)),
+      scenario('poll', 'memory', 2000, 200),
+      ...(['socket.io', 'socket.io-ws'] as const).flatMap((transport) => [
+        scenario(transport, 'memory', 5000, 200),
+        scenario(transport, 'memory', 10_000, 1000),
+      ]),
+      scenario('ws', 'redis', 5000, 200),
+      scenario('ws', 'redis', 5000, 200, true),
+    ]
+const repeats = values.repeats ? Number(values.repeats) : quick ? 1 : 3
 
 /** SIGTERM first (a profiled server writes its profile on the way out), SIGKILL if it lingers. */
 async function stop(child: ChildProcess): Promise<void> {
@@ -201,11 +227,16 @@ async function inBatches<T>(count: number, size: number, make: (i: number) => Pr
 async function serverFigures(
   server: Server,
   floor: boolean,
-): Promise<{ rss: number; heap: number; cpuSeconds: number }> {
+): Promise<{ rss: number; heap: number; cpuSeconds: number; systemCpuSeconds: number }> {
   if (floor) {
     const { body } = await call('GET', `${server.base}/memory`)
-    const usage = JSON.parse(body) as { rss: number; heapUsed: number; cpuSeconds: number }
-    return { rss: usage.rss, heap: usage.heapUsed, cpuSeconds: usage.cpuSeconds }
+    const usage = JSON.parse(body) as { rss: number; heapUsed: number; cpuSeconds: number; systemCpuSeconds: number }
+    return {
+      rss: usage.rss,
+      heap: usage.heapUsed,
+      cpuSeconds: usage.cpuSeconds,
+      systemCpuSeconds: usage.systemCpuSeconds,
+    }
   }
   const collected = server.waitLine(/^gc:done$/)
   server.child.kill('SIGUSR2')
@@ -216,6 +247,7 @@ async function serverFigures(
     rss: metric('process_resident_memory_bytes'),
     heap: metric('nodejs_heap_size_used_bytes'),
     cpuSeconds: metric('process_cpu_seconds_total'),
+    systemCpuSeconds: metric('process_cpu_system_seconds_total'),
   }
 }
 
@@ -240,14 +272,12 @@ function generator(): { child: ChildProcess; ask<T>(message: object, reply: stri
   }
 }
 
-/** The logins of a round, created and scanned (not measured). */
-async function preparedLogins(server: Server, count: number, phoneToken: string) {
-  const logins = await inBatches(count, 64, async () => {
+/** The logins of a round, created (not measured; the generator scans and confirms them). */
+function createdLogins(server: Server, count: number): Promise<{ id: string; token: string }[]> {
+  return inBatches(count, 64, async () => {
     const created = JSON.parse((await call('POST', `${server.base}/api/qr`)).body) as { id: string; watchToken: string }
     return { id: created.id, token: created.watchToken }
   })
-  await inBatches(logins.length, 64, (i) => call('POST', `${server.base}/api/qr/${logins[i].id}/scan`, phoneToken))
-  return logins
 }
 
 async function phoneSession(server: Server): Promise<string> {
@@ -303,7 +333,7 @@ async function soak(): Promise<SoakResult> {
   const exchangeWindowSeconds = quick ? 1 : 5
   const retentionSeconds = quick ? 3 : 60
   const server = await startProcess(
-    ['apps/server/dist/server.js'],
+    [serverBundle],
     serverEnv({ EXCHANGE_WINDOW_SECONDS: String(exchangeWindowSeconds), RETENTION_SECONDS: String(retentionSeconds) }),
     /is running/,
   )
@@ -313,7 +343,7 @@ async function soak(): Promise<SoakResult> {
     const results: SoakRound[] = []
     const endedAt: number[] = []
     for (let round = 1; round <= rounds; round++) {
-      const logins = await preparedLogins(server, loginsPerRound, phoneToken)
+      const logins = await createdLogins(server, loginsPerRound)
       const job: Job = {
         transport: 'ws',
         base: server.base,
@@ -380,6 +410,51 @@ async function soak(): Promise<SoakResult> {
   }
 }
 
+const median = (numbers: number[]) => {
+  const sorted = [...numbers].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle] : Math.round(((sorted[middle - 1] + sorted[middle]) / 2) * 100) / 100
+}
+
+/** Each figure the median of the runs (so one figure may come from another run than the next); losses and errors add up. */
+function medianOf(runs: ScenarioResult[]): ScenarioResult {
+  if (runs.length === 1) return runs[0]
+  const of = (pick: (r: ScenarioResult) => number) => median(runs.map(pick))
+  const outcomes = runs.map((r) => r.outcome)
+  return {
+    ...runs[0],
+    outcome: {
+      ...outcomes[0],
+      opened: Math.min(...outcomes.map((o) => o.opened)),
+      received: Math.min(...outcomes.map((o) => o.received)),
+      lost: outcomes.reduce((sum, o) => sum + o.lost, 0),
+      errors: outcomes.reduce((sum, o) => sum + o.errors, 0),
+      errorSamples: outcomes.flatMap((o) => o.errorSamples).slice(0, 10),
+      delayMs: {
+        p50: of((r) => r.outcome.delayMs.p50),
+        p90: of((r) => r.outcome.delayMs.p90),
+        p99: of((r) => r.outcome.delayMs.p99),
+        max: of((r) => r.outcome.delayMs.max),
+        mean: of((r) => r.outcome.delayMs.mean),
+      },
+      bytesPerLogin: of((r) => r.outcome.bytesPerLogin),
+      requestsPerLogin: of((r) => r.outcome.requestsPerLogin),
+      confirmSeconds: of((r) => r.outcome.confirmSeconds),
+    },
+    rssPerWatcherKB: of((r) => r.rssPerWatcherKB),
+    heapPerWatcherKB: of((r) => r.heapPerWatcherKB),
+    rssBaselineMB: of((r) => r.rssBaselineMB),
+    cpuMsPerLogin: of((r) => r.cpuMsPerLogin),
+    systemCpuMsPerLogin: of((r) => r.systemCpuMsPerLogin),
+    runs: runs.map((r) => ({
+      p50: r.outcome.delayMs.p50,
+      p99: r.outcome.delayMs.p99,
+      cpuMsPerLogin: r.cpuMsPerLogin,
+      rssPerWatcherKB: r.rssPerWatcherKB,
+    })),
+  }
+}
+
 async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   const processes: ChildProcess[] = []
   try {
@@ -394,41 +469,15 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       )
     } else {
       const env = serverEnv(scenario.store === 'redis' ? { STORE: 'redis', REDIS_PREFIX: prefix } : {})
-      watchServer = await startProcess(['apps/server/dist/server.js'], env, /is running/)
-      confirmServer = scenario.crossInstance
-        ? await startProcess(['apps/server/dist/server.js'], env, /is running/)
-        : watchServer
+      watchServer = await startProcess([serverBundle], env, /is running/)
+      confirmServer = scenario.crossInstance ? await startProcess([serverBundle], env, /is running/) : watchServer
     }
     processes.push(watchServer.child, confirmServer.child)
     const floor = scenario.store === 'floor'
 
-    // Set-up (not measured): the logins, a phone session, and the scans.
-    let logins: { id: string; token: string }[]
-    let phoneToken = ''
-    if (floor) {
-      logins = Array.from({ length: scenario.watchers }, (_, i) => ({ id: `floor${i}`, token: '' }))
-    } else {
-      logins = await inBatches(scenario.watchers, 64, async () => {
-        const created = JSON.parse((await call('POST', `${watchServer.base}/api/qr`)).body) as {
-          id: string
-          watchToken: string
-        }
-        return { id: created.id, token: created.watchToken }
-      })
-      phoneToken = JSON.parse(
-        (
-          await call(
-            'POST',
-            `${confirmServer.base}/api/mobile/session`,
-            undefined,
-            '{"username":"alice","password":"demo"}',
-          )
-        ).body,
-      ).token
-      await inBatches(logins.length, 64, (i) =>
-        call('POST', `${confirmServer.base}/api/qr/${logins[i].id}/scan`, phoneToken),
-      )
-    }
+    // Set-up (not measured): the logins and a phone session.
+    const logins = await createdLogins(watchServer, scenario.watchers)
+    const phoneToken = await phoneSession(confirmServer)
 
     const before = await serverFigures(watchServer, floor)
     const load = generator()
@@ -448,7 +497,8 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const held = await serverFigures(watchServer, floor)
     const { outcome } = await load.ask<{ outcome: Outcome }>({ type: 'confirm' }, 'done')
     const after = await serverFigures(watchServer, floor)
-    const cpuSeconds = after.cpuSeconds - held.cpuSeconds + (scenario.crossInstance ? 0 : 0)
+    const cpuSeconds = after.cpuSeconds - held.cpuSeconds
+    const systemCpuSeconds = after.systemCpuSeconds - held.systemCpuSeconds
     const result: ScenarioResult = {
       ...scenario,
       outcome,
@@ -456,12 +506,14 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       heapPerWatcherKB: Math.round(((held.heap - before.heap) / scenario.watchers / 1024) * 10) / 10,
       rssBaselineMB: Math.round(before.rss / 1024 / 1024),
       cpuMsPerLogin: Math.round((cpuSeconds / scenario.watchers) * 1000 * 100) / 100,
+      systemCpuMsPerLogin: Math.round((systemCpuSeconds / scenario.watchers) * 1000 * 100) / 100,
     }
     const d = outcome.delayMs
     console.log(
       `${scenario.name.padEnd(28)} held ${outcome.opened}/${scenario.watchers}  lost ${outcome.lost}  errors ${outcome.errors}  ` +
         `p50 ${d.p50}  p90 ${d.p90}  p99 ${d.p99}  max ${d.max} ms  RSS/watcher ${result.rssPerWatcherKB} KB  heap/watcher ${result.heapPerWatcherKB} KB  ` +
-        `${outcome.bytesPerLogin} B & ${outcome.requestsPerLogin} req/login  CPU ${result.cpuMsPerLogin} ms/login`,
+        `${outcome.bytesPerLogin} B & ${outcome.requestsPerLogin} req/login  CPU ${result.cpuMsPerLogin} ms/login ` +
+        `(kernel ${result.systemCpuMsPerLogin})`,
     )
     if (outcome.errorSamples.length) console.log(`  errors: ${outcome.errorSamples.join(' | ')}`)
     return result
@@ -481,7 +533,7 @@ export interface ThroughputResult {
 }
 
 async function throughput(): Promise<ThroughputResult[]> {
-  const server = await startProcess(['apps/server/dist/server.js'], serverEnv(), /is running/)
+  const server = await startProcess([serverBundle], serverEnv(), /is running/)
   try {
     const created = JSON.parse((await call('POST', `${server.base}/api/qr`)).body) as { id: string; watchToken: string }
     const seconds = quick ? 3 : 10
@@ -535,8 +587,16 @@ const machine = {
 }
 console.log(`bench (${quick ? 'quick' : 'full'}) on ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`)
 const only = values.only ? new RegExp(values.only) : undefined
-const results: ScenarioResult[] = []
-for (const scenario of scenarios) if (!only || only.test(scenario.name)) results.push(await runScenario(scenario))
+const chosen = (list: Scenario[]) => list.filter((s) => !only || only.test(s.name))
+const runsOf = new Map<string, ScenarioResult[]>()
+for (let run = 1; run <= repeats; run++) {
+  for (const scenario of chosen(comparedScenarios)) {
+    if (repeats > 1) console.log(`run ${run} of ${repeats}:`)
+    runsOf.set(scenario.name, [...(runsOf.get(scenario.name) ?? []), await runScenario(scenario)])
+  }
+}
+const results: ScenarioResult[] = chosen(comparedScenarios).map((s) => medianOf(runsOf.get(s.name)!))
+for (const scenario of chosen(singleScenarios)) results.push(await runScenario(scenario))
 const soaked = only && !only.test('soak') ? undefined : await soak()
 const rates = values['skip-throughput'] || (only && !only.test('throughput')) ? [] : await throughput()
 keepAlive.destroy()

@@ -1,14 +1,26 @@
-// Summarises a .cpuprofile: self time by function and by package, top N.
-// Run: node scripts/bench/profile-summary.mjs .bench/prof/CPU....cpuprofile [N]
+// Summarises a .cpuprofile: self time by function and by package, top N, idle left out.
+// Run: node scripts/bench/profile-summary.mjs .bench/prof/CPU....cpuprofile [N] [--last SECONDS]
+// --last keeps only the profile's final seconds: a bench server is stopped right after its confirm
+// phase, so `--last 20` reads the scans and confirms without the set-up before them.
+// The V8 profiler samples on wall-clock ticks: a thread preempted inside a system call (writev on
+// this two-core machine) is counted there, so read native frames next to `perf record`'s on-CPU view.
 import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
 
-const [file, top = '25'] = process.argv.slice(2)
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { last: { type: 'string' } } })
+const [file, top = '25'] = positionals
 const profile = JSON.parse(readFileSync(file, 'utf8'))
 const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+const from = values.last ? profile.endTime - Number(values.last) * 1e6 : -Infinity
 const self = new Map()
-const dt = profile.timeDeltas
-for (let i = 0; i < profile.samples.length; i++)
-  self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (dt[i] ?? 0))
+let at = profile.startTime
+for (let i = 0; i < profile.samples.length; i++) {
+  at += profile.timeDeltas[i] ?? 0
+  if (at < from) continue
+  const id = profile.samples[i]
+  if (byId.get(id).callFrame.functionName === '(idle)') continue
+  self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+}
 const total = [...self.values()].reduce((a, b) => a + b, 0)
 const byFunction = new Map()
 const byPackage = new Map()
@@ -22,12 +34,13 @@ for (const [id, micros] of self) {
     (url.startsWith('node:')
       ? 'node (built-in)'
       : url === ''
-        ? '(native/gc/idle)'
+        ? '(native/gc)'
         : url.includes('dist/')
           ? 'our code (bundle)'
           : url)
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + micros)
 }
+console.log(`busy (not idle): ${(total / 1e6).toFixed(2)} s`)
 const show = (title, map) => {
   console.log(`\n${title}`)
   for (const [key, micros] of [...map].sort((a, b) => b[1] - a[1]).slice(0, Number(top)))

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 
-// Keeps the benchmark harness working: every transport, the floor and the Redis
+// Keeps the benchmark harness working: every transport, the floor (scan, confirm and
+// notify over SSE, WebSocket and long poll, as the project does) and the Redis
 // scenarios at a tiny size. Asserts what must hold at any size — nothing lost,
 // no errors — and never a timing.
 t.test('the bench harness at 20 watchers per scenario: nothing lost, no errors', async (t) => {
@@ -26,13 +27,18 @@ t.test('the bench harness at 20 watchers per scenario: nothing lost, no errors',
     scenarios: {
       name: string
       transport: string
+      store: string
       watchers: number
       outcome: { opened: number; received: number; lost: number; errors: number }
     }[]
     soak: { loginsPerRound: number; rounds: { round: number; lost: number; errors: number; heapMB: number }[] }
   }
+  t.same(
+    report.scenarios.filter((s) => s.store === 'floor').map((s) => s.transport),
+    ['sse', 'ws', 'long-poll'],
+    'the floor does the same job over SSE, WebSocket and long poll',
+  )
   t.same([...new Set(report.scenarios.map((s) => s.transport))].sort(), [
-    'floor',
     'long-poll',
     'poll',
     'socket.io',
