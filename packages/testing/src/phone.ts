@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core'
-import { QrLoginClient, parseScanUrl, type ScannedLogin } from '@qr-login/client'
+import { QrLoginClient, QrLoginError, parseScanUrl, type ScannedLogin } from '@qr-login/client'
 import { readQrFromPage } from './read-qr.js'
 
 export interface ApproveOptions {
@@ -34,15 +34,33 @@ const waiting = new Set(['pending', 'scanned', 'confirmed'])
 export async function approveOnPhone(page: Page, options: ApproveOptions): Promise<Approval> {
   const { user, password = 'demo', action = 'confirm', timeoutMs = 15_000 } = options
   // The page may rewrite its query (the login it shows) without going anywhere: only a new path counts.
+  const deadline = Date.now() + timeoutMs
   const before = new URL(page.url())
   const wasAt = before.origin + before.pathname
-  const scanUrl = await readQrFromPage(page, { timeoutMs })
-  const { baseUrl, id } = parseScanUrl(scanUrl)
-  const phone = await new QrLoginClient({ baseUrl, headers: { 'user-agent': 'qr-login-testing/0.1.0' } }).signInPhone(
-    user,
-    password,
-  )
-  const scanned = await phone.scan(id)
+  // An application's sign-in page (the OpenID provider's) moves on by going to the application; the service's own
+  // page by leaving its waiting states. A cancelled app sign-in shows "cancelled" before it goes: not done yet.
+  const forApp = (await page.locator('meta[name="qr-login-app"]').count()) > 0
+  let scanUrl = await readQrFromPage(page, { timeoutMs })
+  const phone = await new QrLoginClient({
+    baseUrl: parseScanUrl(scanUrl).baseUrl,
+    headers: { 'user-agent': 'qr-login-testing/0.1.0' },
+  }).signInPhone(user, password)
+  let scanned: ScannedLogin | undefined
+  while (!scanned) {
+    try {
+      scanned = await phone.scan(parseScanUrl(scanUrl).id)
+    } catch (error) {
+      // The QR ran out while it was being read (short QR_TTL_SECONDS, a slow machine): the page shows a new one.
+      if (!(error instanceof QrLoginError && error.code === 'QR_EXPIRED') || Date.now() > deadline) throw error
+      const expired = scanUrl
+      while (scanUrl === expired) {
+        if (Date.now() > deadline) throw error
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        scanUrl = await readQrFromPage(page, { timeoutMs: Math.max(1, deadline - Date.now()) })
+      }
+    }
+  }
+  const { id } = parseScanUrl(scanUrl)
   if (action === 'cancel') await phone.cancel(id)
   else {
     const matchCode =
@@ -52,10 +70,10 @@ export async function approveOnPhone(page: Page, options: ApproveOptions): Promi
   }
   // Moved on: navigated away (an application's sign-in), or the service's own page left its waiting states.
   await page.waitForFunction(
-    ({ at, states }) =>
+    ({ at, states, forApp }) =>
       location.origin + location.pathname !== at ||
-      !states.includes(document.querySelector('main')?.dataset.state ?? ''),
-    { at: wasAt, states: [...waiting] },
+      (!forApp && !states.includes(document.querySelector('main')?.dataset.state ?? '')),
+    { at: wasAt, states: [...waiting], forApp },
     { timeout: timeoutMs, polling: 100 },
   )
   await page.waitForLoadState('domcontentloaded')
