@@ -20,11 +20,12 @@ function find(report: Report, test: (s: ScenarioResult) => boolean) {
 /** The issue's targets, each checked against this run's figures. */
 function targets(report: Report): string[][] {
   const rows: string[][] = []
-  const memory = (t: string, n: number) =>
-    find(report, (s) => s.transport === t && s.store === 'memory' && s.watchers === n)
   const check = (figure: string, target: string, value: string | undefined, met: boolean | undefined) =>
     rows.push([figure, target, value ?? 'not run', value === undefined ? '–' : met ? 'met' : '**missed**'])
-  const big = Math.max(...report.scenarios.map((s) => s.watchers))
+  // The earlier issues' rows (10,000 watchers in the full run), their load unchanged.
+  const earlier = report.scenarios.filter((s) => s.store === 'memory' && s.scan !== 'measured')
+  const big = Math.max(0, ...earlier.map((s) => s.watchers))
+  const memory = (t: string, n: number) => earlier.find((s) => s.transport === t && s.watchers === n)
   for (const t of ['sse', 'ws', 'long-poll']) {
     const s = memory(t, big)
     check(
@@ -34,13 +35,14 @@ function targets(report: Report): string[][] {
       s && s.outcome.opened >= 10_000 && s.outcome.errors === 0 && s.outcome.lost === 0,
     )
   }
+  // Since issue 13 the 5,000-watcher rows scan each login before confirming it: a heavier load than when set.
   for (const t of ['sse', 'ws', 'long-poll']) {
     const s = find(
       report,
       (r) => r.transport === t && r.store === 'memory' && r.watchers === 5000 && r.confirmRate === 200,
     )
     check(
-      `${t}: p99 at 5,000 watchers, 200 confirms/s`,
+      `${t}: p99 at 5,000 watchers, 200 logins/s${s?.scan === 'measured' ? ' (each scanned, then confirmed)' : ''}`,
       '≤ 5 ms',
       s && `${s.outcome.delayMs.p99} ms`,
       s && s.outcome.delayMs.p99 <= 5,
