@@ -64,7 +64,12 @@ t.test('device grant: the confirm screen names the app and the device; cancel gi
   const rp = await relyingParty(t)
   const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...quick })
   const { config, response } = await deviceAuthorization(base)
-  const polling = client.pollDeviceAuthorizationGrant(config, response)
+  // Expected to be refused: the expectation is attached at once, so a refusal that comes back while the page
+  // is still being checked is never an unhandled rejection.
+  const refused = t.rejects(client.pollDeviceAuthorizationGrant(config, response), {
+    name: 'ResponseBodyError',
+    error: 'access_denied',
+  })
   const { phone, problems } = await signedInPhone(t, base, 'bob')
   await phone.goto(response.verification_uri_complete!)
   t.equal(await phone.locator('#ask-title').textContent(), 'Test TV wants you to sign in')
@@ -74,7 +79,7 @@ t.test('device grant: the confirm screen names the app and the device; cancel gi
   t.match(await phone.locator('#device-user').textContent(), /As Bob/)
   await phone.click('#cancel')
   await phone.waitForSelector('#result[data-state="cancelled"]')
-  await t.rejects(polling, { name: 'ResponseBodyError', error: 'access_denied' })
+  await refused
   t.same(problems, [])
 })
 
@@ -181,12 +186,15 @@ t.test('REQUIRE_PASSKEY=1: a device cannot be approved with a tap; the phone say
   const rp = await relyingParty(t)
   const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, REQUIRE_PASSKEY: '1', ...quick })
   const { config, response } = await deviceAuthorization(base)
-  const polling = client.pollDeviceAuthorizationGrant(config, response)
+  const refused = t.rejects(client.pollDeviceAuthorizationGrant(config, response), {
+    name: 'ResponseBodyError',
+    error: 'access_denied',
+  })
   const { phone, problems } = await signedInPhone(t, base, 'alice')
   await phone.goto(response.verification_uri_complete!)
   t.match(await phone.locator('#passkey-only').textContent(), /passkey only/)
   t.equal(await phone.locator('#confirm').count(), 0, 'no confirm to tap')
   await phone.click('#cancel')
-  await t.rejects(polling, { name: 'ResponseBodyError', error: 'access_denied' })
+  await refused
   t.same(problems, [])
 })
