@@ -114,7 +114,7 @@ const server = createServer((request, response) => {
   const url = new URL(request.url!, 'http://floor')
   const [, api, kind, id, action] = url.pathname.split('/')
   if (api !== 'api') {
-    if (kind === 'memory' || api === 'memory') {
+    if (api === 'memory') {
       collectGarbage?.()
       collectGarbage?.()
       const cpu = process.cpuUsage()
