@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import t from 'tap'
 import { approve, createLogin, eventually, listeningApp, openWs, phoneAction, phoneToken } from '../helpers/server.js'
 
@@ -126,4 +127,80 @@ t.test('two sockets on one login both get every change', async (t) => {
       ['pending', 'scanned', 'confirmed'],
     )
   }
+})
+
+/** An upgrade request sent by hand, for handshakes a WebSocket client would not send; resolves with the HTTP answer. */
+function rawUpgrade(url: string, headers: Record<string, string>) {
+  return new Promise<{ statusCode: number; body: string; closed: Promise<void> }>((resolve, reject) => {
+    const request = httpRequest(url, {
+      agent: false,
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', ...headers },
+    })
+    request.on('error', reject)
+    request.on('upgrade', () => reject(new Error('upgraded')))
+    request.on('socket', (socket) => {
+      const closed = new Promise<void>((resolveClosed) => socket.once('close', () => resolveClosed()))
+      request.on('response', (response) => {
+        let body = ''
+        response.setEncoding('utf8')
+        response.on('data', (chunk: string) => (body += chunk))
+        response.on('end', () => resolve({ statusCode: response.statusCode ?? 0, body, closed }))
+      })
+    })
+    request.end()
+  })
+}
+
+t.test('a handshake ws refuses after the checks passed gets 400, and the watch it opened is released', async (t) => {
+  const { app, base } = await listeningApp(t)
+  const login = await createLogin(app)
+  const answer = await rawUpgrade(`${base}/api/qr/${login.id}/ws`, { authorization: `Bearer ${login.watchToken}` })
+  t.equal(answer.statusCode, 400)
+  t.match(answer.body, /Sec-WebSocket-Key/)
+  await answer.closed
+  await eventually(() => app.live.count('ws') === 0 && app.logins.stats().watches === 0, 'the watch to be released')
+  t.same(app.limits.watcherStats(), { logins: 0, ips: 0 })
+})
+
+t.test("an upgrade to a route that takes no socket gets that route's answer, then the connection closes", async (t) => {
+  const { app, base } = await listeningApp(t)
+  const login = await createLogin(app)
+  const key = 'dGhlIHNhbXBsZSBub25jZQ=='
+  const poll = await rawUpgrade(`${base}/api/qr/${login.id}`, {
+    'sec-websocket-key': key,
+    authorization: `Bearer ${login.watchToken}`,
+  })
+  t.equal(poll.statusCode, 200)
+  t.equal(JSON.parse(poll.body).status, 'pending')
+  await poll.closed
+  const unknown = await rawUpgrade(`${base}/api/nothing-here`, { 'sec-websocket-key': key })
+  t.equal(unknown.statusCode, 404)
+  await unknown.closed
+  t.equal(app.live.count('ws'), 0)
+})
+
+t.test('a frame over 4 KiB from the client closes the socket with 1009 and frees its watcher', async (t) => {
+  const { app, wsBase } = await listeningApp(t)
+  const login = await createLogin(app)
+  const client = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: { authorization: `Bearer ${login.watchToken}` } })
+  await client.until(() => client.frames.length === 1)
+  client.socket.send('x'.repeat(4097))
+  await client.until(() => client.closeCode !== undefined)
+  t.equal(client.closeCode, 1009)
+  await eventually(() => app.live.count('ws') === 0 && app.logins.stats().watches === 0, 'the watcher to be freed')
+})
+
+t.test('small frames from the client are ignored; the watch goes on', async (t) => {
+  const { app, wsBase } = await listeningApp(t)
+  const login = await createLogin(app)
+  const client = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: { authorization: `Bearer ${login.watchToken}` } })
+  await client.until(() => client.frames.length === 1)
+  client.socket.send('hello')
+  await approve(app, login.id)
+  await client.until(() => client.closeCode !== undefined)
+  t.same(
+    client.frames.map((f) => f.status),
+    ['pending', 'scanned', 'confirmed'],
+  )
+  t.equal(client.closeCode, 1000)
 })

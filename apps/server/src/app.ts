@@ -1,6 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
-import websocket from '@fastify/websocket'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import {
   LoginService,
@@ -33,6 +32,7 @@ import security from './plugins/security.js'
 import validation from './plugins/validation.js'
 import docs from './plugins/docs.js'
 import limits from './plugins/limits.js'
+import upgrades from './plugins/upgrades.js'
 import metricsRoute, { createMetrics } from './plugins/metrics.js'
 import { WatchStreams } from './lib/watch-stream.js'
 import { Passkeys } from './lib/passkeys.js'
@@ -211,11 +211,7 @@ export async function buildApp(
   await app.register(validation)
   await app.register(security)
   await app.register(cookie)
-  await app.register(websocket, {
-    options: { maxPayload: 4096 },
-    // Our own preClose (above) closes sockets with 1012; the plugin's default would close them without a code.
-    preClose: (done) => done(),
-  })
+  await app.register(upgrades)
   await app.register(docs)
   await app.register(limits, { redis })
   app.decorate(

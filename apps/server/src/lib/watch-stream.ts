@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { endsWatch, type Clock, type LoginService, type LoginStatusView, type Watch } from '@qr-login/core'
 import type { WatchTransportName } from '../transports/index.js'
@@ -182,19 +183,22 @@ export class WatchStreams {
     return stream.closed ? undefined : stream
   }
 
-  /** For a transport that answers over this request's own connection (SSE, WebSocket, long poll). */
+  /**
+   * For a transport that answers over this request's own connection (SSE, WebSocket, long poll).
+   * The client is the response unless the transport says otherwise.
+   */
   openHttp(
     request: FastifyRequest,
     reply: FastifyReply,
     transport: WatchTransportName,
-    options: { since?: number; maxDurationMs?: number } = {},
+    { client = httpClient(reply), ...options }: { since?: number; maxDurationMs?: number; client?: WatchClient } = {},
   ): Promise<WatchStream | undefined> {
     return this.open({
       transport,
       loginId: (request.params as { id: string }).id,
       token: presentedToken(request, 'qr_watch').token,
       ip: request.ip,
-      client: httpClient(reply),
+      client,
       ...options,
     })
   }
@@ -211,6 +215,20 @@ export function httpClient(reply: FastifyReply): WatchClient {
     onGone(listener) {
       response.once('close', listener)
       return () => response.off('close', listener)
+    },
+  }
+}
+
+/**
+ * A client is gone once its connection closes: for a watch that outlives its
+ * HTTP request (an upgraded WebSocket), and holds none of it.
+ */
+export function connectionClient(socket: Duplex): WatchClient {
+  return {
+    gone: () => socket.destroyed,
+    onGone(listener) {
+      socket.once('close', listener)
+      return () => socket.off('close', listener)
     },
   }
 }

@@ -83,7 +83,7 @@ const socketIoTransport = fp(async function socketIoTransport(app) {
     // Clients have nothing to say after the handshake.
     maxHttpBufferSize: 4096,
   })
-  // @fastify/websocket routes every upgrade through Fastify, which would answer socket.io's with a 404;
+  // plugins/upgrades.ts routes every upgrade through Fastify, which would answer socket.io's with a 404;
   // engine.io's own listener must see them alone, and must leave every other upgrade to Fastify.
   const server = app.server
   const fastifyUpgrades = server.listeners('upgrade') as ((...args: unknown[]) => void)[]

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { WebSocketServer, type WebSocket } from 'ws'
 import { HttpError } from '../errors.js'
 import { originAllowed } from '../lib/request-auth.js'
 import { serializeStatusFrame } from '../lib/status.js'
-import type { WatchStream } from '../lib/watch-stream.js'
+import { connectionClient, type WatchStream } from '../lib/watch-stream.js'
+import { takeUpgrade } from '../plugins/upgrades.js'
 import { LoginIdParams, errors, security } from '../schemas.js'
 import { defineTransport } from './transport.js'
 
@@ -13,9 +15,35 @@ const serviceRestart = 1012
 
 const streams = new WeakMap<FastifyRequest, WatchStream>()
 
+/** A protocol error (a bad frame, a frame too large): ws has already begun closing; make sure the socket goes. */
+function terminateOnError(this: WebSocket): void {
+  this.terminate()
+}
+
+function attachSocket(socket: WebSocket, stream: WatchStream): void {
+  let alive = true
+  // Listeners are attached at once, in the upgrade's callback, before anything is awaited.
+  socket.on('error', terminateOnError)
+  socket.on('pong', () => (alive = true))
+  socket.on('close', () => stream.close())
+  stream.attach({
+    send: (status) => socket.send(serializeStatusFrame(status)),
+    end: () => socket.close(normalClosure, stream.current?.status),
+    ping: () => {
+      if (!alive) return socket.terminate()
+      alive = false
+      socket.ping()
+    },
+    restart: () => socket.close(serviceRestart, 'Service restarting'),
+  })
+}
+
 async function wsRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config } = app
+  // Clients have nothing to say on this socket (whatever they send is dropped), so frames are kept small;
+  // the live watches are counted, pinged and closed by the lifecycle, not by a client set here.
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: 4096 })
 
   app.route({
     method: 'GET',
@@ -33,33 +61,26 @@ async function wsRoutes(fastify: FastifyInstance) {
     // and nothing can fill the caps between a check and the upgrade.
     preHandler: async (request, reply) => {
       if (!originAllowed(request, config)) throw new HttpError('ORIGIN_REJECTED')
-      const stream = await app.watchStreams.openHttp(request, reply, 'ws')
+      // The watch follows the connection, which outlives this request and its reply once upgraded.
+      const client = connectionClient(request.raw.socket)
+      const stream = await app.watchStreams.openHttp(request, reply, 'ws', { client })
       if (stream) streams.set(request, stream)
     },
-    handler: async (request) => {
-      streams.get(request)?.close()
-      throw new HttpError('UPGRADE_REQUIRED')
-    },
-    wsHandler: (socket, request) => {
+    handler: async (request, reply) => {
       const stream = streams.get(request)
-      if (!stream) return socket.terminate()
-      let alive = true
-      // Handlers are attached synchronously, before anything is awaited.
-      socket.on('message', () => {
-        // Clients have nothing to say on this socket; anything they send is ignored.
-      })
-      socket.on('pong', () => (alive = true))
-      socket.on('close', () => stream.close())
-      stream.attach({
-        send: (status) => socket.send(serializeStatusFrame(status)),
-        end: () => socket.close(normalClosure, stream.current?.status),
-        ping: () => {
-          if (!alive) return socket.terminate()
-          alive = false
-          socket.ping()
-        },
-        restart: () => socket.close(serviceRestart, 'Service restarting'),
-      })
+      const upgrade = takeUpgrade(request.raw, reply.raw)
+      if (!upgrade) {
+        stream?.close()
+        throw new HttpError('UPGRADE_REQUIRED')
+      }
+      reply.hijack()
+      // No stream: the client left while the watch opened.
+      if (!stream) {
+        upgrade.socket.destroy()
+        return
+      }
+      // A handshake ws refuses (a bad key or version) gets its 400 and the socket closes, which ends the watch.
+      wss.handleUpgrade(request.raw, upgrade.socket, upgrade.head, (socket) => attachSocket(socket, stream))
     },
   })
 }
