@@ -65,7 +65,9 @@ function fakeClient() {
     gone: () => gone,
     onGone(listener) {
       listeners.add(listener)
-      return () => listeners.delete(listener)
+    },
+    offGone(listener) {
+      listeners.delete(listener)
     },
   }
   return {

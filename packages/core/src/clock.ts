@@ -2,25 +2,40 @@ import type { Clock, TimerHandle } from './ports.js'
 
 const maxTimeoutMs = 2 ** 31 - 1
 
+/**
+ * A Node timer that fires at its due time however long the delay (setTimeout
+ * caps one wait at about 24.8 days, so a longer one waits again). An instance
+ * and a shared callback, no closures: a server holds one per watched login.
+ */
+class SystemTimer implements TimerHandle {
+  private timer: NodeJS.Timeout
+
+  constructor(
+    private readonly dueAt: number,
+    private readonly fn: () => void | Promise<void>,
+  ) {
+    this.timer = setTimeout(fireSystemTimer, Math.min(Math.max(0, dueAt - Date.now()), maxTimeoutMs), this)
+  }
+
+  fire(): void {
+    const left = this.dueAt - Date.now()
+    if (left > 0) this.timer = setTimeout(fireSystemTimer, Math.min(left, maxTimeoutMs), this)
+    else void this.fn()
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer)
+  }
+}
+
+function fireSystemTimer(timer: SystemTimer): void {
+  timer.fire()
+}
+
 /** Wall-clock time and Node timers. Owners cancel their timers on close, so they may keep the process alive meanwhile. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimer(delayMs, fn) {
-    let timer: NodeJS.Timeout
-    const dueAt = Date.now() + Math.max(0, delayMs)
-    const arm = (ms: number) => {
-      timer = setTimeout(
-        () => {
-          const left = dueAt - Date.now()
-          if (left > 0) arm(left)
-          else void fn()
-        },
-        Math.min(ms, maxTimeoutMs),
-      )
-    }
-    arm(Math.max(0, delayMs))
-    return { cancel: () => clearTimeout(timer) }
-  },
+  setTimer: (delayMs, fn) => new SystemTimer(Date.now() + Math.max(0, delayMs), fn),
 }
 
 interface ManualTimer {

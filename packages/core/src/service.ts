@@ -78,6 +78,7 @@ export interface ScannedLogin {
   matchChoices?: string[]
 }
 
+/** Held for the watch's life; onStatus is called as its method. */
 export interface WatchOptions {
   /** The version the watcher already has: it is not sent again. */
   since?: number
@@ -85,7 +86,7 @@ export interface WatchOptions {
    * Called with the current status at once, then with every later one, in version order, never twice.
    * `changedAt` (ms) comes with changes heard live, so a transport can measure its delivery delay.
    */
-  onStatus: (status: LoginStatusView, changedAt?: number) => void
+  onStatus(status: LoginStatusView, changedAt?: number): void
   /** Aborting it closes the watch, as close() does. */
   signal?: AbortSignal
 }
@@ -94,6 +95,82 @@ export interface Watch {
   readonly current: LoginStatusView
   /** Idempotent. A watch also closes itself after delivering a status that ends watching. */
   close(): void
+}
+
+interface WatchHost {
+  trackExpiry(status: LoginStatusView): void
+  closed(): void
+}
+
+/**
+ * One open watch. A class rather than closures over local state: a server
+ * holds thousands, and each closure was memory per watcher.
+ */
+class OpenWatch implements Watch {
+  current!: LoginStatusView
+  private authorized = false
+  private closed = false
+  private lastDelivered = 0
+  /** The newest status heard before the token was checked, delivered after if it is newer than the read. */
+  private early: LoginStatusView | undefined
+  private unsubscribe: (() => void) | undefined
+  private readonly onAbort: (() => void) | undefined
+
+  constructor(
+    private readonly host: WatchHost,
+    private readonly options: WatchOptions,
+  ) {
+    if (options.signal) {
+      this.onAbort = () => this.close()
+      options.signal.addEventListener('abort', this.onAbort)
+    }
+  }
+
+  /** The feed's listener: the one function a watch needs. */
+  readonly deliver = (status: LoginStatusView, changedAt?: number): void => {
+    if (this.closed) return
+    if (!this.authorized) {
+      if (!this.early || status.version > this.early.version) this.early = status
+      return
+    }
+    if (status.version <= this.lastDelivered) return
+    this.lastDelivered = status.version
+    this.host.trackExpiry(status)
+    if (endsWatch(status.status)) this.close()
+    this.options.onStatus(status, changedAt)
+  }
+
+  subscribe(unsubscribe: () => void): void {
+    this.unsubscribe = unsubscribe
+  }
+
+  /** The token checked and `read` the stored status: from here on statuses are delivered. */
+  authorize(read: LoginStatusView): void {
+    const current = this.early && this.early.version > read.version ? this.early : read
+    this.current = current
+    this.early = undefined
+    this.authorized = true
+    if (this.options.since === current.version) {
+      this.lastDelivered = current.version
+      this.host.trackExpiry(current)
+      if (endsWatch(current.status)) this.close()
+      return
+    }
+    try {
+      this.deliver(current)
+    } catch (error) {
+      this.close()
+      throw error
+    }
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.unsubscribe?.()
+    if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort)
+    this.host.closed()
+  }
 }
 
 const backgroundRetryMs = 1000
@@ -110,6 +187,10 @@ export class LoginService {
   private readonly onTransition: (status: LoginStatusView) => void
   private readonly expiry: ExpiryTimers
   private openWatches = 0
+  private readonly watchHost: WatchHost = {
+    trackExpiry: (status) => this.trackExpiry(status),
+    closed: () => this.openWatches--,
+  }
   readonly sessions: Sessions
 
   constructor(deps: LoginServiceDeps) {
@@ -204,59 +285,21 @@ export class LoginService {
    * checks the token before anything is delivered.
    */
   async watch(id: string, watchToken: string | undefined, options: WatchOptions): Promise<Watch> {
-    let authorized = false
-    let closed = false
-    let lastDelivered = 0
-    let early: LoginStatusView | undefined
-
-    const close = () => {
-      if (closed) return
-      closed = true
-      unsubscribe()
-      options.signal?.removeEventListener('abort', close)
-      this.openWatches--
-    }
-    const deliver = (status: LoginStatusView, changedAt?: number) => {
-      if (closed) return
-      if (!authorized) {
-        if (!early || status.version > early.version) early = status
-        return
-      }
-      if (status.version <= lastDelivered) return
-      lastDelivered = status.version
-      this.trackExpiry(status)
-      if (endsWatch(status.status)) close()
-      options.onStatus(status, changedAt)
-    }
-
     if (options.signal?.aborted) throw new LoginError('VALIDATION_ERROR', 'The watch was aborted before it opened')
-    const unsubscribe = this.feed.subscribe(id, deliver)
+    const watch = new OpenWatch(this.watchHost, options)
+    watch.subscribe(this.feed.subscribe(id, watch.deliver))
     this.openWatches++
-    options.signal?.addEventListener('abort', close)
     let current: LoginStatusView
     try {
       const record = await this.load(id)
       this.checkWatchToken(record, watchToken)
       current = toStatusView(record)
     } catch (error) {
-      close()
+      watch.close()
       throw error
     }
-    if (early && early.version > current.version) current = early
-    authorized = true
-    if (options.since === current.version) {
-      lastDelivered = current.version
-      this.trackExpiry(current)
-      if (endsWatch(current.status)) close()
-    } else {
-      try {
-        deliver(current)
-      } catch (error) {
-        close()
-        throw error
-      }
-    }
-    return { current, close }
+    watch.authorize(current)
+    return watch
   }
 
   async exchange(id: string, watchToken: string | undefined, pc: PcDescription): Promise<SignedIn & PcSessionHolder> {

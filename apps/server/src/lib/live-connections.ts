@@ -20,7 +20,8 @@ export interface ConnectionKindOptions<Kind extends string> {
 const slicesPerInterval = 50
 
 interface KindState {
-  connections: Set<LiveConnection>
+  /** Each connection, with the heartbeat slice it sits in. */
+  connections: Map<LiveConnection, Set<LiveConnection> | undefined>
   slices?: Set<LiveConnection>[]
   nextSlice: number
 }
@@ -32,7 +33,7 @@ export class LiveConnections<Kind extends string = string> {
 
   constructor(kinds: readonly ConnectionKindOptions<Kind>[]) {
     for (const { kind, heartbeatMs } of kinds) {
-      const state: KindState = { connections: new Set(), nextSlice: 0 }
+      const state: KindState = { connections: new Map(), nextSlice: 0 }
       this.kinds.set(kind, state)
       if (heartbeatMs === undefined) continue
       const slices = Array.from({ length: slicesPerInterval }, () => new Set<LiveConnection>())
@@ -48,21 +49,25 @@ export class LiveConnections<Kind extends string = string> {
     }
   }
 
-  add(kind: Kind, connection: LiveConnection): () => void {
+  /** Until remove(); no closure per connection: thousands are held at once. */
+  add(kind: Kind, connection: LiveConnection): void {
     // A request that was still on its way in (awaiting the store or a rate-limit counter) when shutdown began
     // must not be held open afterwards: it would keep close() waiting. It is told to reconnect at once.
     if (this.shuttingDown) {
       queueMicrotask(() => connection.shutdown())
-      return () => {}
+      return
     }
     const state = this.state(kind)
     const slice = state.slices?.[state.nextSlice++ % slicesPerInterval]
     slice?.add(connection)
-    state.connections.add(connection)
-    return () => {
-      slice?.delete(connection)
-      state.connections.delete(connection)
-    }
+    state.connections.set(connection, slice)
+  }
+
+  /** Idempotent. */
+  remove(kind: Kind, connection: LiveConnection): void {
+    const state = this.state(kind)
+    state.connections.get(connection)?.delete(connection)
+    state.connections.delete(connection)
   }
 
   count(kind: Kind): number {
@@ -84,7 +89,7 @@ export class LiveConnections<Kind extends string = string> {
     this.shuttingDown = true
     for (const timer of this.tickers) clearInterval(timer)
     for (const state of this.kinds.values()) {
-      for (const connection of [...state.connections]) connection.shutdown()
+      for (const connection of [...state.connections.keys()]) connection.shutdown()
       state.connections.clear()
       for (const slice of state.slices ?? []) slice.clear()
     }

@@ -1,8 +1,16 @@
+import type { ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { endsWatch, type Clock, type LoginService, type LoginStatusView, type Watch } from '@qr-login/core'
+import {
+  endsWatch,
+  type Clock,
+  type LoginService,
+  type LoginStatusView,
+  type TimerHandle,
+  type Watch,
+} from '@qr-login/core'
 import type { WatchTransportName } from '../transports/index.js'
-import type { LiveConnections } from './live-connections.js'
+import type { LiveConnection, LiveConnections } from './live-connections.js'
 import { presentedToken } from './request-auth.js'
 
 /**
@@ -24,8 +32,10 @@ export interface WatchSink {
 export interface WatchClient {
   /** True once it has gone away. */
   gone(): boolean
-  /** Calls `listener` once when it goes away; returns the function that stops listening. */
-  onGone(listener: () => void): () => void
+  /** Calls `listener` once when it goes away. */
+  onGone(listener: () => void): void
+  /** Stops calling `listener`. */
+  offGone(listener: () => void): void
 }
 
 export interface WatchRequest {
@@ -60,35 +70,39 @@ interface Delivery {
  * statuses buffered until the transport can write and then handed over in
  * order, delivery measured, the end after a status that ends watching, and
  * everything given back exactly once, whenever the client leaves.
+ *
+ * It is its own live connection (tick, shutdown) and holds its releases as
+ * fields, not as closures in a list: thousands are held at once, and each
+ * closure was memory per watcher (docs/benchmarks.md).
  */
-export class WatchStream {
+export class WatchStream implements LiveConnection {
   /** The newest status known to this watch. */
   current: LoginStatusView | undefined
-  private readonly queue: Delivery[] = []
-  private readonly releases: (() => void)[] = []
+  /** Statuses heard before the transport attached; none once it has. */
+  private queue: Delivery[] | undefined
   private watch: Watch | undefined
   private sink: WatchSink | undefined
   /** An end or restart asked for before the transport attached its sink, honoured once it does. */
   private endBeforeAttach: 'end' | 'restart' | undefined
   private released = false
+  private readonly releaseCaps: () => void
+  private readonly clientGone = () => this.close()
+  private readonly timer: TimerHandle | undefined
 
   /** Throws RATE_LIMITED (holding nothing) when the caps are full. */
   constructor(
     private readonly request: WatchRequest,
     private readonly deps: WatchStreamDeps,
   ) {
-    this.releases.push(deps.admit(request.loginId, request.ip))
+    this.releaseCaps = deps.admit(request.loginId, request.ip)
     // Listening before anything is awaited: a client that leaves during the store's round trip is noticed.
-    this.releases.push(request.client.onGone(() => this.close()))
-    this.releases.push(
-      deps.live.add(request.transport, { tick: () => this.sink?.ping?.(), shutdown: () => this.restart() }),
-    )
+    request.client.onGone(this.clientGone)
+    deps.live.add(request.transport, this)
     if (request.maxDurationMs !== undefined) {
-      const timer = deps.clock.setTimer(request.maxDurationMs, () => {
+      this.timer = deps.clock.setTimer(request.maxDurationMs, () => {
         if (this.sink) this.close()
         else this.endBeforeAttach ??= 'end'
       })
-      this.releases.push(() => timer.cancel())
     }
   }
 
@@ -96,18 +110,21 @@ export class WatchStream {
     return this.released
   }
 
+  /** The version the client already has (WatchOptions). */
+  get since(): number | undefined {
+    return this.request.since
+  }
+
   /** The client already holds the final status (it reconnected with it): nothing will ever be sent. */
   get holdsFinal(): boolean {
-    return this.queue.length === 0 && this.current !== undefined && endsWatch(this.current.status)
+    return !this.queue?.length && this.current !== undefined && endsWatch(this.current.status)
   }
 
   /** @internal Opens the core watch; WatchStreams.open calls it. */
   async start(): Promise<void> {
-    const { loginId, token, since } = this.request
-    const watch = await this.deps.logins.watch(loginId, token, {
-      since,
-      onStatus: (status, changedAt) => this.deliver(status, changedAt),
-    })
+    const { loginId, token } = this.request
+    // This stream is the watch's options: its since, and its onStatus called as a method.
+    const watch = await this.deps.logins.watch(loginId, token, this)
     this.watch = watch
     this.current ??= watch.current
     if (this.released) watch.close()
@@ -118,11 +135,13 @@ export class WatchStream {
   attach(sink: WatchSink): void {
     if (this.released) return sink.end()
     this.sink = sink
-    for (const delivery of this.queue.splice(0)) {
-      this.forward(delivery)
+    const queued = this.queue
+    this.queue = undefined
+    for (const delivery of queued ?? []) {
+      this.forward(delivery.status, delivery.changedAt)
       if (this.released) return
     }
-    if (this.endBeforeAttach === 'restart') this.restart()
+    if (this.endBeforeAttach === 'restart') this.shutdown()
     else if (this.endBeforeAttach === 'end') this.close()
   }
 
@@ -133,7 +152,13 @@ export class WatchStream {
     this.sink?.end()
   }
 
-  private restart(): void {
+  /** @internal Heartbeat, from LiveConnections. */
+  tick(): void {
+    this.sink?.ping?.()
+  }
+
+  /** @internal The server is shutting down (LiveConnections): the client is told to reconnect. */
+  shutdown(): void {
     if (this.released) return
     if (!this.sink) {
       this.endBeforeAttach = 'restart'
@@ -143,14 +168,15 @@ export class WatchStream {
     this.sink.restart()
   }
 
-  private deliver(status: LoginStatusView, changedAt?: number): void {
+  /** @internal A status from the core watch. */
+  onStatus(status: LoginStatusView, changedAt?: number): void {
     if (this.released) return
     this.current = status
-    if (this.sink) this.forward({ status, changedAt })
-    else this.queue.push({ status, changedAt })
+    if (this.sink) this.forward(status, changedAt)
+    else (this.queue ??= []).push({ status, changedAt })
   }
 
-  private forward({ status, changedAt }: Delivery): void {
+  private forward(status: LoginStatusView, changedAt: number | undefined): void {
     this.sink!.send(status)
     this.deps.delivered(this.request.transport, changedAt)
     if (endsWatch(status.status)) this.close()
@@ -159,7 +185,10 @@ export class WatchStream {
   private release(): void {
     this.released = true
     this.watch?.close()
-    for (const release of this.releases.splice(0)) release()
+    this.releaseCaps()
+    this.request.client.offGone(this.clientGone)
+    this.deps.live.remove(this.request.transport, this)
+    this.timer?.cancel()
   }
 }
 
@@ -208,14 +237,19 @@ export class WatchStreams {
  * An HTTP client is gone once its response is closed: the socket closed, or
  * the response finished (after which nothing more can be written either).
  */
-export function httpClient(reply: FastifyReply): WatchClient {
-  const response = reply.raw
-  return {
-    gone: () => response.destroyed || response.writableEnded,
-    onGone(listener) {
-      response.once('close', listener)
-      return () => response.off('close', listener)
-    },
+class ResponseClient implements WatchClient {
+  constructor(private readonly response: ServerResponse) {}
+
+  gone(): boolean {
+    return this.response.destroyed || this.response.writableEnded
+  }
+
+  onGone(listener: () => void): void {
+    this.response.on('close', listener)
+  }
+
+  offGone(listener: () => void): void {
+    this.response.off('close', listener)
   }
 }
 
@@ -223,12 +257,26 @@ export function httpClient(reply: FastifyReply): WatchClient {
  * A client is gone once its connection closes: for a watch that outlives its
  * HTTP request (an upgraded WebSocket), and holds none of it.
  */
-export function connectionClient(socket: Duplex): WatchClient {
-  return {
-    gone: () => socket.destroyed,
-    onGone(listener) {
-      socket.once('close', listener)
-      return () => socket.off('close', listener)
-    },
+class ConnectionClient implements WatchClient {
+  constructor(private readonly socket: Duplex) {}
+
+  gone(): boolean {
+    return this.socket.destroyed
   }
+
+  onGone(listener: () => void): void {
+    this.socket.on('close', listener)
+  }
+
+  offGone(listener: () => void): void {
+    this.socket.off('close', listener)
+  }
+}
+
+export function httpClient(reply: FastifyReply): WatchClient {
+  return new ResponseClient(reply.raw)
+}
+
+export function connectionClient(socket: Duplex): WatchClient {
+  return new ConnectionClient(socket)
 }

@@ -54,10 +54,10 @@ function socketClient(socket: Socket): WatchClient {
     onGone(listener) {
       socket.conn.once('close', listener)
       socket.once('disconnect', listener)
-      return () => {
-        socket.conn.off('close', listener)
-        socket.off('disconnect', listener)
-      }
+    },
+    offGone(listener) {
+      socket.conn.off('close', listener)
+      socket.off('disconnect', listener)
     },
   }
 }

@@ -4,7 +4,8 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { HttpError } from '../errors.js'
 import { originAllowed } from '../lib/request-auth.js'
 import { serializeStatusFrame } from '../lib/status.js'
-import { connectionClient, type WatchStream } from '../lib/watch-stream.js'
+import { connectionClient, type WatchSink, type WatchStream } from '../lib/watch-stream.js'
+import type { LoginStatusView } from '@qr-login/core'
 import { takeUpgrade } from '../plugins/upgrades.js'
 import { LoginIdParams, errors, security } from '../schemas.js'
 import { defineTransport } from './transport.js'
@@ -15,27 +16,67 @@ const serviceRestart = 1012
 
 const streams = new WeakMap<FastifyRequest, WatchStream>()
 
+/**
+ * What a watch writes to an open socket. One object per socket with its
+ * listeners shared by every socket (they find their sink on the socket):
+ * closures per socket were a good part of what a held watcher cost.
+ */
+class WsSink implements WatchSink {
+  /** Answered the last ping. */
+  alive = true
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly stream: WatchStream,
+  ) {}
+
+  send(status: LoginStatusView): void {
+    this.socket.send(serializeStatusFrame(status))
+  }
+
+  end(): void {
+    this.socket.close(normalClosure, this.stream.current?.status)
+  }
+
+  ping(): void {
+    if (!this.alive) return this.socket.terminate()
+    this.alive = false
+    this.socket.ping()
+  }
+
+  restart(): void {
+    this.socket.close(serviceRestart, 'Service restarting')
+  }
+
+  closed(): void {
+    this.stream.close()
+  }
+}
+
+const sinkOf = Symbol('watch sink')
+type WatchedSocket = WebSocket & { [sinkOf]: WsSink }
+
+function onPong(this: WebSocket): void {
+  ;(this as WatchedSocket)[sinkOf].alive = true
+}
+
+function onClose(this: WebSocket): void {
+  ;(this as WatchedSocket)[sinkOf].closed()
+}
+
 /** A protocol error (a bad frame, a frame too large): ws has already begun closing; make sure the socket goes. */
-function terminateOnError(this: WebSocket): void {
+function onError(this: WebSocket): void {
   this.terminate()
 }
 
 function attachSocket(socket: WebSocket, stream: WatchStream): void {
-  let alive = true
+  const sink = new WsSink(socket, stream)
   // Listeners are attached at once, in the upgrade's callback, before anything is awaited.
-  socket.on('error', terminateOnError)
-  socket.on('pong', () => (alive = true))
-  socket.on('close', () => stream.close())
-  stream.attach({
-    send: (status) => socket.send(serializeStatusFrame(status)),
-    end: () => socket.close(normalClosure, stream.current?.status),
-    ping: () => {
-      if (!alive) return socket.terminate()
-      alive = false
-      socket.ping()
-    },
-    restart: () => socket.close(serviceRestart, 'Service restarting'),
-  })
+  ;(socket as WatchedSocket)[sinkOf] = sink
+  socket.on('error', onError)
+  socket.on('pong', onPong)
+  socket.on('close', onClose)
+  stream.attach(sink)
 }
 
 async function wsRoutes(fastify: FastifyInstance) {
