@@ -92,3 +92,23 @@ t.test('reads match a model with a timer per entry, whatever the order of writes
   )
   t.ok(compared > 1000, `${compared} reads agreed with the model`)
 })
+
+t.test('deleted and renewed entries leave no pile of stale deadlines behind', async (t) => {
+  const clock = new ManualClock()
+  const map = new ExpiringMap<number>(clock)
+  // A login's life in the store: kept long while it waits, renewed at each step, its user code reserved then released.
+  for (let i = 0; i < 20_000; i++) {
+    map.set(`login-${i}`, 1, clock.now() + 1_200_000)
+    map.set(`code-${i}`, 1, clock.now() + 900_000)
+    map.set(`login-${i}`, 2, clock.now() + 1_200_500)
+    map.delete(`code-${i}`)
+    map.set(`login-${i}`, 3, clock.now() + 1_300_000)
+    if (i % 100 === 0) await clock.advance(1000)
+  }
+  t.equal(map.size, 20_000)
+  t.ok(map.queued <= 2 * map.size + 1024, `${map.queued} deadlines queued for ${map.size} entries`)
+  await clock.advance(1_500_000)
+  t.equal(map.size, 0)
+  t.equal(map.queued, 0)
+  t.equal(clock.pendingTimers, 0)
+})

@@ -4,14 +4,18 @@ import type { Clock, TimerHandle } from './ports.js'
 interface Kept<V> {
   value: V
   keepUntil: number
-  /** The sweep this entry is queued for; a renewal within the same interval queues nothing new. */
+  /** The sweep its keepUntil falls in. */
   sweepAt: number
+  /** The sweep its live queue item is for: never later than sweepAt (a sweep that finds it renewed queues it again). */
+  queuedAt: number
 }
 
 interface Due {
   at: number
   key: string
 }
+
+const byTime = (a: Due, b: Due) => a.at - b.at
 
 export interface ExpiringMapOptions<V> {
   /** Sweeps are this far apart at most once something is due: a busy map wakes about once per interval, not once per entry. */
@@ -29,8 +33,11 @@ export interface ExpiringMapOptions<V> {
  */
 export class ExpiringMap<V> {
   private readonly entries = new Map<string, Kept<V>>()
-  /** Deadlines, stale ones included (an entry renewed or deleted since): the sweep checks each against its entry. */
-  private readonly queue = new TinyQueue<Due>([], (a, b) => a.at - b.at)
+  /**
+   * One live item per entry, at or before its sweep, and stale ones (an entry deleted, or renewed to an
+   * earlier time), which the sweep skips and a rebuild drops once they outnumber the entries.
+   */
+  private queue = new TinyQueue<Due>([], byTime)
   private timer: TimerHandle | undefined
   private timerAt = Infinity
   private readonly sweepEveryMs: number
@@ -58,14 +65,14 @@ export class ExpiringMap<V> {
     if (kept) {
       kept.value = value
       kept.keepUntil = keepUntil
-      if (kept.sweepAt === sweepAt) return
       kept.sweepAt = sweepAt
+      // Kept longer: its queued item stays, and the sweep that reaches it queues it again for the new time.
+      if (sweepAt >= kept.queuedAt) return
+      kept.queuedAt = sweepAt
     } else {
-      this.entries.set(key, { value, keepUntil, sweepAt })
+      this.entries.set(key, { value, keepUntil, sweepAt, queuedAt: sweepAt })
     }
-    if (sweepAt === Infinity) return
-    this.queue.push({ at: sweepAt, key })
-    if (sweepAt < this.timerAt) this.arm(sweepAt)
+    this.enqueue(key, sweepAt)
   }
 
   /** Removes the entry, its time passed or not, and returns what it held. */
@@ -73,12 +80,18 @@ export class ExpiringMap<V> {
     const kept = this.entries.get(key)
     if (!kept) return undefined
     this.entries.delete(key)
+    if (this.queue.length > 2 * this.entries.size + 1024) this.rebuild()
     return kept.value
   }
 
   /** Entries held, counting those whose time has passed but whose sweep has not come yet. */
   get size(): number {
     return this.entries.size
+  }
+
+  /** Deadlines queued, stale ones included: at most twice the entries, and a few. */
+  get queued(): number {
+    return this.queue.length
   }
 
   /** Timers held: one while anything is queued. */
@@ -95,6 +108,24 @@ export class ExpiringMap<V> {
     this.queue.length = 0
   }
 
+  private enqueue(key: string, at: number): void {
+    if (at === Infinity) return
+    // The rebuild queues every entry at its own time, this one included.
+    if (this.queue.length > 2 * this.entries.size + 1024) this.rebuild()
+    else this.queue.push({ at, key })
+    if (at < this.timerAt) this.arm(at)
+  }
+
+  /** Drops the stale items: the queue again holds one item per entry, at its sweep. */
+  private rebuild(): void {
+    const items: Due[] = []
+    for (const [key, kept] of this.entries) {
+      kept.queuedAt = kept.sweepAt
+      if (kept.sweepAt !== Infinity) items.push({ at: kept.sweepAt, key })
+    }
+    this.queue = new TinyQueue(items, byTime)
+  }
+
   private arm(at: number): void {
     this.timer?.cancel()
     this.timerAt = at
@@ -108,7 +139,12 @@ export class ExpiringMap<V> {
     for (let due = this.queue.peek(); due && due.at <= now; due = this.queue.peek()) {
       this.queue.pop()
       const kept = this.entries.get(due.key)
-      if (!kept || kept.sweepAt !== due.at) continue
+      if (!kept || kept.queuedAt !== due.at) continue
+      if (kept.sweepAt > now) {
+        kept.queuedAt = kept.sweepAt
+        if (kept.sweepAt !== Infinity) this.queue.push({ at: kept.sweepAt, key: due.key })
+        continue
+      }
       this.entries.delete(due.key)
       this.options.onForget?.(due.key, kept.value)
     }
