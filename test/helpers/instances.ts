@@ -6,6 +6,8 @@ import { freePort } from './redis.js'
 
 export interface Instance {
   name: string
+  /** The process's id (under WORKERS, the primary's). */
+  pid: number
   port: number
   base: string
   exited: Promise<number | null>
@@ -34,6 +36,7 @@ export async function startInstance(t: Test, name: string, env: Record<string, s
   })
   return {
     name,
+    pid: child.pid!,
     port,
     base: `http://127.0.0.1:${port}`,
     exited,

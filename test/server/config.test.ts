@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../apps/server/src/config.js'
 import { describeUserAgent } from '../../apps/server/src/lib/user-agent.js'
@@ -78,6 +79,9 @@ t.test('a bad value is refused with a message naming the variable', async (t) =>
     ['IDLE_TIMEOUT_SECONDS', '30'],
     ['HEADERS_TIMEOUT_SECONDS', '0'],
     ['MATCH_CODE', 'yes'],
+    ['WORKERS', '0'],
+    ['WORKERS', 'many'],
+    ['WORKERS', '1.5'],
   ]
   for (const [name, value] of bad) {
     t.throws(
@@ -140,4 +144,15 @@ t.test('limits: defaults, values from the environment, and timeouts that fit tog
   t.throws(() => loadConfig({ HEADERS_TIMEOUT_SECONDS: '30', REQUEST_TIMEOUT_SECONDS: '30' }), {
     message: /REQUEST_TIMEOUT_SECONDS must be greater than HEADERS_TIMEOUT_SECONDS/,
   })
+})
+
+t.test('WORKERS: a count or auto; more than one only on a shared store', async (t) => {
+  t.equal(loadConfig({}).workers, 1)
+  t.equal(loadConfig({ STORE: 'redis', WORKERS: '3' }).workers, 3)
+  t.equal(loadConfig({ STORE: 'redis', WORKERS: 'auto' }).workers, availableParallelism())
+  t.throws(() => loadConfig({ WORKERS: '2' }), {
+    name: 'ConfigError',
+    message: /WORKERS=2 needs STORE=redis: with the memory store each worker process keeps its own logins/,
+  })
+  t.equal(loadConfig({ WORKERS: '1' }).workers, 1, 'one worker is the plain process, on any store')
 })

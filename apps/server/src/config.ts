@@ -1,5 +1,6 @@
 import { parseUsers, type DemoAccount, type FileAccount } from '@qr-login/core'
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { lanIPv4 } from './lib/lan.js'
 import { ConfigError } from './config-error.js'
 import { loadClients, type OidcClient } from './oidc/clients.js'
@@ -16,6 +17,8 @@ export interface Config {
   retentionSeconds: number
   pollIntervalMs: number
   store: 'memory' | 'redis'
+  /** Processes sharing the port (node:cluster); above 1 only with STORE=redis. */
+  workers: number
   redisUrl: string
   /** Prepended to every Redis key and channel, so several deployments (or test runs) can share one Redis. */
   redisPrefix: string
@@ -228,6 +231,20 @@ function oidc(env: Env): OidcConfig {
   }
 }
 
+/** WORKERS: a count, or `auto` for one per core. Several need a shared store: each worker would hold its own logins. */
+function workers(env: Env, store: Config['store']): number {
+  const raw = env.WORKERS?.trim() || '1'
+  const count = raw === 'auto' ? availableParallelism() : /^\d{1,3}$/.test(raw) ? Number(raw) : NaN
+  if (!(count >= 1 && count <= 256))
+    throw new ConfigError(`WORKERS must be a whole number from 1 to 256, or auto, got "${raw}"`)
+  if (count > 1 && store === 'memory')
+    throw new ConfigError(
+      `WORKERS=${raw} needs STORE=redis: with the memory store each worker process keeps its own logins, ` +
+        'so a PC and the phone that scans its QR could reach different workers and never meet',
+    )
+  return count
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
@@ -263,6 +280,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionSeconds: wholeNumber(env, 'RETENTION_SECONDS', 300, 1),
     pollIntervalMs: wholeNumber(env, 'POLL_INTERVAL_MS', 1000, 50),
     store,
+    workers: workers(env, store),
     redisUrl,
     redisPrefix,
     allowedOrigins,

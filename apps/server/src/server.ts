@@ -1,8 +1,10 @@
+import cluster from 'node:cluster'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loggerOptions } from './logging.js'
+import { runPrimary } from './primary.js'
 
-/** Process concerns only: configuration, logging, listening, graceful shutdown. */
+/** Process concerns only: configuration, logging, workers, listening, graceful shutdown. */
 
 const shutdownGraceMs = 10_000
 
@@ -18,54 +20,68 @@ function loadConfigOrExit(): Config {
   }
 }
 
+function announce(config: Config, port: number): void {
+  const scheme = config.https ? 'https' : 'http'
+  const lines = [
+    '',
+    'QR scan-to-login is running',
+    `  On this PC:        ${scheme}://localhost:${port}/`,
+    `  Phones (in the QR): ${config.publicUrl}/`,
+    `  API reference:     ${scheme}://localhost:${port}/docs`,
+    `  OpenID provider:   ${config.publicUrl}/oidc/.well-known/openid-configuration`,
+    `  Store:             ${config.store}`,
+    ...(config.workers > 1 ? [`  Workers:           ${config.workers} processes on this port`] : []),
+    ...(config.https && !config.tlsCertFile
+      ? [`  HTTPS:             self-signed certificate in ${config.certDir}/ (accept it once on the phone)`]
+      : []),
+    '',
+  ]
+  process.stdout.write(lines.join('\n') + '\n')
+}
+
 const config = loadConfigOrExit()
-const app = await buildApp(config, {}, loggerOptions(config.logLevel))
+if (cluster.isPrimary && config.workers > 1) {
+  await runPrimary(config, shutdownGraceMs, (port) => announce(config, port))
+} else {
+  await serve(config)
+}
 
-let closing = false
-async function shutdown(signal: string) {
-  if (closing) return
-  closing = true
-  app.log.info({ signal }, 'shutting down')
-  const force = setTimeout(() => {
-    app.log.error('graceful shutdown took too long, exiting')
+async function serve(config: Config): Promise<void> {
+  const app = await buildApp(config, {}, loggerOptions(config.logLevel))
+
+  let closing = false
+  async function shutdown(signal: string) {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, 'shutting down')
+    const force = setTimeout(() => {
+      app.log.error('graceful shutdown took too long, exiting')
+      process.exit(1)
+    }, shutdownGraceMs)
+    force.unref()
+    await app.close()
+    process.exit(0)
+  }
+  // For `npm run bench`: started with --expose-gc, a SIGUSR2 collects garbage so memory can be read after GC.
+  const collectGarbage = (globalThis as { gc?: () => void }).gc
+  if (collectGarbage) {
+    process.on('SIGUSR2', () => {
+      collectGarbage()
+      collectGarbage()
+      process.stdout.write('gc:done\n')
+    })
+  }
+  process.once('SIGTERM', () => void shutdown('SIGTERM'))
+  process.once('SIGINT', () => void shutdown('SIGINT'))
+
+  try {
+    await app.listen({ port: config.port, host: config.host })
+  } catch (error) {
+    app.log.fatal({ err: error }, 'could not start')
     process.exit(1)
-  }, shutdownGraceMs)
-  force.unref()
-  await app.close()
-  process.exit(0)
+  }
+  // Under WORKERS the primary says it once every worker listens.
+  if (cluster.isWorker) return
+  const address = app.server.address()
+  announce(config, typeof address === 'object' && address ? address.port : config.port)
 }
-// For `npm run bench`: started with --expose-gc, a SIGUSR2 collects garbage so memory can be read after GC.
-const collectGarbage = (globalThis as { gc?: () => void }).gc
-if (collectGarbage) {
-  process.on('SIGUSR2', () => {
-    collectGarbage()
-    collectGarbage()
-    process.stdout.write('gc:done\n')
-  })
-}
-process.once('SIGTERM', () => void shutdown('SIGTERM'))
-process.once('SIGINT', () => void shutdown('SIGINT'))
-
-try {
-  await app.listen({ port: config.port, host: config.host })
-} catch (error) {
-  app.log.fatal({ err: error }, 'could not start')
-  process.exit(1)
-}
-const address = app.server.address()
-const port = typeof address === 'object' && address ? address.port : config.port
-const scheme = config.https ? 'https' : 'http'
-const lines = [
-  '',
-  'QR scan-to-login is running',
-  `  On this PC:        ${scheme}://localhost:${port}/`,
-  `  Phones (in the QR): ${config.publicUrl}/`,
-  `  API reference:     ${scheme}://localhost:${port}/docs`,
-  `  OpenID provider:   ${config.publicUrl}/oidc/.well-known/openid-configuration`,
-  `  Store:             ${config.store}`,
-  ...(config.https && !config.tlsCertFile
-    ? [`  HTTPS:             self-signed certificate in ${config.certDir}/ (accept it once on the phone)`]
-    : []),
-  '',
-]
-process.stdout.write(lines.join('\n') + '\n')
