@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import t from 'tap'
 import { QrLoginClient, type LoginStatusView, type TransportName } from '@qr-login/client'
 import { nodeWebSocket } from '@qr-login/client/node'
@@ -139,4 +140,23 @@ t.test('a worker killed with SIGKILL is replaced, its watchers finish on the oth
   t.equal(await service.exited, 0, 'the primary exits 0 once every worker has drained')
   t.same(workersOf(service), [])
   for (const pid of workers) t.throws(() => process.kill(pid, 0), 'worker gone')
+})
+
+t.test('a worker that cannot start stops the service, saying why, instead of being replaced in a loop', async (t) => {
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => taken.close(resolve)))
+  const { port } = taken.address() as AddressInfo
+  const prefix = uniquePrefix('workers')
+  cleanUpPrefix(t, prefix)
+  await t.rejects(
+    startInstance(t, 'busy port', {
+      STORE: 'redis',
+      REDIS_URL: sharedRedisUrl,
+      REDIS_PREFIX: prefix,
+      WORKERS: '2',
+      PORT: String(port),
+    }),
+    /exited \(1\) before it was ready:[\s\S]*A worker could not start \(exit 1\); stopping\./,
+  )
 })
