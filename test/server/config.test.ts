@@ -156,3 +156,35 @@ t.test('WORKERS: a count or auto; more than one only on a shared store', async (
   })
   t.equal(loadConfig({ WORKERS: '1' }).workers, 1, 'one worker is the plain process, on any store')
 })
+
+t.test(
+  'REDIS_CLUSTER: seed nodes on STORE=redis, instead of REDIS_URL; writes wait for one replica there',
+  async (t) => {
+    const single = loadConfig({ STORE: 'redis' })
+    t.equal(single.redisCluster, undefined)
+    t.same(single.redisWait, { replicas: 0, timeoutMs: 200 }, 'one server: nothing to wait for')
+    const cluster = loadConfig({
+      STORE: 'redis',
+      REDIS_CLUSTER: '10.0.0.1:7000, redis://user:secret@10.0.0.2:7001,rediss://cache.example:7002',
+    })
+    t.same(cluster.redisCluster, ['10.0.0.1:7000', 'redis://user:secret@10.0.0.2:7001', 'rediss://cache.example:7002'])
+    t.same(cluster.redisWait, { replicas: 1, timeoutMs: 200 })
+    t.same(
+      loadConfig({ STORE: 'redis', REDIS_CLUSTER: '10.0.0.1:7000', REDIS_WAIT_REPLICAS: '0', REDIS_WAIT_MS: '50' })
+        .redisWait,
+      { replicas: 0, timeoutMs: 50 },
+    )
+    const refused: [Record<string, string>, RegExp][] = [
+      [{ REDIS_CLUSTER: '10.0.0.1:7000' }, /REDIS_CLUSTER needs STORE=redis/],
+      [{ STORE: 'redis', REDIS_CLUSTER: '10.0.0.1:7000', REDIS_URL: 'redis://x:6379' }, /not both/],
+      [{ STORE: 'redis', REDIS_CLUSTER: '10.0.0.1' }, /REDIS_CLUSTER takes seed nodes as host:port/],
+      [{ STORE: 'redis', REDIS_CLUSTER: '10.0.0.1:7000,,' }, /got ""/],
+      [{ STORE: 'redis', REDIS_CLUSTER: 'redis://10.0.0.1:7000/3' }, /REDIS_CLUSTER takes seed nodes/],
+      [{ STORE: 'redis', REDIS_CLUSTER: 'http://10.0.0.1:7000' }, /REDIS_CLUSTER takes seed nodes/],
+      [{ STORE: 'redis', REDIS_WAIT_REPLICAS: '17' }, /REDIS_WAIT_REPLICAS/],
+      [{ STORE: 'redis', REDIS_WAIT_MS: '0' }, /REDIS_WAIT_MS/],
+    ]
+    for (const [env, message] of refused)
+      t.throws(() => loadConfig(env), { name: 'ConfigError', message }, JSON.stringify(env))
+  },
+)

@@ -21,7 +21,7 @@ import {
   isLoginError,
 } from '@qr-login/core'
 import { redisBackend } from '@qr-login/redis'
-import type { Redis } from '@qr-login/redis'
+import type { RedisClient } from '@qr-login/redis'
 import type { Config } from './config.js'
 import { deferredChildLogger } from './logging.js'
 import { HttpError, toErrorBody } from './errors.js'
@@ -78,7 +78,7 @@ async function storage(
   passkeyStore: PasskeyStore
   oidcStore: OidcArtefactStore
   feed: ChangeFeed
-  redis?: Redis
+  redis?: RedisClient
 }> {
   if (config.store === 'memory' || (overrides.store && overrides.feed)) {
     return {
@@ -89,9 +89,14 @@ async function storage(
     }
   }
   const backend = redisBackend({
-    url: config.redisUrl,
+    target: config.redisCluster ? { cluster: config.redisCluster } : { url: config.redisUrl },
     prefix: config.redisPrefix,
     clock,
+    durability: {
+      ...config.redisWait,
+      onShortfall: (acknowledged, wanted) =>
+        app.log.warn({ acknowledged, wanted }, 'a login write reached fewer Redis replicas than REDIS_WAIT_REPLICAS'),
+    },
     reload: (store) => async (id) => {
       const record = await store.get(id)
       return record && toStatusView(record)

@@ -20,6 +20,10 @@ export interface Config {
   /** Processes sharing the port (node:cluster); above 1 only with STORE=redis. */
   workers: number
   redisUrl: string
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER): used instead of redisUrl when set. */
+  redisCluster: string[] | undefined
+  /** Replicas that must hold a login's write before it counts as done (WAIT), and how long to wait for them. */
+  redisWait: { replicas: number; timeoutMs: number }
   /** Prepended to every Redis key and channel, so several deployments (or test runs) can share one Redis. */
   redisPrefix: string
   /** Explicit allow-list; when empty, PUBLIC_URL and the request's own origin are allowed. */
@@ -245,6 +249,29 @@ function workers(env: Env, store: Config['store']): number {
   return count
 }
 
+/** REDIS_CLUSTER: seed nodes, `host:port` or `redis[s]://[user:password@]host:port`, separated by commas. */
+function clusterSeeds(env: Env, store: Config['store']): string[] | undefined {
+  const raw = env.REDIS_CLUSTER?.trim()
+  if (!raw) return undefined
+  if (store !== 'redis') throw new ConfigError('REDIS_CLUSTER needs STORE=redis')
+  if (env.REDIS_URL) throw new ConfigError('Set REDIS_URL (one Redis server) or REDIS_CLUSTER (a cluster), not both')
+  const seeds = raw.split(',').map((seed) => seed.trim())
+  for (const seed of seeds) {
+    const address = /^rediss?:\/\//.test(seed) ? seed : `redis://${seed}`
+    let url: URL | undefined
+    try {
+      url = new URL(address)
+    } catch {
+      url = undefined
+    }
+    if (!url || !url.hostname || !/^\d+$/.test(url.port) || (url.pathname !== '' && url.pathname !== '/'))
+      throw new ConfigError(
+        `REDIS_CLUSTER takes seed nodes as host:port or redis://[user:password@]host:port, separated by commas; got "${seed}"`,
+      )
+  }
+  return seeds
+}
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
@@ -254,6 +281,7 @@ export function loadConfig(env: Env = process.env): Config {
   const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379'
   if (!/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`)
+  const redisCluster = clusterSeeds(env, store)
   const redisPrefix = env.REDIS_PREFIX ?? 'qr:'
   if (!/^[\w:.-]{0,32}$/.test(redisPrefix))
     throw new ConfigError(`REDIS_PREFIX may hold up to 32 letters, digits, _ : . -, got "${redisPrefix}"`)
@@ -282,6 +310,12 @@ export function loadConfig(env: Env = process.env): Config {
     store,
     workers: workers(env, store),
     redisUrl,
+    redisCluster,
+    redisWait: {
+      // On a cluster a master can die with a write it has not passed on; by default one replica must have it first.
+      replicas: wholeNumber(env, 'REDIS_WAIT_REPLICAS', redisCluster ? 1 : 0, 0, 16),
+      timeoutMs: wholeNumber(env, 'REDIS_WAIT_MS', 200, 1, 10_000),
+    },
     redisPrefix,
     allowedOrigins,
     trustProxy: trustProxy(env.TRUST_PROXY),

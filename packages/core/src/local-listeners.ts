@@ -28,6 +28,11 @@ export class LocalListeners {
     for (const listener of [...listeners]) this.call(listener, status, changedAt)
   }
 
+  /** Whether a login has a listener here. */
+  has(id: string): boolean {
+    return this.byLogin.has(id)
+  }
+
   /** The logins watched here. */
   ids(): string[] {
     return [...this.byLogin.keys()]

@@ -1,8 +1,43 @@
-import { Redis } from 'ioredis'
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
+
+/** One Redis server (a URL), or a Redis Cluster reached through some of its nodes. */
+export type RedisTarget = { url: string } | { cluster: string[] }
+
+/** What the stores and the feed talk to: a connection to one server, or to a whole cluster. */
+export type RedisClient = Redis | Cluster
 
 export interface RedisConnectionOptions {
   /** Milliseconds a command may take before it counts as a failure (and the request gets 503). */
   commandTimeoutMs?: number
+}
+
+const backoff = (attempt: number) => Math.min(50 * 2 ** attempt, 2000)
+
+/** Seed nodes as `host:port` or `redis[s]://[user:password@]host:port`; credentials and TLS come from the first. */
+function clusterOptions(seeds: string[]): { nodes: { host: string; port: number }[]; redisOptions: RedisOptions } {
+  const urls = seeds.map((seed) => new URL(/^rediss?:\/\//.test(seed) ? seed : `redis://${seed}`))
+  const first = urls[0]
+  return {
+    nodes: urls.map((url) => ({ host: url.hostname, port: Number(url.port || 6379) })),
+    redisOptions: {
+      ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+      ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+      ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  }
+}
+
+function cluster(seeds: string[], options: ClusterOptions & { redisOptions: RedisOptions }): Cluster {
+  const { nodes, redisOptions } = clusterOptions(seeds)
+  return new Cluster(nodes, {
+    lazyConnect: true,
+    clusterRetryStrategy: backoff,
+    // While a replica takes over a failed master, the slot's commands are retried this often instead of failing.
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    ...options,
+    redisOptions: { ...redisOptions, ...options.redisOptions },
+  })
 }
 
 /**
@@ -10,24 +45,39 @@ export interface RedisConnectionOptions {
  * command fails at once (the service answers 503) instead of hanging.
  * ioredis reconnects by itself with this backoff.
  */
-export function commandConnection(url: string, options: RedisConnectionOptions = {}): Redis {
-  return new Redis(url, {
+export function commandConnection(target: RedisTarget | string, options: RedisConnectionOptions = {}): RedisClient {
+  const commandTimeout = options.commandTimeoutMs ?? 2000
+  if (typeof target === 'object' && 'cluster' in target)
+    return cluster(target.cluster, {
+      enableOfflineQueue: false,
+      redisOptions: { connectionName: 'qr-login:commands', commandTimeout, maxRetriesPerRequest: 1 },
+    })
+  return new Redis(typeof target === 'string' ? target : target.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: options.commandTimeoutMs ?? 2000,
+    commandTimeout,
     connectionName: 'qr-login:commands',
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    retryStrategy: backoff,
   })
 }
 
-/** The connection that only listens; its SUBSCRIBE waits for Redis and is renewed on every reconnect. */
-export function subscriberConnection(url: string): Redis {
-  return new Redis(url, {
+/**
+ * The connection that only listens; its subscriptions wait for Redis and are
+ * renewed on every reconnect. On a cluster it keeps one connection per master
+ * for sharded pub/sub, moved along when a replica takes over.
+ */
+export function subscriberConnection(target: RedisTarget | string): RedisClient {
+  if (typeof target === 'object' && 'cluster' in target)
+    return cluster(target.cluster, {
+      shardedSubscribers: true,
+      redisOptions: { connectionName: 'qr-login:subscriber', maxRetriesPerRequest: null },
+    })
+  return new Redis(typeof target === 'string' ? target : target.url, {
     lazyConnect: true,
     connectionName: 'qr-login:subscriber',
     autoResubscribe: true,
     maxRetriesPerRequest: null,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    retryStrategy: backoff,
   })
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisClient } from './client.js'
 import { LocalListeners, LoginError, type ChangeFeed, type LoginStatusView, type StatusListener } from '@qr-login/core'
 import { keys } from './keys.js'
 
@@ -16,8 +16,8 @@ export class RedisChangeFeed implements ChangeFeed {
   private closed = false
 
   constructor(
-    private readonly publisher: Redis,
-    private readonly subscriber: Redis,
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
     /** Reads a login's current status from the store, for the resync after a reconnect. */
     private readonly reload: (id: string) => Promise<LoginStatusView | undefined>,
     private readonly onError: (error: unknown, context: string) => void = () => {},

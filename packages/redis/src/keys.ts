@@ -30,4 +30,6 @@ export const keys = {
   liveLogins: (prefix: string) => `${prefix}live`,
   /** One channel for every status change; each instance keeps only what its own watchers want. */
   statusChannel: (prefix: string) => `${prefix}status`,
+  /** On a cluster, one sharded channel per login, in its login's slot: only the shard that owns it carries it. */
+  loginStatusChannel: (prefix: string, id: string) => `${prefix}status:{${id}}`,
 }

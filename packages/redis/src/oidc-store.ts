@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
+import type { RedisClient } from './client.js'
 import { grantBoundKinds, type Clock, type OidcArtefactStore, type OidcPayload } from '@qr-login/core'
 import { guard } from './guard.js'
 import { keys } from './keys.js'
@@ -32,7 +33,7 @@ declare module 'ioredis' {
  */
 export class RedisOidcArtefactStore implements OidcArtefactStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly clock: Clock,
     private readonly prefix = 'qr:',
   ) {

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis'
+import type { Result } from 'ioredis'
+import type { RedisClient } from './client.js'
 import type { AddPasskeyResult, Clock, PasskeyStore, StoredPasskey } from '@qr-login/core'
 import { guard, relativeTtl } from './guard.js'
 import { keys } from './keys.js'
@@ -29,7 +30,7 @@ declare module 'ioredis' {
 /** Passkeys in Redis, shared by every instance; challenges under a TTL, taken with GETDEL so each is used once. */
 export class RedisPasskeyStore implements PasskeyStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly clock: Clock,
     private readonly prefix = 'qr:',
   ) {

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis'
+import type { ChainableCommander, Result } from 'ioredis'
+import type { RedisClient } from './client.js'
 import {
   historyLimit,
   isTerminal,
@@ -75,16 +76,30 @@ declare module 'ioredis' {
   }
 }
 
+export interface Durability {
+  /** Replicas that must hold a login's write before it is reported done (WAIT); 0 does not wait. */
+  replicas: number
+  /** How long to wait for them; past it the write stands, with fewer copies, and `onShortfall` is told. */
+  timeoutMs: number
+  onShortfall?: (acknowledged: number, wanted: number) => void
+}
+
 /**
  * Logins and sessions in Redis. Every transition is one Lua script, so
  * compare-and-set is atomic across every instance; every key carries a TTL,
  * so Redis never fills with dead logins.
+ *
+ * With `durability.replicas` above 0, a login's writes and new sessions are
+ * acknowledged only once that many replicas have them: a master that dies
+ * right after a confirm cannot take the confirmation with it, because the
+ * replica that takes over already holds it.
  */
 export class RedisLoginStore implements LoginStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly clock: Clock,
     private readonly prefix = 'qr:',
+    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
   ) {
     redis.defineCommand('qrInsert', { numberOfKeys: 1, lua: insertScript })
     redis.defineCommand('qrCompareAndSet', { numberOfKeys: 1, lua: compareAndSetScript })
@@ -96,11 +111,11 @@ export class RedisLoginStore implements LoginStore {
 
   insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
     return this.guard(async () => {
-      const done = await this.redis.qrInsert(
-        keys.login(this.prefix, record.id),
-        String(record.version),
-        JSON.stringify(record),
-        this.ttl(keepUntil),
+      const key = keys.login(this.prefix, record.id)
+      const args = [key, String(record.version), JSON.stringify(record), this.ttl(keepUntil)] as const
+      const done = await this.durably(
+        () => this.redis.qrInsert(...args),
+        (pipeline) => pipeline.qrInsert(...args),
       )
       if (done === 1) this.indexLive(record)
       return done === 1
@@ -133,12 +148,16 @@ export class RedisLoginStore implements LoginStore {
 
   compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean> {
     return this.guard(async () => {
-      const done = await this.redis.qrCompareAndSet(
+      const args = [
         keys.login(this.prefix, next.id),
         String(expectedVersion),
         String(next.version),
         JSON.stringify(next),
         this.ttl(keepUntil),
+      ] as const
+      const done = await this.durably(
+        () => this.redis.qrCompareAndSet(...args),
+        (pipeline) => pipeline.qrCompareAndSet(...args),
       )
       if (done === 1) this.indexLive(next)
       return done === 1
@@ -150,7 +169,11 @@ export class RedisLoginStore implements LoginStore {
       const ttl = this.ttl(keepUntil)
       // The index first: if the session write then fails, the index only holds a hash that readers prune.
       await this.redis.qrIndexSession(keys.userSessions(this.prefix, session.username), session.tokenHash, ttl)
-      await this.redis.set(keys.session(this.prefix, session.tokenHash), JSON.stringify(session), 'PX', Number(ttl))
+      const args = [keys.session(this.prefix, session.tokenHash), JSON.stringify(session), 'PX', Number(ttl)] as const
+      await this.durably(
+        () => this.redis.set(...args),
+        (pipeline) => pipeline.set(...args),
+      )
     })
   }
 
@@ -218,7 +241,8 @@ export class RedisLoginStore implements LoginStore {
       const index = keys.userSessions(this.prefix, username)
       const hashes = await this.redis.smembers(index)
       if (hashes.length === 0) return []
-      const found = await this.redis.mget(hashes.map((hash) => keys.session(this.prefix, hash)))
+      // One GET each (sent together), not MGET: on a cluster each session lives in a slot of its own.
+      const found = await Promise.all(hashes.map((hash) => this.redis.get(keys.session(this.prefix, hash))))
       const gone = hashes.filter((_, at) => !found[at])
       if (gone.length > 0) await this.redis.srem(index, ...gone)
       return found.filter((json): json is string => Boolean(json)).map((json) => JSON.parse(json) as SessionRecord)
@@ -232,6 +256,24 @@ export class RedisLoginStore implements LoginStore {
 
   async close(): Promise<void> {
     this.redis.disconnect()
+  }
+
+  /**
+   * Runs a write; with replicas to wait for, sends it with WAIT in one pipeline, so both reach the
+   * same master (on a cluster, the one that owns the key) and WAIT covers this write.
+   */
+  private async durably<T>(
+    write: () => Promise<T>,
+    queue: (pipeline: ChainableCommander) => ChainableCommander,
+  ): Promise<T> {
+    const { replicas, timeoutMs, onShortfall } = this.durability
+    if (replicas === 0) return write()
+    const results = (await queue(this.redis.pipeline()).wait(replicas, timeoutMs).exec()) ?? []
+    const [[writeError, written], [waitError, acknowledged]] = results as [[Error | null, T], [Error | null, number]]
+    if (writeError) throw writeError
+    // The write stands either way; too few copies is worth knowing, not worth failing a login for.
+    if (waitError || acknowledged < replicas) onShortfall?.(waitError ? 0 : acknowledged, replicas)
+    return written
   }
 
   private ttl(keepUntil: number): string {

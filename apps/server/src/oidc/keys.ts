@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose'
-import type { Redis } from '@qr-login/redis'
+import type { RedisClient } from '@qr-login/redis'
 import type { Config } from '../config.js'
 import { ConfigError } from '../config-error.js'
 
@@ -54,7 +54,11 @@ function parseKeys(json: string, file: string): ProviderKeys {
  * (OIDC_KEYS_FILE), or in Redis (STORE=redis: the first instance to start writes them, every other
  * one reads them), or in a file (the memory store).
  */
-export async function providerKeys(config: Config, redis: Redis | undefined, redisKey: string): Promise<ProviderKeys> {
+export async function providerKeys(
+  config: Config,
+  redis: RedisClient | undefined,
+  redisKey: string,
+): Promise<ProviderKeys> {
   const { keysFile, operatorKeys } = config.oidc
   if (operatorKeys || !redis) {
     try {

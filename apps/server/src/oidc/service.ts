@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider'
 import { formatUserCode, type LoginService, type OidcArtefactStore } from '@qr-login/core'
-import type { Redis } from '@qr-login/redis'
+import type { RedisClient } from '@qr-login/redis'
 import type { Config } from '../config.js'
 import { providerKeys } from './keys.js'
 import { createProvider } from './provider.js'
@@ -17,7 +17,7 @@ export class OidcService {
       config: Config
       logins: LoginService
       store: OidcArtefactStore
-      redis?: Redis
+      redis?: RedisClient
       redisKeysKey: string
     },
   ) {}

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
-import type { Redis } from '@qr-login/redis'
+import type { RedisClient } from '@qr-login/redis'
 import { HttpError } from '../errors.js'
 import { WatcherCaps } from '../lib/watcher-caps.js'
 import { presentedToken } from '../lib/request-auth.js'
@@ -44,7 +44,7 @@ function rateLimited(message: string, ttlMs: number): HttpError {
  * process on the embedded store, in Redis (shared by every instance) with
  * STORE=redis. Watcher caps count this instance's own open connections.
  */
-export default fp<{ redis?: Redis }>(async function limits(app, options) {
+export default fp<{ redis?: RedisClient }>(async function limits(app, options) {
   const { limits: settings, pollIntervalMs, redisPrefix } = app.config
   await app.register(rateLimit, {
     global: false,
