@@ -46,8 +46,8 @@ async function startWorkers(t: Parameters<typeof startInstance>[0]) {
   })
 }
 
-// socket.io over WebSocket only: its polling handshake needs every request of a session on one worker (sticky
-// sessions), which node:cluster's round-robin does not give.
+// socket.io with the client's defaults: the service refuses its polling (a polling session needs every request on
+// one worker, which node:cluster's round-robin does not give) and the client goes on over WebSocket.
 const transports: TransportName[] = ['ws', 'sse', 'long-poll', 'poll', 'socket.io']
 
 t.test('WORKERS=2 on Redis: one port, two workers; logins created, watched and confirmed across them', async (t) => {
@@ -67,7 +67,7 @@ t.test('WORKERS=2 on Redis: one port, two workers; logins created, watched and c
     const first = new Promise<void>((resolve) => (firstSeen = resolve))
     const done = (async () => {
       const transport = transports[i % transports.length]
-      for await (const status of api.watch(login, { transport, socketIoTransports: ['websocket'] })) {
+      for await (const status of api.watch(login, { transport })) {
         seen.push(status)
         firstSeen()
       }
@@ -82,6 +82,10 @@ t.test('WORKERS=2 on Redis: one port, two workers; logins created, watched and c
     t.same((await watch.done).at(-1), 'confirmed', `${transports[i % transports.length]} watcher ${i} saw the confirm`)
   const exchanged = await Promise.all(logins.map((login) => api.exchange(login)))
   t.same(new Set(exchanged.map((each) => each.user.username)), new Set(['alice']))
+
+  const polling = await fetch(`${service.base}/socket.io/?EIO=4&transport=polling`)
+  t.equal(polling.status, 400, 'socket.io polling is refused at once, not left to fail on the next request')
+  t.match(await polling.json(), { code: 0, message: 'Transport unknown' })
 
   t.same(answeredBy(service, '/confirm'), new Set(workers), 'both workers took confirms')
   t.same(answeredBy(service, '/api/qr/'), new Set(workers), 'both workers served watchers and reads')

@@ -194,6 +194,8 @@ export const socketIo: Transport = async (ctx) => {
       auth: { id: ctx.login.id, watchToken: ctx.login.watchToken, ...(since > 0 ? { since } : {}) },
       reconnection: false,
       forceNew: true,
+      // A service of several processes refuses polling (its sessions would not stick): go on with WebSocket.
+      tryAllTransports: true,
       ...(ctx.socketIoTransports ? { transports: ctx.socketIoTransports } : {}),
     })
     const onAbort = () => settle(abortError())

@@ -82,6 +82,9 @@ const socketIoTransport = fp(async function socketIoTransport(app) {
     serveClient: false,
     // Clients have nothing to say after the handshake.
     maxHttpBufferSize: 4096,
+    // Under WORKERS each request may reach another process, and a polling session lives in the one that opened
+    // it: WebSocket only, refused at the first polling request so a client moves to WebSocket (tryAllTransports).
+    ...(config.workers > 1 ? { transports: ['websocket' as const] } : {}),
   })
   // plugins/upgrades.ts routes every upgrade through Fastify, which would answer socket.io's with a 404;
   // engine.io's own listener must see them alone, and must leave every other upgrade to Fastify.
