@@ -157,3 +157,21 @@ t.test(
     )
   },
 )
+
+t.test('messages per status change: only the instance that watches hears it', async (t) => {
+  const { a, b } = await pair(t)
+  const login = await client(a.base).createLogin()
+  const watcher = watching(client(a.base), login, 'ws')
+  await watcher.first
+  const phone = await client(b.base).signInPhone('alice', 'demo')
+  await phone.scan(login.id)
+  await phone.confirm(login.id)
+  await watcher.done
+  t.equal(await heard(a.base), 2, 'A, which watches, heard the scan and the confirm')
+  t.equal(await heard(b.base), 0, 'B, which made them and watches nothing, heard none')
+})
+
+async function heard(base: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  return Number(/^qr_status_messages_heard (\d+)/m.exec(text)?.[1])
+}

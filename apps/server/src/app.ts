@@ -167,7 +167,10 @@ export async function buildApp(
   const live = new LiveConnections(
     watchTransports.map(({ name, heartbeatMs }) => ({ kind: name, heartbeatMs: heartbeatMs?.(config) })),
   )
-  const metrics = createMetrics(() => Object.fromEntries(watchTransports.map(({ name }) => [name, live.count(name)])))
+  const metrics = createMetrics(
+    () => Object.fromEntries(watchTransports.map(({ name }) => [name, live.count(name)])),
+    () => feed.stats().messages ?? 0,
+  )
   const logins = new LoginService({
     store,
     feed,

@@ -172,8 +172,11 @@ export interface ChangeFeed {
   publish(status: LoginStatusView, changedAt: number): Promise<void>
   /** The listener hears every change published after this call returns. */
   subscribe(id: string, listener: StatusListener): () => void
-  /** Number of logins with at least one local listener, and of listeners. */
-  stats(): { channels: number; listeners: number }
+  /**
+   * Number of logins with at least one local listener, and of listeners; a feed between processes also
+   * counts the status messages it has heard since it started (what each change costs in messages).
+   */
+  stats(): { channels: number; listeners: number; messages?: number }
   close(): Promise<void>
 }
 

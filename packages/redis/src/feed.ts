@@ -14,6 +14,7 @@ export class RedisChangeFeed implements ChangeFeed {
   private readonly channel: string
   private subscribed = false
   private closed = false
+  private messages = 0
 
   constructor(
     private readonly publisher: RedisClient,
@@ -27,6 +28,7 @@ export class RedisChangeFeed implements ChangeFeed {
     this.listeners = new LocalListeners((error) => onError(error, 'status listener'))
     subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return
+      this.messages++
       try {
         const { status, changedAt } = JSON.parse(message) as { status: LoginStatusView; changedAt: number }
         this.dispatch(status, changedAt)
@@ -65,8 +67,8 @@ export class RedisChangeFeed implements ChangeFeed {
     return this.listeners.add(id, listener)
   }
 
-  stats(): { channels: number; listeners: number } {
-    return this.listeners.stats()
+  stats(): { channels: number; listeners: number; messages: number } {
+    return { ...this.listeners.stats(), messages: this.messages }
   }
 
   async close(): Promise<void> {

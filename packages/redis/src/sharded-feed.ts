@@ -19,7 +19,7 @@ export class ShardedRedisChangeFeed implements ChangeFeed {
   private readonly listeners: LocalListeners
   private closed = false
   private ready = false
-  /** Status messages heard and subscriptions made, for the bench and /metrics. */
+  /** Status messages heard, subscriptions made and renewed (for /metrics and the bench). */
   readonly counts = { messages: 0, subscribes: 0, resyncs: 0 }
 
   constructor(
@@ -80,8 +80,8 @@ export class ShardedRedisChangeFeed implements ChangeFeed {
     }
   }
 
-  stats(): { channels: number; listeners: number } {
-    return this.listeners.stats()
+  stats(): { channels: number; listeners: number; messages: number } {
+    return { ...this.listeners.stats(), messages: this.counts.messages }
   }
 
   async close(): Promise<void> {

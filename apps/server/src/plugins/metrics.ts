@@ -19,7 +19,11 @@ declare module 'fastify' {
 }
 
 /** Prometheus metrics at /metrics: logins by final state, watchers by transport, change → delivery delay, store errors, process. */
-export function createMetrics(watchers: () => Record<string, number>): Metrics {
+export function createMetrics(
+  watchers: () => Record<string, number>,
+  /** Status messages this instance's change feed has heard from Redis (none on the embedded store). */
+  feedMessages: () => number = () => 0,
+): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
   const created = new Counter({
@@ -46,6 +50,14 @@ export function createMetrics(watchers: () => Record<string, number>): Metrics {
     registers: [registry],
     collect() {
       for (const [transport, count] of Object.entries(watchers())) this.set({ transport }, count)
+    },
+  })
+  new Gauge({
+    name: 'qr_status_messages_heard',
+    help: 'Status-change messages this instance has received from Redis pub/sub since it started: with one Redis every instance hears every change, on a cluster only those watching the login',
+    registers: [registry],
+    collect() {
+      this.set(feedMessages())
     },
   })
   const delay = new Histogram({
