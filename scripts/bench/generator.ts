@@ -38,6 +38,8 @@ export interface Outcome {
   bytesPerLogin: number
   requestsPerLogin: number
   confirmSeconds: number
+  /** The delays, as hdr-histogram's compressed encoding: outcomes of several generators merge exactly (not reported). */
+  histogram?: string
 }
 
 interface Watcher {
@@ -377,6 +379,7 @@ async function confirmAll(job: Job): Promise<Outcome> {
     bytesPerLogin: Math.round(bytes / job.logins.length),
     requestsPerLogin: Math.round((requests / job.logins.length) * 100) / 100,
     confirmSeconds: Math.round(confirmSeconds * 100) / 100,
+    histogram: hdr.encodeIntoCompressedBase64(histogram),
   }
 }
 

@@ -9,9 +9,13 @@ import { dirname } from 'node:path'
 import { Agent, request } from 'node:http'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { readFileSync, readdirSync } from 'node:fs'
+import { Redis } from 'ioredis'
 import type { BenchTransport, Job, Outcome } from './generator.js'
+import { mergeOutcomes } from './outcomes.js'
 import { writeReport } from './report.js'
 import { freePort } from './free-port.js'
+import { startRedisCluster, type RedisCluster } from './redis-cluster.js'
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +32,8 @@ const { values } = parseArgs({
     'server-args': { type: 'string' },
     /** Another build of the server to run (a checkout of an earlier commit, built): before → after in one session. */
     server: { type: 'string' },
+    /** The single worker's confirm rates for the WORKERS rows, comma-separated (WORKERS=2 runs 1.7 times each). */
+    ladder: { type: 'string' },
   },
 })
 const quick = values.quick
@@ -38,9 +44,16 @@ const sources = Array.from({ length: 40 }, (_, i) => `127.0.0.${i + 2}`)
 export interface Scenario {
   name: string
   transport: BenchTransport
-  /** floor: the bare node:http + ws server (scripts/bench/floor.ts) doing the same job. */
-  store: 'memory' | 'redis' | 'floor'
+  /**
+   * floor: the bare node:http + ws server (scripts/bench/floor.ts) doing the same job. redis: the machine's one
+   * Redis server; redis-cluster: a 3-master, 3-replica cluster started for the scenario (REDIS_CLUSTER).
+   */
+  store: 'memory' | 'redis' | 'redis-cluster' | 'floor'
   crossInstance?: boolean
+  /** WORKERS for the server (node:cluster processes on one port); 1 when absent. */
+  workers?: number
+  /** Load generator processes, each with its share of the watchers and of the rate (one holds 19,000 at most here). */
+  generators?: number
   watchers: number
   confirmRate: number
   /**
@@ -61,6 +74,17 @@ export interface ScenarioResult extends Scenario {
   /** Of cpuMsPerLogin, the part spent in the kernel (sockets, the loopback's TCP, scheduling). */
   systemCpuMsPerLogin: number
   runs?: RunFigures[]
+  /** Redis rows: its memory per live login (summed over masters on a cluster) and status messages per change. */
+  redis?: RedisFigures
+  /** How busy the machine's cores were in the measured phase (server, generators and Redis together), in %. */
+  machineBusyPercent?: number
+}
+
+export interface RedisFigures {
+  /** (used_memory with the logins held − before they were made) / logins; masters only on a cluster. */
+  bytesPerLiveLogin: number
+  /** Status messages the instances heard from Redis in the measured phase, per status change made in it. */
+  messagesPerChange?: number
 }
 
 export interface RunFigures {
@@ -80,24 +104,40 @@ function scenario(
   confirmRate: number,
   crossInstance = false,
   scan: Scenario['scan'] = 'set-up',
+  processes: { workers?: number; generators?: number } = {},
 ): Scenario {
   const size = sized(watchers)
   const label = [
     store === 'floor' ? 'floor' : '',
     transport,
-    store === 'redis' ? 'redis' : '',
+    store === 'redis' ? 'redis' : store === 'redis-cluster' ? 'redis-cluster' : '',
     crossInstance ? 'cross' : '',
+    processes.workers ? `workers=${processes.workers}` : '',
   ]
   return {
     name: `${label.filter(Boolean).join(' ')} ${count(size)} @${confirmRate}/s`,
     transport,
     store,
     ...(crossInstance ? { crossInstance } : {}),
+    ...processes,
     watchers: size,
     confirmRate,
     scan,
   }
 }
+
+/**
+ * Issue 14: one process on Redis, then WORKERS=2 with twice the watchers (each worker and each generator at
+ * 19,000, the fd ceiling here) and 1.7 times the rate, step by step up the same ladder of rates.
+ */
+const workersLadder = (rates: number[], watchersPerProcess: number) =>
+  rates.flatMap((rate) => [
+    scenario('ws', 'redis', watchersPerProcess, rate, false, 'set-up', { workers: 1 }),
+    scenario('ws', 'redis', watchersPerProcess * 2, Math.round(rate * 1.7), false, 'set-up', {
+      workers: 2,
+      generators: 2,
+    }),
+  ])
 /** The project next to the floor, the same load on both. */
 const againstFloor = (transport: BenchTransport, watchers: number, confirmRate: number) => [
   scenario(transport, 'memory', watchers, confirmRate, false, 'measured'),
@@ -108,6 +148,7 @@ const againstFloor = (transport: BenchTransport, watchers: number, confirmRate: 
  * Compared scenarios run `repeats` times, project and floor alternating, and report the median of
  * each figure (issue 13's targets are medians of three); the others run once.
  */
+const ladderRates = (values.ladder ?? '300,600,900,1200').split(',').map(Number)
 const comparedScenarios: Scenario[] = quick
   ? (['sse', 'ws', 'long-poll'] as const).flatMap((transport) => againstFloor(transport, 300, 200))
   : [
@@ -122,6 +163,9 @@ const singleScenarios: Scenario[] = quick
       scenario('socket.io-ws', 'memory', 300, 200),
       scenario('ws', 'redis', 300, 200),
       scenario('ws', 'redis', 300, 200, true),
+      scenario('ws', 'redis-cluster', 300, 200),
+      scenario('ws', 'redis-cluster', 300, 200, true),
+      ...workersLadder([200], 150),
     ]
   : [
       ...(['sse', 'ws', 'long-poll'] as const).map((transport) => scenario(transport, 'memory', 10_000, 1000)),
@@ -132,6 +176,9 @@ const singleScenarios: Scenario[] = quick
       ]),
       scenario('ws', 'redis', 5000, 200),
       scenario('ws', 'redis', 5000, 200, true),
+      scenario('ws', 'redis-cluster', 5000, 200),
+      scenario('ws', 'redis-cluster', 5000, 200, true),
+      ...workersLadder(ladderRates, 19_000),
     ]
 const repeats = values.repeats ? Number(values.repeats) : quick ? 1 : 3
 
@@ -466,10 +513,16 @@ function medianOf(runs: ScenarioResult[]): ScenarioResult {
 
 async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   const processes: ChildProcess[] = []
+  let cluster: RedisCluster | undefined
+  let redisNodes: { port: number }[] = []
   try {
     let watchServer: Server
     let confirmServer: Server
     const prefix = `bench:${process.pid}:${Date.now()}:`
+    if (scenario.store === 'redis-cluster') {
+      cluster = await startRedisCluster()
+      redisNodes = await cluster.masters()
+    }
     if (scenario.store === 'floor') {
       watchServer = confirmServer = await startProcess(
         ['--import', 'tsx', 'scripts/bench/floor.ts'],
@@ -477,12 +530,22 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
         /^floor:listening/,
       )
     } else {
-      const env = serverEnv(scenario.store === 'redis' ? { STORE: 'redis', REDIS_PREFIX: prefix } : {})
+      const env = serverEnv({
+        ...(scenario.store === 'redis' ? { STORE: 'redis', REDIS_PREFIX: prefix } : {}),
+        ...(cluster ? { STORE: 'redis', REDIS_CLUSTER: cluster.seeds, REDIS_PREFIX: prefix } : {}),
+        ...(scenario.workers ? { WORKERS: String(scenario.workers) } : {}),
+      })
       watchServer = await startProcess([serverBundle], env, /is running/)
       confirmServer = scenario.crossInstance ? await startProcess([serverBundle], env, /is running/) : watchServer
     }
     processes.push(watchServer.child, confirmServer.child)
     const floor = scenario.store === 'floor'
+    const onRedis = scenario.store === 'redis' || scenario.store === 'redis-cluster'
+    if (scenario.store === 'redis') redisNodes = [{ port: 6379 }]
+    // Under WORKERS the figures are the whole process tree's, read from /proc (each worker answers its own /metrics).
+    const figures = (server: Server) =>
+      scenario.workers ? treeFigures(server.child.pid!) : serverFigures(server, floor)
+    const redisBefore = onRedis ? await redisMemory(redisNodes) : 0
 
     // Set-up (not measured): the logins, a phone session, and the scans when they are not measured.
     const logins = await createdLogins(watchServer, scenario.watchers)
@@ -492,25 +555,41 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
         call('POST', `${confirmServer.base}/api/qr/${logins[i].id}/scan`, phoneToken),
       )
 
-    const before = await serverFigures(watchServer, floor)
-    const load = generator()
-    processes.push(load.child)
-    const job: Job = {
+    const before = await figures(watchServer)
+    // Each generator takes its share of the logins, of the rate and of the source addresses.
+    const generators = scenario.generators ?? 1
+    const loads = Array.from({ length: generators }, () => generator())
+    processes.push(...loads.map((load) => load.child))
+    const share = <T>(items: T[], index: number) =>
+      items.slice(
+        Math.floor((items.length * index) / generators),
+        Math.floor((items.length * (index + 1)) / generators),
+      )
+    const jobs: Job[] = loads.map((_, index) => ({
       transport: scenario.transport,
       base: watchServer.base,
       confirmBase: confirmServer.base,
-      logins,
+      logins: share(logins, index),
       phoneToken,
-      confirmRate: scenario.confirmRate,
-      sources,
+      confirmRate: scenario.confirmRate / generators,
+      sources: share(sources, index),
       pollIntervalMs: 1000,
       settleMs: scenario.transport === 'poll' ? 5000 : 15_000,
       scanFirst: scenario.scan === 'measured',
-    }
-    await load.ask({ type: 'open', job }, 'opened')
-    const held = await serverFigures(watchServer, floor)
-    const { outcome } = await load.ask<{ outcome: Outcome }>({ type: 'confirm' }, 'done')
-    const after = await serverFigures(watchServer, floor)
+    }))
+    await Promise.all(loads.map((load, index) => load.ask({ type: 'open', job: jobs[index] }, 'opened')))
+    const held = await figures(watchServer)
+    const cpuBefore = machineCpu()
+    const redisHeld = onRedis ? await redisMemory(redisNodes) : 0
+    const heardBefore = onRedis && !scenario.workers ? await heard([watchServer, confirmServer]) : 0
+    const outcome = mergeOutcomes(
+      await Promise.all(loads.map((load) => load.ask<{ outcome: Outcome }>({ type: 'confirm' }, 'done'))).then(
+        (answers) => answers.map((answer) => answer.outcome),
+      ),
+    )
+    const after = await figures(watchServer)
+    const cpuAfter = machineCpu()
+    const heardAfter = onRedis && !scenario.workers ? await heard([watchServer, confirmServer]) : 0
     const cpuSeconds = after.cpuSeconds - held.cpuSeconds
     const systemCpuSeconds = after.systemCpuSeconds - held.systemCpuSeconds
     const result: ScenarioResult = {
@@ -521,19 +600,117 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       rssBaselineMB: Math.round(before.rss / 1024 / 1024),
       cpuMsPerLogin: Math.round((cpuSeconds / scenario.watchers) * 1000 * 100) / 100,
       systemCpuMsPerLogin: Math.round((systemCpuSeconds / scenario.watchers) * 1000 * 100) / 100,
+      machineBusyPercent: Math.round(((cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total)) * 100),
+      ...(onRedis
+        ? {
+            redis: {
+              bytesPerLiveLogin: Math.round((redisHeld - redisBefore) / scenario.watchers),
+              ...(scenario.workers
+                ? {}
+                : {
+                    messagesPerChange:
+                      Math.round(
+                        ((heardAfter - heardBefore) / (scenario.watchers * (scenario.scan === 'measured' ? 2 : 1))) *
+                          100,
+                      ) / 100,
+                  }),
+            },
+          }
+        : {}),
     }
     const d = outcome.delayMs
     console.log(
       `${scenario.name.padEnd(28)} held ${outcome.opened}/${scenario.watchers}  lost ${outcome.lost}  errors ${outcome.errors}  ` +
         `p50 ${d.p50}  p90 ${d.p90}  p99 ${d.p99}  max ${d.max} ms  RSS/watcher ${result.rssPerWatcherKB} KB  heap/watcher ${result.heapPerWatcherKB} KB  ` +
         `${outcome.bytesPerLogin} B & ${outcome.requestsPerLogin} req/login  CPU ${result.cpuMsPerLogin} ms/login ` +
-        `(kernel ${result.systemCpuMsPerLogin})`,
+        `(kernel ${result.systemCpuMsPerLogin})  machine ${result.machineBusyPercent} % busy` +
+        (result.redis
+          ? `  Redis ${result.redis.bytesPerLiveLogin} B/login` +
+            (result.redis.messagesPerChange !== undefined ? `, ${result.redis.messagesPerChange} msg/change` : '')
+          : ''),
     )
     if (outcome.errorSamples.length) console.log(`  errors: ${outcome.errorSamples.join(' | ')}`)
     return result
   } finally {
     await Promise.all([...new Set(processes)].map(stop))
+    await cluster?.stop()
   }
+}
+
+/**
+ * Memory summed over Redis nodes (a cluster's masters: its replicas hold the same again): used_memory less the
+ * replication backlog and the replicas' output buffers, which grow with writes up to a fixed size, not per login.
+ */
+async function redisMemory(nodes: { port: number }[]): Promise<number> {
+  let total = 0
+  for (const node of nodes) {
+    const redis = new Redis(node.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 })
+    try {
+      await redis.connect()
+      const info = await redis.info('memory')
+      const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN)
+      total += field('used_memory') - field('mem_replication_backlog') - field('mem_clients_slaves')
+    } finally {
+      redis.disconnect()
+    }
+  }
+  return total
+}
+
+/** Status messages heard from Redis so far, summed over the scenario's instances. */
+async function heard(servers: Server[]): Promise<number> {
+  let total = 0
+  for (const server of new Set(servers)) {
+    const { body } = await call('GET', `${server.base}/metrics`)
+    total += Number(/^qr_status_messages_heard (\S+)/m.exec(body)?.[1] ?? NaN)
+  }
+  return total
+}
+
+/** The machine's CPU time so far, all cores, from /proc/stat: busy (not idle or waiting) and in all. */
+function machineCpu(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  const total = fields.reduce((sum, value) => sum + value, 0)
+  return { busy: total - fields[3] - fields[4], total }
+}
+
+/**
+ * RSS and CPU time of a process and all its descendants, from /proc (Linux): a WORKERS server's primary and
+ * workers together. Without a forced GC, so RSS here is not comparable with the single-process rows'.
+ */
+function treeFigures(root: number): { rss: number; heap: number; cpuSeconds: number; systemCpuSeconds: number } {
+  const stats = new Map<number, string[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // The command name may hold spaces: the fields start after its closing parenthesis.
+      stats.set(Number(entry), text.slice(text.lastIndexOf(')') + 2).split(' '))
+    } catch {
+      // gone since it was listed
+    }
+  }
+  const tree = new Set([root])
+  for (let grew = true; grew;) {
+    grew = false
+    for (const [pid, fields] of stats)
+      if (!tree.has(pid) && tree.has(Number(fields[1]))) {
+        tree.add(pid)
+        grew = true
+      }
+  }
+  const ticks = 100
+  let user = 0
+  let system = 0
+  let rssPages = 0
+  for (const pid of tree) {
+    const fields = stats.get(pid)
+    if (!fields) continue
+    user += Number(fields[11])
+    system += Number(fields[12])
+    rssPages += Number(fields[21])
+  }
+  return { rss: rssPages * 4096, heap: NaN, cpuSeconds: (user + system) / ticks, systemCpuSeconds: system / ticks }
 }
 
 export interface ThroughputResult {

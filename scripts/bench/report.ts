@@ -165,7 +165,81 @@ function targets(report: Report): string[][] {
       gap <= 2,
     )
   }
+  // Issue 14: WORKERS=2 at 1.7 times each rate of the ladder, its p99 against one process's at the rate.
+  const ladder = (workers: number) =>
+    report.scenarios
+      .filter((s) => s.store === 'redis' && s.workers === workers)
+      .sort((a, b) => a.confirmRate - b.confirmRate)
+  const two = ladder(2)
+  for (const [index, one] of ladder(1).entries()) {
+    const paired = two[index]
+    if (!paired) continue
+    check(
+      `WORKERS=2, ${paired.outcome.opened.toLocaleString('en')} watchers at ${paired.confirmRate}/s, against one process, ${one.outcome.opened.toLocaleString('en')} at ${one.confirmRate}/s: p99`,
+      'the same or lower, nothing lost',
+      `${paired.outcome.delayMs.p99} ms against ${one.outcome.delayMs.p99} ms (machine ${paired.machineBusyPercent ?? '?'} % / ${one.machineBusyPercent ?? '?'} % busy)`,
+      paired.outcome.delayMs.p99 <= one.outcome.delayMs.p99 && paired.outcome.lost === 0,
+    )
+  }
+  const clustered = find(report, (s) => s.store === 'redis-cluster' && s.crossInstance === true)
+  if (clustered && cross)
+    rows.push([
+      'Redis Cluster: cross-instance p99 (one Redis server)',
+      'measured',
+      `${clustered.outcome.delayMs.p99} ms (${cross.outcome.delayMs.p99} ms)`,
+      'stated',
+    ])
   return rows
+}
+
+function processesSection(report: Report): string {
+  const rows = report.scenarios.filter((s) => s.store === 'redis' || s.store === 'redis-cluster')
+  if (!rows.length) return ''
+  return `## Several processes, and Redis Cluster
+
+The Redis rows: \`redis\` is the machine's one Redis server, \`redis-cluster\` a 3-master, 3-replica cluster started for
+the row (\`REDIS_CLUSTER\`; each login write waits for its replica, \`REDIS_WAIT_REPLICAS=1\`); \`cross\` confirms on a
+second instance. \`workers=N\` is one server with \`WORKERS=N\`, loaded by as many generators as workers (each holds at
+most 19,000 sockets here), every one sharing the rate; its CPU and RSS are the whole process tree's, from /proc,
+without a forced GC. Redis memory is \`used_memory\` (summed over the masters; replicas hold as much again) less the
+replication backlog, with the logins held and watched, minus the same before they were made, per login. Messages per
+change are the status messages the instances heard from Redis in the measured phase (\`qr_status_messages_heard\`),
+per status change.
+
+${table(
+  [
+    'scenario',
+    'Redis',
+    'workers',
+    'generators',
+    'held',
+    'rate/s',
+    'lost',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'CPU ms/login',
+    'Redis B/live login',
+    'messages/change',
+  ],
+  rows.map((s) => [
+    s.name,
+    s.store === 'redis-cluster' ? '3 + 3 cluster' : 'one server',
+    s.workers ?? 1,
+    s.generators ?? 1,
+    `${s.outcome.opened}/${s.watchers}`,
+    s.confirmRate,
+    s.outcome.lost,
+    s.outcome.delayMs.p50,
+    s.outcome.delayMs.p99,
+    s.outcome.delayMs.max,
+    s.cpuMsPerLogin,
+    s.machineBusyPercent ?? '',
+    s.redis?.bytesPerLiveLogin ?? '',
+    s.redis?.messagesPerChange ?? '',
+  ]),
+)}
+`
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
@@ -293,6 +367,7 @@ the median of their runs, project and floor alternating (every run is in the nex
 ${table(['scenario', 'server', 'measured', 'held', 'lost', 'errors', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'RSS KB/watcher', 'heap KB/watcher', 'bytes/login', 'requests/login', 'CPU ms/login', 'of which kernel'], scenarioRows)}
 
 ${runsSection(report)}
+${processesSection(report)}
 ${soakSection(report.soak)}
 ## Throughput (autocannon, 100 connections)
 

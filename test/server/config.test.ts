@@ -188,3 +188,9 @@ t.test(
       t.throws(() => loadConfig(env), { name: 'ConfigError', message }, JSON.stringify(env))
   },
 )
+
+t.test('LISTEN_BACKLOG: 4096 unless set', async (t) => {
+  t.equal(loadConfig({}).listenBacklog, 4096)
+  t.equal(loadConfig({ LISTEN_BACKLOG: '128' }).listenBacklog, 128)
+  t.throws(() => loadConfig({ LISTEN_BACKLOG: '0' }), { name: 'ConfigError', message: /LISTEN_BACKLOG/ })
+})

@@ -19,6 +19,8 @@ export interface Config {
   store: 'memory' | 'redis'
   /** Processes sharing the port (node:cluster); above 1 only with STORE=redis. */
   workers: number
+  /** Connections the kernel may queue before the service accepts them (capped by net.core.somaxconn). */
+  listenBacklog: number
   redisUrl: string
   /** Seed nodes of a Redis Cluster (REDIS_CLUSTER): used instead of redisUrl when set. */
   redisCluster: string[] | undefined
@@ -309,6 +311,8 @@ export function loadConfig(env: Env = process.env): Config {
     pollIntervalMs: wholeNumber(env, 'POLL_INTERVAL_MS', 1000, 50),
     store,
     workers: workers(env, store),
+    // Node's 511 overflows when thousands of watchers reconnect at once (an instance restarted): queued, not dropped.
+    listenBacklog: wholeNumber(env, 'LISTEN_BACKLOG', 4096, 1, 65535),
     redisUrl,
     redisCluster,
     redisWait: {

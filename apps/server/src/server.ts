@@ -75,7 +75,7 @@ async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'))
 
   try {
-    await app.listen({ port: config.port, host: config.host })
+    await app.listen({ port: config.port, host: config.host, backlog: config.listenBacklog })
   } catch (error) {
     app.log.fatal({ err: error }, 'could not start')
     process.exit(1)
