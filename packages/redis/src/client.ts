@@ -35,6 +35,9 @@ function cluster(seeds: string[], options: ClusterOptions & { redisOptions: Redi
     // While a replica takes over a failed master, the slot's commands are retried this often instead of failing.
     retryDelayOnFailover: 100,
     retryDelayOnClusterDown: 100,
+    // Without an offline queue a command for a dead master fails at once until the slot map is read again; ioredis
+    // reads it every 5 s by default, or on a MOVED reply, which an instance that sends nothing to the slot never gets.
+    slotsRefreshInterval: 1000,
     ...options,
     redisOptions: { ...redisOptions, ...options.redisOptions },
   })
