@@ -83,6 +83,12 @@ t.test('WORKERS=2 on Redis: one port, two workers; logins created, watched and c
   const exchanged = await Promise.all(logins.map((login) => api.exchange(login)))
   t.same(new Set(exchanged.map((each) => each.user.username)), new Set(['alice']))
 
+  const page = await (await fetch(`${service.base}/`)).text()
+  t.match(
+    page,
+    '<meta name="qr-login-socket-io-transports" content="[&quot;websocket&quot;]">',
+    'the PC page is told to use socket.io over WebSocket, so it skips the refused polling',
+  )
   const polling = await fetch(`${service.base}/socket.io/?EIO=4&transport=polling`)
   t.equal(polling.status, 400, 'socket.io polling is refused at once, not left to fail on the next request')
   t.match(await polling.json(), { code: 0, message: 'Transport unknown' })

@@ -96,3 +96,10 @@ t.test('responses are serialized by their schema: nothing extra leaks', async (t
   ).json()
   t.same(Object.keys(body), ['id', 'status', 'version', 'expiresAt'])
 })
+
+t.test('one process: the PC page lets socket.io start with polling (no transports named)', async (t) => {
+  const app = await testApp(t)
+  const page = (await app.inject({ url: '/' })).body
+  t.match(page, /<meta name="qr-login-user"|<\/head>/, 'the page is served')
+  t.notMatch(page, /qr-login-socket-io-transports/)
+})

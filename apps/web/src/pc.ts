@@ -37,6 +37,8 @@ const autoRefreshDelayMs = 1500
 const client = new QrLoginClient()
 /** On the OpenID provider's sign-in page: the application asking, and the interaction the login answers. */
 const asking = readMeta<{ uid: string; name: string }>('qr-login-app')
+// A service of several worker processes serves socket.io over WebSocket only: say so, and skip the refused polling.
+const socketIoTransports = readMeta<('polling' | 'websocket')[]>('qr-login-socket-io-transports')
 /** Tabs of this browser tell each other when it signs in or out: one exchange serves them all. */
 const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('qr-login') : undefined
 let signedInAs: UserProfile | undefined
@@ -175,6 +177,7 @@ async function watch() {
       transport: watchableWith(transportSelect.value as TransportChoice, current),
       since: lastVersion,
       signal: stop.signal,
+      ...(socketIoTransports ? { socketIoTransports } : {}),
       onTraffic: (event) => inspector.record(event, current),
     })) {
       if (stop.signal.aborted) return

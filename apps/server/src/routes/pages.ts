@@ -72,7 +72,9 @@ export async function sendPage(
           .then((session) => session && { ...session.user, approvedWith: session.approvedWith })
       : app.logins.sessionUser('phone', request.cookies.m_session)
   ).catch(() => undefined)
-  const meta = Object.entries({ 'qr-login-user': user, ...extra })
+  // Under WORKERS socket.io takes WebSocket only (transports/socket-io.ts): the page need not try polling first.
+  const socketIo = page === 'pc' && app.config.workers > 1 ? { 'qr-login-socket-io-transports': ['websocket'] } : {}
+  const meta = Object.entries({ 'qr-login-user': user, ...socketIo, ...extra })
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => `<meta name="${name}" content="${escapeAttribute(JSON.stringify(value))}">\n`)
     .join('')
