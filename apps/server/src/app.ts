@@ -88,14 +88,21 @@ async function storage(
       feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
     }
   }
+  let shortfallReportedAt = -Infinity
   const backend = redisBackend({
     target: config.redisCluster ? { cluster: config.redisCluster } : { url: config.redisUrl },
     prefix: config.redisPrefix,
     clock,
     durability: {
       ...config.redisWait,
-      onShortfall: (acknowledged, wanted) =>
-        app.log.warn({ acknowledged, wanted }, 'a login write reached fewer Redis replicas than REDIS_WAIT_REPLICAS'),
+      // A master without its replica (one failed over, until a new replica joins) falls short on every write:
+      // say so once every 10 s, not once a write.
+      onShortfall: (acknowledged, wanted) => {
+        const now = clock.now()
+        if (now - shortfallReportedAt < 10_000) return
+        shortfallReportedAt = now
+        app.log.warn({ acknowledged, wanted }, 'login writes reach fewer Redis replicas than REDIS_WAIT_REPLICAS')
+      },
     },
     reload: (store) => async (id) => {
       const record = await store.get(id)
