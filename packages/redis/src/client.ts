@@ -13,6 +13,10 @@ export interface RedisConnectionOptions {
 
 const backoff = (attempt: number) => Math.min(50 * 2 ** attempt, 2000)
 
+/** How long ioredis retries a cluster command whose master is gone: maxRedirections × retryDelayOnFailover. */
+const failoverRetries = { delayMs: 100, times: 16 }
+const failoverRetryBudgetMs = failoverRetries.delayMs * failoverRetries.times
+
 /** Seed nodes as `host:port` or `redis[s]://[user:password@]host:port`; credentials and TLS come from the first. */
 function clusterOptions(seeds: string[]): { nodes: { host: string; port: number }[]; redisOptions: RedisOptions } {
   const urls = seeds.map((seed) => new URL(/^rediss?:\/\//.test(seed) ? seed : `redis://${seed}`))
@@ -33,8 +37,9 @@ function cluster(seeds: string[], options: ClusterOptions & { redisOptions: Redi
     lazyConnect: true,
     clusterRetryStrategy: backoff,
     // While a replica takes over a failed master, the slot's commands are retried this often instead of failing.
-    retryDelayOnFailover: 100,
-    retryDelayOnClusterDown: 100,
+    retryDelayOnFailover: failoverRetries.delayMs,
+    retryDelayOnClusterDown: failoverRetries.delayMs,
+    maxRedirections: failoverRetries.times,
     // Without an offline queue a command for a dead master fails at once until the slot map is read again; ioredis
     // reads it every 5 s by default, or on a MOVED reply, which an instance that sends nothing to the slot never gets.
     slotsRefreshInterval: 1000,
@@ -49,17 +54,24 @@ function cluster(seeds: string[], options: ClusterOptions & { redisOptions: Redi
  * ioredis reconnects by itself with this backoff.
  */
 export function commandConnection(target: RedisTarget | string, options: RedisConnectionOptions = {}): RedisClient {
-  const commandTimeout = options.commandTimeoutMs ?? 2000
   if (typeof target === 'object' && 'cluster' in target)
     return cluster(target.cluster, {
       enableOfflineQueue: false,
-      redisOptions: { connectionName: 'qr-login:commands', commandTimeout, maxRetriesPerRequest: 1 },
+      redisOptions: {
+        connectionName: 'qr-login:commands',
+        // A command for a master that just died is retried by ioredis (every 100 ms, 16 times) until a replica
+        // has its slots; a timeout that fired meanwhile would report a write as failed that is then made after
+        // all (a consumed login whose session was thrown away). So the timeout outlasts those retries.
+        commandTimeout: options.commandTimeoutMs ?? failoverRetryBudgetMs + 3000,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 1000,
+      },
     })
   return new Redis(typeof target === 'string' ? target : target.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout,
+    commandTimeout: options.commandTimeoutMs ?? 2000,
     connectionName: 'qr-login:commands',
     retryStrategy: backoff,
   })
