@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks'
 import * as hdr from 'hdr-histogram-js'
 import WebSocket from 'ws'
 import { io } from 'socket.io-client'
+import { delayFigures } from './outcomes.js'
 
 /** socket.io: its polling handshake upgraded to WebSocket; socket.io-ws: WebSocket only. */
 export type BenchTransport = 'sse' | 'ws' | 'long-poll' | 'poll' | 'socket.io' | 'socket.io-ws'
@@ -361,7 +362,6 @@ async function confirmAll(job: Job): Promise<Outcome> {
     received++
     histogram.recordValue(Math.max(1, Math.round((watcher.confirmedAt - sentAt.get(watcher.id)!) * 1000)))
   }
-  const ms = (microseconds: number) => Math.round(microseconds / 10) / 100
   return {
     watchers: job.logins.length,
     opened,
@@ -369,13 +369,7 @@ async function confirmAll(job: Job): Promise<Outcome> {
     lost: job.logins.length - received,
     errors: errorCount,
     errorSamples,
-    delayMs: {
-      p50: ms(histogram.getValueAtPercentile(50)),
-      p90: ms(histogram.getValueAtPercentile(90)),
-      p99: ms(histogram.getValueAtPercentile(99)),
-      max: ms(histogram.maxValue),
-      mean: ms(histogram.mean),
-    },
+    delayMs: delayFigures(histogram),
     bytesPerLogin: Math.round(bytes / job.logins.length),
     requestsPerLogin: Math.round((requests / job.logins.length) * 100) / 100,
     confirmSeconds: Math.round(confirmSeconds * 100) / 100,
