@@ -18,9 +18,7 @@ import { keys } from './keys.js'
 export class ShardedRedisChangeFeed implements ChangeFeed {
   private readonly listeners: LocalListeners
   private closed = false
-  private ready = false
-  /** Status messages heard, subscriptions made and renewed (for /metrics and the bench). */
-  readonly counts = { messages: 0, subscribes: 0, resyncs: 0 }
+  private messages = 0
 
   constructor(
     private readonly publisher: Cluster,
@@ -32,7 +30,7 @@ export class ShardedRedisChangeFeed implements ChangeFeed {
   ) {
     this.listeners = new LocalListeners((error) => onError(error, 'status listener'))
     subscriber.on('smessage', (_channel: string, message: string) => {
-      this.counts.messages++
+      this.messages++
       try {
         const { status, changedAt } = JSON.parse(message) as { status: LoginStatusView; changedAt: number }
         this.listeners.dispatch(status, changedAt)
@@ -42,21 +40,14 @@ export class ShardedRedisChangeFeed implements ChangeFeed {
     })
     // ioredis has moved every subscription to the masters that now own the slots: catch up with what was missed.
     subscriber.on('subscribersReady', () => {
-      this.ready = true
       for (const id of this.listeners.ids()) void this.follow(id, 'resync')
     })
-    subscriber.on('-subscriber', () => (this.ready = false))
     subscriber.on('error', (error: unknown) => this.onError(error, 'redis subscriber'))
   }
 
   /** Connects to the cluster; rejects if none of its seed nodes can be reached now. */
   async start(): Promise<void> {
     await this.subscriber.connect()
-    this.ready = true
-  }
-
-  get listening(): boolean {
-    return this.ready && this.subscriber.status === 'ready'
   }
 
   async publish(status: LoginStatusView, changedAt: number): Promise<void> {
@@ -81,7 +72,7 @@ export class ShardedRedisChangeFeed implements ChangeFeed {
   }
 
   stats(): { channels: number; listeners: number; messages: number } {
-    return { ...this.listeners.stats(), messages: this.counts.messages }
+    return { ...this.listeners.stats(), messages: this.messages }
   }
 
   async close(): Promise<void> {
@@ -98,7 +89,6 @@ export class ShardedRedisChangeFeed implements ChangeFeed {
   private async follow(id: string, why: 'subscribe' | 'resync'): Promise<void> {
     try {
       await this.subscriber.ssubscribe(this.channel(id))
-      this.counts[why === 'subscribe' ? 'subscribes' : 'resyncs']++
       if (!this.listeners.has(id)) return
       const status = await this.reload(id)
       if (status) this.listeners.dispatch(status)
