@@ -48,6 +48,12 @@ export async function newPage(
 
 /** Reads the QR code from the pixels of a screenshot of the whole page, as a phone camera would. */
 export async function decodeQrOnScreen(page: Page): Promise<string> {
+  // The QR is an <img>: a new login's state is on the page before its image has loaded (slowly, on a busy machine).
+  await page.waitForFunction(() => {
+    const qr = document.querySelector<HTMLImageElement>('img#qr')
+    const id = document.querySelector<HTMLElement>('main')?.dataset.loginId
+    return !qr || (id !== undefined && qr.src.includes(encodeURIComponent(id)) && qr.complete && qr.naturalWidth > 0)
+  })
   const image = PNG.sync.read(await page.screenshot())
   const found = jsQR(
     new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.byteLength),
