@@ -85,6 +85,11 @@ export interface RedisFigures {
   bytesPerLiveLogin: number
   /** Status messages the instances heard from Redis in the measured phase, per status change made in it. */
   messagesPerChange?: number
+  /**
+   * A cluster: the busiest master's share of the commands the masters ran for the row (logins made, held,
+   * scanned and confirmed), in %. An even spread over three masters is 33 %; one hot key shows above it.
+   */
+  busiestMasterPercent?: number
 }
 
 export interface RunFigures {
@@ -546,6 +551,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const figures = (server: Server) =>
       scenario.workers ? treeFigures(server.child.pid!) : serverFigures(server, floor)
     const redisBefore = onRedis ? await redisMemory(redisNodes) : 0
+    const commandsBefore = cluster ? await redisCommands(redisNodes) : []
 
     // Set-up (not measured): the logins, a phone session, and the scans when they are not measured.
     const logins = await createdLogins(watchServer, scenario.watchers)
@@ -590,6 +596,9 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const after = await figures(watchServer)
     const cpuAfter = machineCpu()
     const heardAfter = onRedis && !scenario.workers ? await heard([watchServer, confirmServer]) : 0
+    const commandsRun = cluster
+      ? (await redisCommands(redisNodes)).map((commands, index) => commands - commandsBefore[index])
+      : []
     const cpuSeconds = after.cpuSeconds - held.cpuSeconds
     const systemCpuSeconds = after.systemCpuSeconds - held.systemCpuSeconds
     const result: ScenarioResult = {
@@ -614,6 +623,13 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
                           100,
                       ) / 100,
                   }),
+              ...(cluster
+                ? {
+                    busiestMasterPercent: Math.round(
+                      (Math.max(...commandsRun) / commandsRun.reduce((sum, commands) => sum + commands, 0)) * 100,
+                    ),
+                  }
+                : {}),
             },
           }
         : {}),
@@ -626,7 +642,10 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
         `(kernel ${result.systemCpuMsPerLogin})  machine ${result.machineBusyPercent} % busy` +
         (result.redis
           ? `  Redis ${result.redis.bytesPerLiveLogin} B/login` +
-            (result.redis.messagesPerChange !== undefined ? `, ${result.redis.messagesPerChange} msg/change` : '')
+            (result.redis.messagesPerChange !== undefined ? `, ${result.redis.messagesPerChange} msg/change` : '') +
+            (result.redis.busiestMasterPercent !== undefined
+              ? `, busiest master ${result.redis.busiestMasterPercent} % of commands`
+              : '')
           : ''),
     )
     if (outcome.errorSamples.length) console.log(`  errors: ${outcome.errorSamples.join(' | ')}`)
@@ -655,6 +674,21 @@ async function redisMemory(nodes: { port: number }[]): Promise<number> {
     }
   }
   return total
+}
+
+/** Commands each node has run so far (INFO stats total_commands_processed), in the order given. */
+async function redisCommands(nodes: { port: number }[]): Promise<number[]> {
+  return Promise.all(
+    nodes.map(async (node) => {
+      const redis = new Redis(node.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 })
+      try {
+        await redis.connect()
+        return Number(/^total_commands_processed:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN)
+      } finally {
+        redis.disconnect()
+      }
+    }),
+  )
 }
 
 /** Status messages heard from Redis so far, summed over the scenario's instances. */

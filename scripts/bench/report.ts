@@ -205,7 +205,8 @@ most 19,000 sockets here), every one sharing the rate; its CPU and RSS are the w
 without a forced GC. Redis memory is \`used_memory\` (summed over the masters; replicas hold as much again) less the
 replication backlog, with the logins held and watched, minus the same before they were made, per login. Messages per
 change are the status messages the instances heard from Redis in the measured phase (\`qr_status_messages_heard\`),
-per status change.
+per status change. The busiest master's share is of the commands the three masters ran from the logins' creation to
+the last confirm (33 % is an even spread).
 
 ${table(
   [
@@ -220,8 +221,10 @@ ${table(
     'p99 ms',
     'max ms',
     'CPU ms/login',
+    'machine busy %',
     'Redis B/live login',
     'messages/change',
+    'busiest master %',
   ],
   rows.map((s) => [
     s.name,
@@ -238,6 +241,7 @@ ${table(
     s.machineBusyPercent ?? '',
     s.redis?.bytesPerLiveLogin ?? '',
     s.redis?.messagesPerChange ?? '',
+    s.redis?.busiestMasterPercent ?? '',
   ]),
 )}
 `
