@@ -158,7 +158,7 @@ t.test('WORKERS: a count or auto; more than one only on a shared store', async (
 })
 
 t.test(
-  'REDIS_CLUSTER: seed nodes on STORE=redis, instead of REDIS_URL; writes wait for one replica there',
+  'REDIS_CLUSTER: seed nodes on STORE=redis, instead of REDIS_URL; writes wait for one replica there, the live index is split',
   async (t) => {
     const single = loadConfig({ STORE: 'redis' })
     t.equal(single.redisCluster, undefined)
@@ -169,6 +169,16 @@ t.test(
     })
     t.same(cluster.redisCluster, ['10.0.0.1:7000', 'redis://user:secret@10.0.0.2:7001', 'rediss://cache.example:7002'])
     t.same(cluster.redisWait, { replicas: 1, timeoutMs: 200 })
+    t.same(single.redisLiveIndex, { keys: 1, countCacheMs: 0 }, 'one server: one index key, counted every time')
+    t.same(
+      cluster.redisLiveIndex,
+      { keys: 16, countCacheMs: 100 },
+      'a cluster: split over 16 slots, counted now and then',
+    )
+    t.same(loadConfig({ STORE: 'redis', REDIS_LIVE_KEYS: '64', REDIS_LIVE_COUNT_CACHE_MS: '0' }).redisLiveIndex, {
+      keys: 64,
+      countCacheMs: 0,
+    })
     t.same(
       loadConfig({ STORE: 'redis', REDIS_CLUSTER: '10.0.0.1:7000', REDIS_WAIT_REPLICAS: '0', REDIS_WAIT_MS: '50' })
         .redisWait,
@@ -183,6 +193,9 @@ t.test(
       [{ STORE: 'redis', REDIS_CLUSTER: 'http://10.0.0.1:7000' }, /REDIS_CLUSTER takes seed nodes/],
       [{ STORE: 'redis', REDIS_WAIT_REPLICAS: '17' }, /REDIS_WAIT_REPLICAS/],
       [{ STORE: 'redis', REDIS_WAIT_MS: '0' }, /REDIS_WAIT_MS/],
+      [{ STORE: 'redis', REDIS_LIVE_KEYS: '0' }, /REDIS_LIVE_KEYS/],
+      [{ STORE: 'redis', REDIS_LIVE_KEYS: '1025' }, /REDIS_LIVE_KEYS/],
+      [{ STORE: 'redis', REDIS_LIVE_COUNT_CACHE_MS: '-1' }, /REDIS_LIVE_COUNT_CACHE_MS/],
     ]
     for (const [env, message] of refused)
       t.throws(() => loadConfig(env), { name: 'ConfigError', message }, JSON.stringify(env))

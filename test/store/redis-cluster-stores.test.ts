@@ -1,5 +1,5 @@
 import t from 'tap'
-import { systemClock } from '@qr-login/core'
+import { ManualClock, systemClock, type LoginRecord } from '@qr-login/core'
 import {
   RedisLoginStore,
   RedisOidcArtefactStore,
@@ -25,12 +25,19 @@ async function connection(): Promise<RedisClient> {
 
 t.test('login store', async (t) => {
   storeContract(t, async () => {
-    // Every login write waits for its replica, as the service does on a cluster by default.
-    const store = new RedisLoginStore(await connection(), systemClock, uniquePrefix('store'), {
-      replicas: 1,
-      timeoutMs: 1000,
-      onShortfall: (acknowledged, wanted) => t.fail(`a write reached ${acknowledged} of ${wanted} replicas`),
-    })
+    // Every login write waits for its replica, as the service does on a cluster by default; the live
+    // index is split as there too, its count read every time (the cache is tested below).
+    const store = new RedisLoginStore(
+      await connection(),
+      systemClock,
+      uniquePrefix('store'),
+      {
+        replicas: 1,
+        timeoutMs: 1000,
+        onShortfall: (acknowledged, wanted) => t.fail(`a write reached ${acknowledged} of ${wanted} replicas`),
+      },
+      { keys: 16, countCacheMs: 0 },
+    )
     t.teardown(() => store.close())
     return { store, now: () => Date.now(), letTimePass }
   })
@@ -90,3 +97,87 @@ t.test(
     t.equal(masters.size, 3, 'thirty logins landed on all three masters')
   },
 )
+
+function pendingLogin(id: string, expiresAt: number): LoginRecord {
+  return {
+    id,
+    status: 'pending',
+    version: 1,
+    createdAt: 0,
+    expiresAt,
+    watchTokenHash: 'h',
+    requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' },
+    changeTimes: [0],
+  }
+}
+
+t.test('the live-login index is split over keys on every master; its count is the sum of them all', async (t) => {
+  const redis = await connection()
+  t.teardown(() => redis.disconnect())
+  const prefix = uniquePrefix('live')
+  const store = new RedisLoginStore(redis, systemClock, prefix, undefined, { keys: 16, countCacheMs: 0 })
+  for (let index = 0; index < 48; index++)
+    await store.insert(pendingLogin(`live${String(index).padStart(17, '0')}`, Date.now() + 30_000), Date.now() + 60_000)
+  // The index is written after each insert is acknowledged; this store's own count, sent after those
+  // writes on the same connections, has them all.
+  t.equal(await store.countLive(), 48)
+  const parts = new Map<number, number>()
+  const masters = new Set<number>()
+  for (let part = 0; part < 16; part++) {
+    const key = `${prefix}live:{${part}}`
+    const master = await cluster.masterOf(key)
+    masters.add(master.port)
+    parts.set(part, Number(await cluster.on(master, 'ZCARD', key)))
+  }
+  const total = [...parts.values()].reduce((sum, count) => sum + count, 0)
+  t.equal(total, 48, 'every login is in exactly one key')
+  t.ok([...parts.values()].filter((count) => count > 0).length >= 10, `spread: ${[...parts.values()].join(' ')}`)
+  t.equal(masters.size, 3, 'the 16 keys live on all three masters')
+  t.equal(await cluster.on(await cluster.masterOf(`${prefix}live`), 'EXISTS', `${prefix}live`), 0, 'no unsplit key')
+})
+
+t.test(
+  "a cached live count: this store's inserts count at once, another instance's once the cache has aged",
+  async (t) => {
+    const prefix = uniquePrefix('live-cache')
+    const clock = new ManualClock(Date.now())
+    const here = new RedisLoginStore(await connection(), clock, prefix, undefined, { keys: 16, countCacheMs: 100 })
+    const there = new RedisLoginStore(await connection(), clock, prefix, undefined, { keys: 16, countCacheMs: 100 })
+    t.teardown(() => Promise.all([here.close(), there.close()]))
+    const expiresAt = clock.now() + 30_000
+    const reads = countZcounts(here)
+    t.equal(await here.countLive(), 0)
+    t.equal(reads(), 16, 'a count reads each of the 16 keys once')
+    const together = await Promise.all([1, 2, 3].map(() => here.countLive()))
+    t.same(together, [0, 0, 0])
+    t.equal(reads(), 16, 'counts within the cache time read nothing more')
+    await here.insert(pendingLogin('cachehere000000000001', expiresAt), expiresAt)
+    await here.insert(pendingLogin('cachehere000000000002', expiresAt), expiresAt)
+    await there.insert(pendingLogin('cachethere00000000001', expiresAt), expiresAt)
+    t.equal(await here.countLive(), 2, "this store's own inserts count at once")
+    t.equal(await there.countLive(), 3, 'the other instance reads the keys: its own index write is in')
+    await clock.advance(100)
+    t.equal(await here.countLive(), 3, "and another instance's once the count is read again")
+    t.equal(reads(), 32)
+    await here.compareAndSet(
+      { ...pendingLogin('cachehere000000000001', expiresAt), status: 'cancelled', version: 2, endedAt: clock.now() },
+      1,
+      expiresAt,
+    )
+    t.equal(await here.countLive(), 3, 'an ended login stops counting only at the next read: a cap errs high')
+    await clock.advance(100)
+    t.equal(await here.countLive(), 2)
+  },
+)
+
+/** Counts the ZCOUNTs a store sends from now on. */
+function countZcounts(store: RedisLoginStore): () => number {
+  const redis = (store as unknown as { redis: RedisClient }).redis
+  const zcount = redis.zcount.bind(redis)
+  let count = 0
+  redis.zcount = (...args: Parameters<typeof zcount>) => {
+    count++
+    return zcount(...args)
+  }
+  return () => count
+}

@@ -93,6 +93,7 @@ async function storage(
     target: config.redisCluster ? { cluster: config.redisCluster } : { url: config.redisUrl },
     prefix: config.redisPrefix,
     clock,
+    liveIndex: config.redisLiveIndex,
     durability: {
       ...config.redisWait,
       // A master without its replica (one failed over, until a new replica joins) falls short on every write:

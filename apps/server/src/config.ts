@@ -26,6 +26,8 @@ export interface Config {
   redisCluster: string[] | undefined
   /** Replicas that must hold a login's write before it counts as done (WAIT), and how long to wait for them. */
   redisWait: { replicas: number; timeoutMs: number }
+  /** The live-login index MAX_LIVE_LOGINS counts: keys it is split over, and how long a count is reused. */
+  redisLiveIndex: { keys: number; countCacheMs: number }
   /** Prepended to every Redis key and channel, so several deployments (or test runs) can share one Redis. */
   redisPrefix: string
   /** Explicit allow-list; when empty, PUBLIC_URL and the request's own origin are allowed. */
@@ -319,6 +321,11 @@ export function loadConfig(env: Env = process.env): Config {
       // On a cluster a master can die with a write it has not passed on; by default one replica must have it first.
       replicas: wholeNumber(env, 'REDIS_WAIT_REPLICAS', redisCluster ? 1 : 0, 0, 16),
       timeoutMs: wholeNumber(env, 'REDIS_WAIT_MS', 200, 1, 10_000),
+    },
+    redisLiveIndex: {
+      // One key is one slot: on a cluster every login's index writes would land on one master.
+      keys: wholeNumber(env, 'REDIS_LIVE_KEYS', redisCluster ? 16 : 1, 1, 1024),
+      countCacheMs: wholeNumber(env, 'REDIS_LIVE_COUNT_CACHE_MS', redisCluster ? 100 : 0, 0, 60_000),
     },
     redisPrefix,
     allowedOrigins,

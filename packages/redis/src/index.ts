@@ -3,11 +3,11 @@ import type { Clock, LoginStatusView } from '@qr-login/core'
 import { commandConnection, subscriberConnection, type RedisConnectionOptions, type RedisTarget } from './client.js'
 import { RedisChangeFeed } from './feed.js'
 import { ShardedRedisChangeFeed } from './sharded-feed.js'
-import { RedisLoginStore, type Durability } from './store.js'
+import { RedisLoginStore, type Durability, type LiveIndex } from './store.js'
 import { RedisPasskeyStore } from './passkey-store.js'
 import { RedisOidcArtefactStore } from './oidc-store.js'
 
-export { RedisLoginStore, type Durability } from './store.js'
+export { RedisLoginStore, type Durability, type LiveIndex } from './store.js'
 export { RedisPasskeyStore } from './passkey-store.js'
 export { RedisOidcArtefactStore } from './oidc-store.js'
 export { RedisChangeFeed } from './feed.js'
@@ -21,6 +21,7 @@ export interface RedisBackendOptions extends RedisConnectionOptions {
   clock: Clock
   prefix?: string
   durability?: Durability
+  liveIndex?: LiveIndex
   reload: (store: RedisLoginStore) => (id: string) => Promise<LoginStatusView | undefined>
   onError?: (error: unknown, context: string) => void
 }
@@ -36,7 +37,7 @@ export function redisBackend(options: RedisBackendOptions) {
   const subscriber = subscriberConnection(options.target)
   const onError = options.onError ?? (() => {})
   commands.on('error', (error: unknown) => onError(error, 'redis commands'))
-  const store = new RedisLoginStore(commands, options.clock, options.prefix, options.durability)
+  const store = new RedisLoginStore(commands, options.clock, options.prefix, options.durability, options.liveIndex)
   const passkeys = new RedisPasskeyStore(commands, options.clock, options.prefix)
   const oidc = new RedisOidcArtefactStore(commands, options.clock, options.prefix)
   const feed =

@@ -26,8 +26,12 @@ export const keys = {
   /** A device user code, or a session uid → the id of the artefact it names. */
   oidcIndex: (prefix: string, kind: string, index: 'code' | 'uid', value: string) =>
     `${prefix}oidc-${index}:{${kind}:${value}}`,
-  /** Logins not yet ended, scored by expiresAt: what MAX_LIVE_LOGINS counts across every instance. */
-  liveLogins: (prefix: string) => `${prefix}live`,
+  /**
+   * Logins not yet ended, scored by expiresAt: what MAX_LIVE_LOGINS counts across every instance.
+   * Split over `parts` keys on a cluster, each hash-tagged into a slot of its own, so no one master
+   * carries every login's index writes.
+   */
+  liveLogins: (prefix: string, part = 0, parts = 1) => (parts === 1 ? `${prefix}live` : `${prefix}live:{${part}}`),
   /** One channel for every status change; each instance keeps only what its own watchers want. */
   statusChannel: (prefix: string) => `${prefix}status`,
   /** On a cluster, one sharded channel per login, in its login's slot: only the shard that owns it carries it. */

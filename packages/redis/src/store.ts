@@ -84,6 +84,17 @@ export interface Durability {
   onShortfall?: (acknowledged: number, wanted: number) => void
 }
 
+/** How the live-login index (what MAX_LIVE_LOGINS counts) is kept. */
+export interface LiveIndex {
+  /** Keys the index is split over, by a hash of the login id; 1 keeps it in one key. */
+  keys: number
+  /**
+   * How long a count read from Redis is reused, plus this store's own inserts since; 0 reads every time.
+   * Reading a split index costs one ZCOUNT per key, so at scale it is read now and then, not per login.
+   */
+  countCacheMs: number
+}
+
 /**
  * Logins and sessions in Redis. Every transition is one Lua script, so
  * compare-and-set is atomic across every instance; every key carries a TTL,
@@ -100,6 +111,7 @@ export class RedisLoginStore implements LoginStore {
     private readonly clock: Clock,
     private readonly prefix = 'qr:',
     private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
+    private readonly live: LiveIndex = { keys: 1, countCacheMs: 0 },
   ) {
     redis.defineCommand('qrInsert', { numberOfKeys: 1, lua: insertScript })
     redis.defineCommand('qrCompareAndSet', { numberOfKeys: 1, lua: compareAndSetScript })
@@ -117,7 +129,10 @@ export class RedisLoginStore implements LoginStore {
         () => this.redis.qrInsert(...args),
         (pipeline) => pipeline.qrInsert(...args),
       )
-      if (done === 1) this.indexLive(record)
+      if (done === 1) {
+        this.insertsCounted++
+        this.indexLive(record)
+      }
       return done === 1
     })
   }
@@ -190,8 +205,33 @@ export class RedisLoginStore implements LoginStore {
     })
   }
 
+  private insertsCounted = 0
+  private liveCount?: { readAt: number; value: number; insertsBefore: number }
+  private liveCountReading?: Promise<number>
+
   countLive(): Promise<number> {
-    return this.guard(() => this.redis.zcount(keys.liveLogins(this.prefix), `(${this.clock.now()}`, '+inf'))
+    const cached = this.liveCount
+    if (cached && this.clock.now() - cached.readAt < this.live.countCacheMs)
+      return Promise.resolve(cached.value + this.insertsCounted - cached.insertsBefore)
+    // Callers that arrive while a count is being read share it rather than sending N more ZCOUNTs each.
+    this.liveCountReading ??= this.readLiveCount().finally(() => (this.liveCountReading = undefined))
+    return this.liveCountReading
+  }
+
+  private readLiveCount(): Promise<number> {
+    const readAt = this.clock.now()
+    const insertsBefore = this.insertsCounted
+    return this.guard(async () => {
+      const counts = await Promise.all(
+        Array.from({ length: this.live.keys }, (_, part) =>
+          this.redis.zcount(keys.liveLogins(this.prefix, part, this.live.keys), `(${readAt}`, '+inf'),
+        ),
+      )
+      const value = counts.reduce((sum, count) => sum + count, 0)
+      if (this.live.countCacheMs > 0) this.liveCount = { readAt, value, insertsBefore }
+      // Inserts made while the count was read may be in it already: counted twice at worst, never missed.
+      return value + this.insertsCounted - insertsBefore
+    })
   }
 
   /**
@@ -202,9 +242,10 @@ export class RedisLoginStore implements LoginStore {
   private indexLive(record: LoginRecord): void {
     // Not awaited, so a transition reaches its watchers without waiting for the index. Commands on one
     // connection run in order: this instance's next count already sees the update.
+    const part = this.live.keys === 1 ? 0 : livePart(record.id, this.live.keys)
     void this.redis
       .qrIndexLive(
-        keys.liveLogins(this.prefix),
+        keys.liveLogins(this.prefix, part, this.live.keys),
         String(this.clock.now()),
         record.id,
         String(record.expiresAt),
@@ -283,4 +324,11 @@ export class RedisLoginStore implements LoginStore {
   private guard<T>(operation: () => Promise<T>): Promise<T> {
     return guard(operation)
   }
+}
+
+/** Which key of a split live index holds this login: a string hash (FNV-1a) of its id. */
+function livePart(id: string, parts: number): number {
+  let hash = 0x811c9dc5
+  for (let index = 0; index < id.length; index++) hash = Math.imul(hash ^ id.charCodeAt(index), 0x01000193)
+  return (hash >>> 0) % parts
 }
