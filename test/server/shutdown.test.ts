@@ -35,6 +35,33 @@ t.test('close() ends streams, sockets and long polls, telling clients to reconne
   t.same(app.logins.stats().feed, { channels: 0, listeners: 0 })
 })
 
+t.test('close() does not wait for connections that sent no request, or half of one', async (t) => {
+  // Timeouts far past the test's own: only an explicit end lets close() finish.
+  const { app, base } = await listeningApp(t, { HEADERS_TIMEOUT_SECONDS: '600', REQUEST_TIMEOUT_SECONDS: '900' })
+  const { port } = new URL(base)
+  const opened = async (opening: string) => {
+    const socket = connect(Number(port), '127.0.0.1')
+    await once(socket, 'connect')
+    if (opening) socket.write(opening)
+    socket.on('error', () => undefined)
+    return { socket, closed: once(socket, 'close') }
+  }
+  // A browser's preconnect, a client trickling its headers, and a keep-alive connection between requests.
+  const silent = await opened('')
+  const trickling = await opened('GET /api/demo-users HTTP/1.1\r\nHost: x\r\n')
+  const kept = await opened('GET /api/demo-users HTTP/1.1\r\nHost: x\r\n\r\n')
+  await once(kept.socket, 'data')
+  // And a request being answered: it still gets its answer.
+  const login = await createLogin(app)
+  const longPoll = fetch(`${base}/api/qr/${login.id}?since=1&wait=30`, { headers: bearer(login.watchToken) })
+  await eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held')
+  const closing = app.close()
+  await Promise.all([silent.closed, trickling.closed, kept.closed])
+  await closing
+  t.equal(app.server.listening, false, 'close() ended all three connections and returned')
+  t.equal((await longPoll).status, 200, 'the long poll was answered')
+})
+
 const serverEntry = 'apps/server/src/server.ts'
 function startProcess(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], {

@@ -33,6 +33,7 @@ import validation from './plugins/validation.js'
 import docs from './plugins/docs.js'
 import limits from './plugins/limits.js'
 import upgrades from './plugins/upgrades.js'
+import connections from './plugins/connections.js'
 import metricsRoute, { createMetrics } from './plugins/metrics.js'
 import { WatchStreams } from './lib/watch-stream.js'
 import { Passkeys } from './lib/passkeys.js'
@@ -228,6 +229,7 @@ export async function buildApp(
   await app.register(security)
   await app.register(cookie)
   await app.register(upgrades)
+  await app.register(connections)
   await app.register(docs)
   await app.register(limits, { redis })
   app.decorate(
