@@ -5,6 +5,7 @@ import {
   MemoryLoginStore,
   createDemoAccounts,
   cryptoSecrets,
+  type LoginRecord,
   type LoginSettings,
   type LoginStatusView,
   type LoginStore,
@@ -18,6 +19,20 @@ export const settings: LoginSettings = {
   retentionMs: 300_000,
   sessionTtlMs: 3_600_000,
   historyRetentionMs: 3_600_000,
+}
+
+/** A bare pending login, as a store holds it, for store tests that need only its id and expiry. */
+export function pendingRecord(id: string, expiresAt: number, createdAt = 0): LoginRecord {
+  return {
+    id,
+    status: 'pending',
+    version: 1,
+    createdAt,
+    expiresAt,
+    watchTokenHash: 'h',
+    requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' },
+    changeTimes: [createdAt],
+  }
 }
 
 export const pc = { ip: '192.0.2.10', userAgent: 'test-agent', browser: 'Chrome 131', os: 'Windows 10' }

@@ -6,6 +6,7 @@ import { RedisChangeFeed, RedisLoginStore, commandConnection, subscriberConnecti
 import { balancer, startInstance } from '../helpers/instances.js'
 import { cleanUpPrefix, privateRedis, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js'
 import { bearer, listeningApp, openSse, openWs } from '../helpers/server.js'
+import { pendingRecord } from '../helpers/core.js'
 
 const client = (base: string) => new QrLoginClient({ baseUrl: base, webSocket: nodeWebSocket })
 
@@ -98,16 +99,7 @@ t.test('a change published while the subscriber was cut off reaches watchers aft
     await feed.close()
     await store.close()
   })
-  const record = {
-    id: 'RESYNCresyncRESYNCres',
-    status: 'pending' as const,
-    version: 1,
-    createdAt: Date.now(),
-    expiresAt: Date.now() + 60_000,
-    watchTokenHash: 'h',
-    requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' },
-    changeTimes: [Date.now()],
-  }
+  const record = pendingRecord('RESYNCresyncRESYNCres', Date.now() + 60_000, Date.now())
   await store.insert(record, Date.now() + 60_000)
   const heard: LoginStatusView[] = []
   let heardScanned!: () => void

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ManualClock, systemClock, type LoginRecord } from '@qr-login/core'
+import { ManualClock, systemClock } from '@qr-login/core'
 import {
   RedisLoginStore,
   RedisOidcArtefactStore,
@@ -12,6 +12,7 @@ import { passkeyStoreContract } from './passkey-store-contract.js'
 import { oidcStoreContract } from './oidc-store-contract.js'
 import { uniquePrefix } from '../helpers/redis.js'
 import { redisCluster } from '../helpers/redis-cluster.js'
+import { pendingRecord } from '../helpers/core.js'
 
 // The same suites as the memory store and single-node Redis, on a 3-master, 3-replica cluster of this file's own.
 const cluster = await redisCluster(t)
@@ -69,22 +70,7 @@ t.test(
     const masters = new Set<number>()
     for (let index = 0; index < 30; index++) {
       const id = `spread${String(index).padStart(15, '0')}`
-      t.equal(
-        await store.insert(
-          {
-            id,
-            status: 'pending',
-            version: 1,
-            createdAt: 0,
-            expiresAt: Date.now() + 30_000,
-            watchTokenHash: 'h',
-            requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' },
-            changeTimes: [0],
-          },
-          Date.now() + 60_000,
-        ),
-        true,
-      )
+      t.equal(await store.insert(pendingRecord(id, Date.now() + 30_000), Date.now() + 60_000), true)
       const master = await cluster.masterOf(`${prefix}login:{${id}}`)
       masters.add(master.port)
       const replica = await cluster.replicaOf(master)
@@ -98,26 +84,16 @@ t.test(
   },
 )
 
-function pendingLogin(id: string, expiresAt: number): LoginRecord {
-  return {
-    id,
-    status: 'pending',
-    version: 1,
-    createdAt: 0,
-    expiresAt,
-    watchTokenHash: 'h',
-    requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' },
-    changeTimes: [0],
-  }
-}
-
 t.test('the live-login index is split over keys on every master; its count is the sum of them all', async (t) => {
   const redis = await connection()
   t.teardown(() => redis.disconnect())
   const prefix = uniquePrefix('live')
   const store = new RedisLoginStore(redis, systemClock, prefix, undefined, { keys: 16, countCacheMs: 0 })
   for (let index = 0; index < 48; index++)
-    await store.insert(pendingLogin(`live${String(index).padStart(17, '0')}`, Date.now() + 30_000), Date.now() + 60_000)
+    await store.insert(
+      pendingRecord(`live${String(index).padStart(17, '0')}`, Date.now() + 30_000),
+      Date.now() + 60_000,
+    )
   // The index is written after each insert is acknowledged; this store's own count, sent after those
   // writes on the same connections, has them all.
   t.equal(await store.countLive(), 48)
@@ -151,16 +127,16 @@ t.test(
     const together = await Promise.all([1, 2, 3].map(() => here.countLive()))
     t.same(together, [0, 0, 0])
     t.equal(reads(), 16, 'counts within the cache time read nothing more')
-    await here.insert(pendingLogin('cachehere000000000001', expiresAt), expiresAt)
-    await here.insert(pendingLogin('cachehere000000000002', expiresAt), expiresAt)
-    await there.insert(pendingLogin('cachethere00000000001', expiresAt), expiresAt)
+    await here.insert(pendingRecord('cachehere000000000001', expiresAt), expiresAt)
+    await here.insert(pendingRecord('cachehere000000000002', expiresAt), expiresAt)
+    await there.insert(pendingRecord('cachethere00000000001', expiresAt), expiresAt)
     t.equal(await here.countLive(), 2, "this store's own inserts count at once")
     t.equal(await there.countLive(), 3, 'the other instance reads the keys: its own index write is in')
     await clock.advance(100)
     t.equal(await here.countLive(), 3, "and another instance's once the count is read again")
     t.equal(reads(), 32)
     await here.compareAndSet(
-      { ...pendingLogin('cachehere000000000001', expiresAt), status: 'cancelled', version: 2, endedAt: clock.now() },
+      { ...pendingRecord('cachehere000000000001', expiresAt), status: 'cancelled', version: 2, endedAt: clock.now() },
       1,
       expiresAt,
     )

@@ -3,6 +3,7 @@ import { systemClock } from '@qr-login/core'
 import { RedisLoginStore, commandConnection } from '@qr-login/redis'
 import { storeContract } from './store-contract.js'
 import { cleanUpPrefix, sharedRedisUrl, uniquePrefix } from '../helpers/redis.js'
+import { pendingRecord } from '../helpers/core.js'
 
 // The same suite as the memory store. Redis forgets by its own clock, so time passes for real here.
 storeContract(t, async () => {
@@ -28,19 +29,7 @@ t.test('keys carry TTLs and a cluster hash tag', async (t) => {
   t.teardown(() => store.close())
   const id = 'TTLtestTTLtestTTLtest'
   const expiresAt = Date.now() + 30_000
-  await store.insert(
-    {
-      id,
-      status: 'pending',
-      version: 1,
-      createdAt: 0,
-      expiresAt,
-      watchTokenHash: 'h',
-      requester: { ip: '', userAgent: '', browser: '', os: '', createdAt: '' },
-      changeTimes: [0],
-    },
-    Date.now() + 60_000,
-  )
+  await store.insert(pendingRecord(id, expiresAt), Date.now() + 60_000)
   const found = (await redis.keys(`${prefix}*`)).sort()
   t.same(found, [`${prefix}live`, `${prefix}login:{${id}}`])
   const loginTtl = await redis.pttl(`${prefix}login:{${id}}`)
