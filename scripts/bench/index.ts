@@ -661,34 +661,29 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
  * replication backlog and the replicas' output buffers, which grow with writes up to a fixed size, not per login.
  */
 async function redisMemory(nodes: { port: number }[]): Promise<number> {
-  let total = 0
-  for (const node of nodes) {
-    const redis = new Redis(node.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 })
-    try {
-      await redis.connect()
-      const info = await redis.info('memory')
-      const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN)
-      total += field('used_memory') - field('mem_replication_backlog') - field('mem_clients_slaves')
-    } finally {
-      redis.disconnect()
-    }
-  }
-  return total
+  const fields = await Promise.all(nodes.map((node) => infoFields(node.port, 'memory')))
+  return fields.reduce(
+    (total, field) => total + field('used_memory') - field('mem_replication_backlog') - field('mem_clients_slaves'),
+    0,
+  )
 }
 
 /** Commands each node has run so far (INFO stats total_commands_processed), in the order given. */
 async function redisCommands(nodes: { port: number }[]): Promise<number[]> {
-  return Promise.all(
-    nodes.map(async (node) => {
-      const redis = new Redis(node.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 })
-      try {
-        await redis.connect()
-        return Number(/^total_commands_processed:(\d+)/m.exec(await redis.info('stats'))?.[1] ?? NaN)
-      } finally {
-        redis.disconnect()
-      }
-    }),
-  )
+  const fields = await Promise.all(nodes.map((node) => infoFields(node.port, 'stats')))
+  return fields.map((field) => field('total_commands_processed'))
+}
+
+/** One section of a Redis node's INFO, as a reader of its numeric fields. */
+async function infoFields(port: number, section: string): Promise<(name: string) => number> {
+  const redis = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    const info = await redis.info(section)
+    return (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN)
+  } finally {
+    redis.disconnect()
+  }
 }
 
 /** Status messages heard from Redis so far, summed over the scenario's instances. */
