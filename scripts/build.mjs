@@ -10,7 +10,7 @@ const externalsOf = (...paths) =>
     (name) => !name.startsWith('@qr-login/'),
   )
 
-const node = { bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning' }
+const node = { bundle: true, platform: 'node', format: 'esm', target: 'node22', sourcemap: true, logLevel: 'warning' }
 
 const builds = [
   build({
