@@ -2,7 +2,9 @@ import t from 'tap'
 import { ManualClock, MemoryPasskeyStore, type StoredPasskey } from '@qr-login/core'
 import type { App } from '@qr-login/server'
 import { loadConfig } from '../../apps/server/src/config.js'
+import { COSEALG, isoCBOR } from '@simplewebauthn/server/helpers'
 import { bearer, createLogin, phoneAction, phoneToken, testApp } from '../helpers/server.js'
+import { SoftwareAuthenticator } from '../helpers/software-authenticator.js'
 
 const post = (app: App, url: string, token: string, payload?: object, headers: Record<string, string> = {}) =>
   app.inject({ method: 'POST', url, headers: { ...bearer(token), ...headers }, ...(payload ? { payload } : {}) })
@@ -208,6 +210,57 @@ t.test('adding a passkey: a prompt first, one answer per prompt, bounded, remova
   t.equal((await remove('Zmlyc3Q', alice)).statusCode, 204)
   t.equal((await remove('Zmlyc3Q', alice)).statusCode, 404)
   t.equal((await post(app, '/api/mobile/passkeys/options', alice)).statusCode, 200, 'room for one again')
+})
+
+t.test('passkeys use one list of algorithms every supported Node verifies, whatever Node made them', async (t) => {
+  const passkeyStore = new MemoryPasskeyStore(new ManualClock())
+  const app = await testApp(t, {}, { passkeyStore })
+  const alice = await phoneToken(app, 'alice')
+  const ask = async () => {
+    const options = await post(app, '/api/mobile/passkeys/options', alice)
+    t.equal(options.statusCode, 200)
+    return options.json()
+  }
+
+  const options = await ask()
+  t.same(
+    options.pubKeyCredParams,
+    [COSEALG.ES256, COSEALG.EdDSA, COSEALG.RS256].map((alg) => ({ alg, type: 'public-key' })),
+    'ES256, EdDSA, RS256 and nothing that depends on the runtime (Node 24 and later would offer ML-DSA-44 first)',
+  )
+
+  // An authenticator that answers with a post-quantum key anyway: Node 22 could not verify it.
+  const postQuantum = new SoftwareAuthenticator('http://qr.test:3000', 'qr.test', COSEALG.ML_DSA_44)
+  const refused = await post(app, '/api/mobile/passkeys', alice, postQuantum.register(options))
+  t.equal(refused.statusCode, 403)
+  t.match(refused.json(), { code: 'PASSKEY_REJECTED', message: /alg "-48"/ })
+  t.same(await passkeyStore.listPasskeys('alice'), [], 'nothing kept')
+
+  const phone = new SoftwareAuthenticator('http://qr.test:3000', 'qr.test')
+  const added = await post(app, '/api/mobile/passkeys', alice, phone.register(await ask()))
+  t.equal(added.statusCode, 201, added.body)
+  const login = await createLogin(app)
+  t.equal((await phoneAction(app, 'scan', login.id, alice)).statusCode, 200)
+  const prompt = await post(app, `/api/qr/${login.id}/passkey-options`, alice)
+  const confirmed = await post(app, `/api/qr/${login.id}/confirm`, alice, { passkey: phone.assert(prompt.json()) })
+  t.equal(confirmed.statusCode, 200, confirmed.body)
+  t.equal(confirmed.json().status, 'confirmed')
+
+  // A passkey stored by an older build that let the runtime choose: refused with the reason, before any crypto.
+  const [stored] = await passkeyStore.listPasskeys('alice')
+  const foreignKey = Buffer.from(
+    isoCBOR.encode(new Map<number, unknown>([[1, 7], [3, COSEALG.ML_DSA_44], [-1, new Uint8Array(32)]]) as never),
+  ).toString('base64url')
+  await passkeyStore.addPasskey('bob', { ...stored!, id: 'b2xkLWtleQ', publicKey: foreignKey }, 10)
+  const bob = await phoneToken(app, 'bob')
+  const bobs = await createLogin(app)
+  await phoneAction(app, 'scan', bobs.id, bob)
+  await post(app, `/api/qr/${bobs.id}/passkey-options`, bob)
+  const old = await post(app, `/api/qr/${bobs.id}/confirm`, bob, {
+    passkey: { ...forgedAssertion, id: 'b2xkLWtleQ', rawId: 'b2xkLWtleQ' },
+  })
+  t.equal(old.statusCode, 403)
+  t.match(old.json(), { code: 'PASSKEY_REJECTED', message: /algorithm this service does not accept/ })
 })
 
 t.test('passkey settings are checked at start, naming the variable', async (t) => {

@@ -9,7 +9,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server'
-import { isoBase64URL } from '@simplewebauthn/server/helpers'
+import { COSEALG, decodeCredentialPublicKey, isoBase64URL } from '@simplewebauthn/server/helpers'
 import type { Clock, PasskeyStore, StoredPasskey, UserProfile } from '@qr-login/core'
 import type { PasskeyConfig } from '../config.js'
 import { HttpError } from '../errors.js'
@@ -30,6 +30,15 @@ export interface PasskeysDeps {
   clock: Clock
   config: PasskeyConfig
 }
+
+/**
+ * The public-key algorithms a passkey may use, asked for at registration and checked at registration
+ * and at every use. One explicit list rather than @simplewebauthn's default, which depends on the
+ * runtime (Node 24 and later put ML-DSA-44 first): every supported Node verifies every passkey any
+ * instance made, so a fleet of mixed Node lines on one store, or a rollback, keeps working.
+ * The order is the preference: ES256 is what phones' platform authenticators make.
+ */
+export const passkeyAlgorithms: readonly number[] = [COSEALG.ES256, COSEALG.EdDSA, COSEALG.RS256]
 
 const registrationKey = (username: string) => `register:${username}`
 /** One prompt per login and user: an assertion made for one login cannot approve another. */
@@ -59,6 +68,7 @@ export class Passkeys {
         .filter((passkey) => passkey.rpId === rp.id)
         .map(({ id, transports }) => ({ id, transports })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+      supportedAlgorithmIDs: [...passkeyAlgorithms],
     })
     await this.deps.store.putChallenge(
       registrationKey(user.username),
@@ -83,6 +93,7 @@ export class Passkeys {
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
       requireUserVerification: true,
+      supportedAlgorithmIDs: [...passkeyAlgorithms],
     }).catch((error: unknown) => {
       throw new HttpError('PASSKEY_REJECTED', `The new passkey could not be verified: ${(error as Error).message}`)
     })
@@ -149,6 +160,9 @@ export class Passkeys {
       )
     const passkey = (await this.deps.store.listPasskeys(user.username)).find((each) => each.id === response.id)
     if (!passkey) throw new HttpError('PASSKEY_REJECTED', 'That passkey is not one of yours')
+    const algorithm = algorithmOf(passkey)
+    if (algorithm !== undefined && !passkeyAlgorithms.includes(algorithm))
+      throw new HttpError('PASSKEY_REJECTED', 'That passkey uses an algorithm this service does not accept; add it again')
     const verification = await verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
@@ -179,6 +193,22 @@ export class Passkeys {
 
   close(): Promise<void> {
     return this.deps.store.close()
+  }
+}
+
+const coseAlgorithmLabel = 3 // COSE_Key's "alg" (RFC 9052, section 7.1); the library keeps its label table private
+
+/**
+ * The COSE algorithm of a stored public key: one kept from before the list was explicit may have another.
+ * Undefined when the key does not decode; the verification then refuses it with its own reason.
+ */
+function algorithmOf(passkey: StoredPasskey): number | undefined {
+  try {
+    const key = decodeCredentialPublicKey(isoBase64URL.toBuffer(passkey.publicKey)) as unknown as Map<number, unknown>
+    const algorithm = key.get(coseAlgorithmLabel)
+    return typeof algorithm === 'number' ? algorithm : undefined
+  } catch {
+    return undefined
   }
 }
 
