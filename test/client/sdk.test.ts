@@ -124,6 +124,56 @@ t.test('auto falls back to SSE when the WebSocket upgrade is refused', async (t)
   t.match(fallback, { from: 'ws', to: 'sse' })
 })
 
+t.test(
+  'auto falls back to SSE when a refused upgrade fires error and never close (Node 22, undici 6)',
+  { timeout: 10_000 },
+  async (t) => {
+    const { base } = await listeningApp(t)
+    // The `ws` package's socket with its close events swallowed after a refused upgrade: what Node 22's
+    // built-in WebSocket does (undici issue 3546). Without the watch token (as in a browser without its
+    // cookie) the upgrade is refused with 401.
+    const closesSwallowed: string[] = []
+    const client = new QrLoginClient({
+      baseUrl: base,
+      webSocket: (url) => {
+        const socket = new WebSocket(url)
+        const like = {
+          get readyState() {
+            return socket.readyState
+          },
+          onopen: null as ((event: unknown) => void) | null,
+          onmessage: null as ((event: { data: unknown }) => void) | null,
+          onclose: null as ((event: { code: number; reason: string }) => void) | null,
+          onerror: null as ((event: unknown) => void) | null,
+          close: (code?: number, reason?: string) => socket.close(code, reason),
+        }
+        socket.on('open', () => like.onopen?.({}))
+        socket.on('message', (data) => like.onmessage?.({ data: String(data) }))
+        socket.on('error', (error) => like.onerror?.(error))
+        socket.on('close', () => closesSwallowed.push(url))
+        return like
+      },
+    })
+    const login = await client.createLogin()
+    const events: TrafficEvent[] = []
+    const watching = collect(client.watch(login, { onTraffic: (e) => events.push(e) }))
+    await eventually(() => events.some((e) => e.type === 'status'), 'the first status')
+    const phone = await client.signInPhone('alice', 'demo')
+    await phone.scan(login.id)
+    await phone.confirm(login.id)
+    t.same(
+      (await watching).map((s) => s.status),
+      ['pending', 'scanned', 'confirmed'],
+    )
+    t.match(
+      events.find((e) => e.type === 'fallback'),
+      { from: 'ws', to: 'sse', error: { code: 'UNSUPPORTED' } },
+    )
+    t.equal(events.filter((e) => e.type === 'transport' && e.transport === 'ws').length, 1, 'one WebSocket tried')
+    await eventually(() => closesSwallowed.length === 1, 'the refused socket closed')
+  },
+)
+
 t.test('auto falls all the way to polling when nothing streams', async (t) => {
   const { base } = await listeningApp(t, { POLL_INTERVAL_MS: '50' })
   // A fetch that cannot stream bodies and no WebSocket: only the polling transports work.
@@ -151,7 +201,11 @@ t.test('auto falls all the way to polling when nothing streams', async (t) => {
     (await watching).map((s) => s.status),
     ['pending', 'scanned', 'cancelled'],
   )
-  t.same(transports, ['ws', 'sse', 'long-poll'], 'no WebSocket implementation in Node 20, then no streaming body')
+  t.same(
+    transports,
+    ['ws', 'sse', 'long-poll'],
+    "Node's own WebSocket cannot send the watch token (the upgrade is refused), then no streaming body",
+  )
 })
 
 for (const transport of ['sse', 'ws', 'long-poll', 'socket.io'] as const) {

@@ -21,7 +21,11 @@ export interface ClientOptions {
   baseUrl?: string
   /** Defaults to the global fetch. */
   fetch?: typeof fetch
-  /** Defaults to the global WebSocket when there is one. In Node 20, pass one built on the `ws` package. */
+  /**
+   * Defaults to the global WebSocket, which sends no headers: in a browser the qr_watch cookie carries
+   * the watch token. In Node pass `nodeWebSocket` (from `@qr-login/client/node`), which sends it as a
+   * bearer header; without it the upgrade is refused and `auto` falls back to SSE.
+   */
   webSocket?: WebSocketFactory
   /** Extra headers on every HTTP request (Node: a User-Agent, say). */
   headers?: Record<string, string>

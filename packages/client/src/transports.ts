@@ -131,6 +131,7 @@ export const ws: Transport = (ctx) =>
     if (!factory) return reject(new QrLoginError('UNSUPPORTED', 0, 'No WebSocket implementation available'))
     ctx.traffic({ type: 'request', transport: 'ws' })
     let opened = false
+    let settled = false
     let socket: ReturnType<WebSocketFactory>
     try {
       socket = factory(webSocketUrl(ctx.http.baseUrl, `${statusPath(ctx)}/ws`), bearer(ctx))
@@ -139,6 +140,13 @@ export const ws: Transport = (ctx) =>
     }
     const onAbort = () => socket.close(1000, 'watch stopped')
     ctx.signal.addEventListener('abort', onAbort, { once: true })
+    const settle = (outcome: () => void) => {
+      if (settled) return
+      settled = true
+      ctx.signal.removeEventListener('abort', onAbort)
+      outcome()
+    }
+    const refused = () => reject(new QrLoginError('UNSUPPORTED', 0, 'The WebSocket upgrade was refused or failed'))
     socket.onopen = () => {
       opened = true
     }
@@ -151,19 +159,19 @@ export const ws: Transport = (ctx) =>
       ctx.deliver(status)
     }
     socket.onerror = () => {
-      // onclose follows and decides
+      // Once open, the close that follows decides. Before it, this is the refused upgrade: Node 22's
+      // WebSocket (undici 6) never fires close after one, so waiting for it would hang the watch.
+      if (opened) return
+      settle(() => (ctx.signal.aborted ? reject(abortError()) : refused()))
+      socket.close()
     }
-    socket.onclose = (event) => {
-      ctx.signal.removeEventListener('abort', onAbort)
-      if (ctx.signal.aborted) {
-        const error = new Error('The watch was stopped')
-        error.name = 'AbortError'
-        return reject(error)
-      }
-      if (ctx.finished()) return resolve()
-      if (!opened) return reject(new QrLoginError('UNSUPPORTED', 0, 'The WebSocket upgrade was refused or failed'))
-      reject(new QrLoginError('DROPPED', 0, `The WebSocket closed (${event.code}) before the login ended`))
-    }
+    socket.onclose = (event) =>
+      settle(() => {
+        if (ctx.signal.aborted) return reject(abortError())
+        if (ctx.finished()) return resolve()
+        if (!opened) return refused()
+        reject(new QrLoginError('DROPPED', 0, `The WebSocket closed (${event.code}) before the login ended`))
+      })
   })
 
 function abortError(): Error {
