@@ -4,7 +4,7 @@ import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js'
 /**
  * Pino options for the service. Secrets never reach the log: Fastify's
  * request serializer leaves headers out, and these paths are censored wherever
- * they appear in a logged object (test/server/logging.test.ts reads the output).
+ * they appear in a logged object (test/unit/server/logging.test.ts reads the output).
  */
 export function loggerOptions(
   level: string,

@@ -1,0 +1,217 @@
+import t from 'tap'
+import * as client from 'openid-client'
+import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { approveOnPhone, readQrFromPage } from '@qr-login/testing'
+import { desktop, launchBrowser, mobile, newPage } from '../../helpers/browser.js'
+import { publicApp } from '../../helpers/server.js'
+import { authorizationRequest, discover, providerWithApp, relyingParty } from '../../helpers/oidc.js'
+
+t.test('code + PKCE: the QR page signs the user in to the app; the ID token verifies; userinfo agrees', async (t) => {
+  const { rp, base, browser, pc, problems, config } = await providerWithApp(t)
+  const phone = await newPage(browser, mobile, 'phone', problems)
+  t.match(config.serverMetadata(), {
+    issuer: `${base}/oidc`,
+    authorization_endpoint: `${base}/oidc/auth`,
+    token_endpoint: `${base}/oidc/token`,
+    userinfo_endpoint: `${base}/oidc/me`,
+    jwks_uri: `${base}/oidc/jwks`,
+    end_session_endpoint: `${base}/oidc/session/end`,
+    revocation_endpoint: `${base}/oidc/token/revocation`,
+    device_authorization_endpoint: `${base}/oidc/device/auth`,
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: ['openid', 'profile', 'offline_access'],
+  })
+
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+  await pc.page.goto(url.href)
+  await pc.page.waitForSelector('main[data-state="pending"]')
+  t.equal(await pc.page.locator('#title').textContent(), 'Sign in to Test App with your phone')
+  // The phone, in a context of its own, opens what the QR on the screen says.
+  const scanUrl = await readQrFromPage(pc.page)
+  t.match(scanUrl, new RegExp(`^${base}/m/[\\w-]{21}$`))
+  await phone.page.goto(scanUrl)
+  await phone.page.click('.pick[data-username="alice"]')
+  await phone.page.waitForSelector('main[data-state="ask"]')
+  t.equal(await phone.page.locator('#ask-title').textContent(), 'Test App wants you to sign in')
+  await phone.page.click('#confirm')
+  await pc.page.waitForURL(`${rp.redirectUri}?**`)
+  const landed = new URL(pc.page.url())
+  t.equal(landed.searchParams.get('state'), checks.expectedState)
+  t.equal(landed.searchParams.get('iss'), `${base}/oidc`)
+
+  const tokens = await client.authorizationCodeGrant(config, landed, checks)
+  const claims = tokens.claims()!
+  t.match(claims, {
+    iss: `${base}/oidc`,
+    aud: 'test-app',
+    sub: 'alice',
+    nonce: checks.expectedNonce,
+    name: 'Alice',
+    preferred_username: 'alice',
+    picture: `${base}/avatars/alice.svg`,
+    amr: ['swk'],
+  })
+  // openid-client trusts an ID token straight from the token endpoint; check its signature against the JWKS too.
+  const verified = await jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${base}/oidc/jwks`)), {
+    issuer: `${base}/oidc`,
+    audience: 'test-app',
+  })
+  t.equal(verified.payload.nonce, checks.expectedNonce)
+  t.equal(verified.protectedHeader.alg, 'RS256')
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
+  t.same(userinfo, { sub: 'alice', name: 'Alice', preferred_username: 'alice', picture: `${base}/avatars/alice.svg` })
+
+  await t.rejects(
+    client.authorizationCodeGrant(config, landed, checks),
+    { name: 'ResponseBodyError', error: 'invalid_grant' },
+    'a code works once',
+  )
+  t.same(problems, [])
+})
+
+t.test('the test kit plays the phone through the SDK: the phone is told which app asks', async (t) => {
+  const { rp, pc, config } = await providerWithApp(t)
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+  await pc.page.goto(url.href)
+  const approval = await approveOnPhone(pc.page, { user: 'bob' })
+  t.same(approval.scanned.app, { name: 'Test App' })
+  t.match(approval.url, `${rp.redirectUri}?code=`)
+  t.equal((await client.authorizationCodeGrant(config, new URL(approval.url), checks)).claims()?.sub, 'bob')
+})
+
+t.test('cancel on the phone: the app gets error=access_denied with its state', async (t) => {
+  const { rp, pc, problems, config } = await providerWithApp(t)
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+  await pc.page.goto(url.href)
+  const approval = await approveOnPhone(pc.page, { user: 'bob', action: 'cancel' })
+  const landed = new URL(approval.url)
+  t.equal(landed.origin + landed.pathname, rp.redirectUri)
+  t.equal(landed.searchParams.get('error'), 'access_denied')
+  t.equal(landed.searchParams.get('state'), checks.expectedState)
+  t.equal(landed.searchParams.get('code'), null)
+  await t.rejects(client.authorizationCodeGrant(config, landed, checks), {
+    name: 'AuthorizationResponseError',
+    error: 'access_denied',
+  })
+  t.same(problems, [])
+})
+
+t.test('the PC user cancels on the QR page: the app gets access_denied too', async (t) => {
+  const { rp, pc, config } = await providerWithApp(t)
+  const { url } = await authorizationRequest(config, rp.redirectUri)
+  await pc.page.goto(url.href)
+  await pc.page.click('#app-cancel')
+  await pc.page.waitForURL(`${rp.redirectUri}?**`)
+  t.equal(new URL(pc.page.url()).searchParams.get('error'), 'access_denied')
+})
+
+t.test('an unregistered redirect_uri is never redirected to: the provider shows an error page', async (t) => {
+  const { rp, base, pc, config } = await providerWithApp(t)
+  for (const redirectUri of [
+    'https://evil.example/callback',
+    `${rp.redirectUri}/../elsewhere`,
+    `${rp.base}/callback?x=1`,
+  ]) {
+    const { url } = await authorizationRequest(config, redirectUri)
+    const response = await pc.page.goto(url.href)
+    t.equal(response?.status(), 400, redirectUri)
+    t.equal(new URL(pc.page.url()).origin, base, 'still on the provider')
+    t.equal(await pc.page.locator('[data-error]').getAttribute('data-error'), 'invalid_redirect_uri')
+  }
+})
+
+t.test('offline_access: a refresh token, refreshed; revoked tokens stop working', async (t) => {
+  const { rp, base, pc, config } = await providerWithApp(t)
+  // oidc-provider grants offline_access only when consent is asked for (OIDC Core §11).
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri, {
+    scope: 'openid profile offline_access',
+    prompt: 'consent',
+  })
+  await pc.page.goto(url.href)
+  const approval = await approveOnPhone(pc.page, { user: 'carol' })
+  const tokens = await client.authorizationCodeGrant(config, new URL(approval.url), checks)
+  t.ok(tokens.refresh_token, 'a refresh token with offline_access')
+  t.match(tokens.scope, /offline_access/)
+
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!)
+  t.ok(refreshed.access_token)
+  t.not(refreshed.access_token, tokens.access_token)
+  t.equal(refreshed.claims()?.sub, 'carol', 'a new ID token for the same user')
+  t.same(await client.fetchUserInfo(config, refreshed.access_token, 'carol'), {
+    sub: 'carol',
+    name: 'Carol',
+    preferred_username: 'carol',
+    picture: `${base}/avatars/carol.svg`,
+  })
+
+  await client.tokenRevocation(config, refreshed.access_token)
+  await t.rejects(client.fetchUserInfo(config, refreshed.access_token, 'carol'), 'a revoked access token is refused')
+  await client.tokenRevocation(config, refreshed.refresh_token ?? tokens.refresh_token!)
+  await t.rejects(
+    client.refreshTokenGrant(config, refreshed.refresh_token ?? tokens.refresh_token!),
+    { name: 'ResponseBodyError', error: 'invalid_grant' },
+    'a revoked refresh token is refused',
+  )
+})
+
+t.test('RP-initiated logout: the provider asks, signs out, and returns to the app', async (t) => {
+  const { rp, base, pc, problems, config } = await providerWithApp(t)
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+  await pc.page.goto(url.href)
+  const approval = await approveOnPhone(pc.page, { user: 'alice' })
+  const tokens = await client.authorizationCodeGrant(config, new URL(approval.url), checks)
+
+  const logout = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token!,
+    post_logout_redirect_uri: rp.postLogoutUri,
+    state: 'bye',
+  })
+  await pc.page.goto(logout.href)
+  await pc.page.click('button[name="logout"]')
+  await pc.page.waitForURL(`${rp.postLogoutUri}?**`)
+  t.equal(new URL(pc.page.url()).searchParams.get('state'), 'bye')
+
+  // Signed out at the provider: the next sign-in shows the QR again.
+  const again = await authorizationRequest(config, rp.redirectUri)
+  await pc.page.goto(again.url.href)
+  await pc.page.waitForSelector('main[data-state="pending"]')
+  t.match(pc.page.url(), `${base}/interaction/`)
+  t.same(problems, [])
+})
+
+t.test('sub is the same for one user across two sign-ins, from two browsers', async (t) => {
+  const rp = await relyingParty(t)
+  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile })
+  const browser = await launchBrowser(t)
+  const config = await discover(`${base}/oidc`)
+  const subs: string[] = []
+  for (const user of ['alice', 'alice', 'bob']) {
+    const pc = await newPage(browser, desktop, 'pc', [])
+    const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+    await pc.page.goto(url.href)
+    const approval = await approveOnPhone(pc.page, { user })
+    subs.push((await client.authorizationCodeGrant(config, new URL(approval.url), checks)).claims()!.sub)
+    await pc.context.close()
+  }
+  t.same(subs, ['alice', 'alice', 'bob'])
+})
+
+t.test('the provider’s QR page: an expired QR is replaced, any transport works, and it speaks Chinese', async (t) => {
+  const { rp, browser, config } = await providerWithApp(t, { QR_TTL_SECONDS: '1' })
+  const chinese = await newPage(browser, { ...desktop, extraHTTPHeaders: { 'accept-language': 'zh-CN' } }, 'pc', [])
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+  await chinese.page.goto(`${url.href}`)
+  await chinese.page.waitForSelector('main[data-state="pending"]')
+  t.equal(await chinese.page.locator('#title').textContent(), '用手机扫码登录 Test App')
+  const first = await chinese.page.locator('main').getAttribute('data-login-id')
+  // Every transport watches it: long polling here, then the QR runs out and a new one replaces it.
+  await chinese.page.selectOption('#transport', 'long-poll')
+  await chinese.page.waitForFunction(
+    (was) =>
+      document.querySelector('main')?.dataset.loginId !== was &&
+      document.querySelector('main')?.dataset.state === 'pending',
+    first,
+  )
+  const approval = await approveOnPhone(chinese.page, { user: 'carol' })
+  t.equal((await client.authorizationCodeGrant(config, new URL(approval.url), checks)).claims()?.sub, 'carol')
+})
