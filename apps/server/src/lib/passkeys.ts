@@ -162,7 +162,10 @@ export class Passkeys {
     if (!passkey) throw new HttpError('PASSKEY_REJECTED', 'That passkey is not one of yours')
     const algorithm = algorithmOf(passkey)
     if (algorithm !== undefined && !passkeyAlgorithms.includes(algorithm))
-      throw new HttpError('PASSKEY_REJECTED', 'That passkey uses an algorithm this service does not accept; add it again')
+      throw new HttpError(
+        'PASSKEY_REJECTED',
+        'That passkey uses an algorithm this service does not accept; add it again',
+      )
     const verification = await verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
