@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import t from 'tap'
-import { bearer, createLogin, eventually, listeningApp, openSse, openWs } from '../../helpers/server.js'
+import { bearer, createLogin, whenLive, listeningApp, openSse, openWs } from '../../helpers/server.js'
 import { openSocketIo } from '../../helpers/socket-io.js'
+import { serverBundle } from '../../helpers/instances.js'
 
 t.test('close() ends streams, sockets and long polls, telling clients to reconnect', async (t) => {
   const { app, base, wsBase } = await listeningApp(t)
@@ -13,7 +14,7 @@ t.test('close() ends streams, sockets and long polls, telling clients to reconne
   const longPoll = fetch(`${base}/api/qr/${login.id}?since=1&wait=30`, { headers: bearer(login.watchToken) })
   await stream.until(() => stream.statuses().length === 1)
   await socket.until(() => socket.frames.length === 1)
-  await eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held')
+  await whenLive(app, () => app.live.count('long-poll') === 1, 'the long poll to be held')
 
   const started = Date.now()
   await app.close()
@@ -54,7 +55,7 @@ t.test('close() does not wait for connections that sent no request, or half of o
   // And a request being answered: it still gets its answer.
   const login = await createLogin(app)
   const longPoll = fetch(`${base}/api/qr/${login.id}?since=1&wait=30`, { headers: bearer(login.watchToken) })
-  await eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held')
+  await whenLive(app, () => app.live.count('long-poll') === 1, 'the long poll to be held')
   const closing = app.close()
   await Promise.all([silent.closed, trickling.closed, kept.closed])
   await closing
@@ -62,9 +63,9 @@ t.test('close() does not wait for connections that sent no request, or half of o
   t.equal((await longPoll).status, 200, 'the long poll was answered')
 })
 
-const serverEntry = 'apps/server/src/server.ts'
+const serverEntry = serverBundle
 function startProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
+  const child = spawn(process.execPath, [serverEntry], {
     env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

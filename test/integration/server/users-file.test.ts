@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hashPassword, verifyPassword } from '@qr-login/core'
 import { loadConfig } from '../../../apps/server/src/config.js'
+import { serverBundle } from '../../helpers/instances.js'
 import { testApp } from '../../helpers/server.js'
 
 /** `npx qr-login hash-password`, with the password on standard input. */
@@ -115,7 +116,7 @@ t.test('a malformed USERS_FILE stops the service at start, naming the variable a
   }
   t.throws(() => loadConfig({ USERS_FILE: join(dir, 'absent.json') }), /USERS_FILE: cannot read/)
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/server/src/server.ts'], {
+  const child = spawn(process.execPath, [serverBundle], {
     env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', USERS_FILE: join(dir, 'empty.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -3,7 +3,6 @@ import { createServer, type AddressInfo } from 'node:net'
 import t from 'tap'
 import { QrLoginClient, type LoginStatusView, type TransportName } from '@qr-login/client'
 import { nodeWebSocket } from '@qr-login/client/node'
-import { eventually } from '../../helpers/server.js'
 import { startInstance, type Instance } from '../../helpers/instances.js'
 import { cleanUpPrefix, sharedRedisUrl, uniquePrefix } from '../../helpers/redis.js'
 
@@ -17,7 +16,7 @@ function workersOf(primary: Instance): number[] {
   }
   return lines
     .split('\n')
-    .filter((line) => line.includes('server.ts'))
+    .filter((line) => line.includes('dist/server.js'))
     .map((line) => Number(line.trim().split(/\s+/)[0]))
 }
 
@@ -119,23 +118,25 @@ t.test('a worker killed with SIGKILL is replaced, its watchers finish on the oth
   await Promise.all(watches.map((watch) => watch.first))
 
   process.kill(first, 'SIGKILL')
-  await eventually(
-    () => service.output().includes(`Worker ${first} ended (SIGKILL); starting another`),
+  await service.untilOutput(
+    (output) => output.includes(`Worker ${first} ended (SIGKILL); starting another`),
     'the primary to say it replaces the killed worker',
   )
-  await eventually(() => {
-    const now = workersOf(service)
-    return now.length === 2 && !now.includes(first) && now.includes(second)
-  }, 'a new worker in place of the killed one')
-  const replacement = workersOf(service).find((pid) => pid !== second)!
-  await eventually(
-    () =>
-      service
-        .output()
-        .split('\n')
-        .some((line) => line.includes(`"pid":${replacement},`) && line.includes('Server listening')),
-    'the new worker to listen',
+  const listeningPids = (output: string) =>
+    output
+      .split('\n')
+      .filter((line) => line.includes('Server listening'))
+      .map((line) => Number(/"pid":(\d+),/.exec(line)?.[1]))
+  await service.untilOutput(
+    (output) => listeningPids(output).some((pid) => pid !== first && pid !== second),
+    'a new worker to listen',
   )
+  const now = workersOf(service)
+  t.equal(now.length, 2, 'two workers again')
+  t.notOk(now.includes(first), 'the killed one is gone')
+  t.ok(now.includes(second), 'the other one stayed')
+  const replacement = now.find((pid) => pid !== second)!
+  t.ok(listeningPids(service.output()).includes(replacement), 'the new worker is the one that listens')
 
   await Promise.all(logins.map((login) => phone.scan(login.id)))
   await Promise.all(logins.map((login) => phone.confirm(login.id)))
