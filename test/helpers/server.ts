@@ -237,11 +237,58 @@ export function openWs(url: string, options: WebSocket.ClientOptions = {}) {
   }
 }
 
-/** Resolves when `predicate` holds, checking on every turn of the event loop; for state with no event to await. */
-export async function eventually(predicate: () => boolean, what: string, limitMs = 15_000): Promise<void> {
-  const started = Date.now()
-  while (!predicate()) {
-    if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setImmediate(resolve))
+/** Rejects after `limitMs` naming what was awaited, so a wait that never ends fails with its reason. */
+function within<T>(what: string, limitMs: number, wait: (resolve: (value: T) => void) => () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let stop = () => {}
+    const timer = setTimeout(() => {
+      stop()
+      reject(new Error(`timed out waiting for ${what}`))
+    }, limitMs)
+    stop = wait((value) => {
+      clearTimeout(timer)
+      stop()
+      resolve(value)
+    })
+  })
+}
+
+/**
+ * Resolves once `predicate` holds about the app's watch connections (their counts, and what their
+ * release frees: open watches, cap slots, feed listeners). Checked again each time a connection comes
+ * or goes, and every 10 ms for what changes without one: a watch whose store read was still out when
+ * its client left closes when the read returns, after its connection was already gone.
+ */
+export function whenLive(app: App, predicate: () => boolean, what: string, limitMs = 15_000): Promise<void> {
+  if (predicate()) return Promise.resolve()
+  return within<void>(what, limitMs, (resolve) => {
+    const check = () => predicate() && resolve()
+    const stopObserving = app.live.observe(check)
+    const fallback = setInterval(check, 10)
+    return () => {
+      stopObserving()
+      clearInterval(fallback)
+    }
+  })
+}
+
+/** Records what a callback is handed, and resolves waits for what it has seen so far: `seen.until(...)`. */
+export function recorded<T>() {
+  const seen: T[] = []
+  const waiters = new Set<() => void>()
+  return {
+    seen,
+    push(item: T) {
+      seen.push(item)
+      for (const waiter of [...waiters]) waiter()
+    },
+    until(predicate: (seen: T[]) => boolean, what: string, limitMs = 15_000): Promise<void> {
+      if (predicate(seen)) return Promise.resolve()
+      return within<void>(what, limitMs, (resolve) => {
+        const check = () => predicate(seen) && resolve()
+        waiters.add(check)
+        return () => waiters.delete(check)
+      })
+    },
   }
 }

@@ -18,7 +18,8 @@ export function openSocketIo(
   auth: Record<string, unknown>,
   options: Partial<ManagerOptions & SocketOptions> = {},
 ): SocketIoWatcher {
-  const socket = io(`${base}/qr`, { auth, reconnection: false, forceNew: true, ...options })
+  // autoUnref: a client the test dropped mid-handshake leaves its connect timer (20 s) behind; it must not hold the process.
+  const socket = io(`${base}/qr`, { auth, reconnection: false, forceNew: true, autoUnref: true, ...options })
   const statuses: LoginStatusView[] = []
   const waiters: { predicate: () => boolean; resolve: () => void }[] = []
   let disconnectReason: string | undefined

@@ -11,7 +11,7 @@ import {
 } from '@qr-login/client'
 import type { Socket } from 'node:net'
 import { nodeWebSocket } from '@qr-login/client/node'
-import { eventually, listeningApp } from '../../helpers/server.js'
+import { listeningApp, recorded, whenLive } from '../../helpers/server.js'
 
 function clientFor(base: string) {
   return new QrLoginClient({
@@ -109,10 +109,11 @@ t.test('auto falls back to SSE when the WebSocket upgrade is refused', async (t)
     webSocket: (url, headers) => new WebSocket(url, { headers, origin: 'https://elsewhere.example' }) as never,
   })
   const login = await client.createLogin()
-  const events: TrafficEvent[] = []
-  const watching = collect(client.watch(login, { onTraffic: (e) => events.push(e) }))
+  const traffic = recorded<TrafficEvent>()
+  const events = traffic.seen
+  const watching = collect(client.watch(login, { onTraffic: (e) => traffic.push(e) }))
   const phone = await client.signInPhone('carol', 'demo')
-  await eventually(() => events.some((e) => e.type === 'status'), 'the first status')
+  await traffic.until((seen) => seen.some((e) => e.type === 'status'), 'the first status')
   await phone.scan(login.id)
   await phone.confirm(login.id)
   const seen = await watching
@@ -132,7 +133,7 @@ t.test(
     // The `ws` package's socket with its close events swallowed after a refused upgrade: what Node 22's
     // built-in WebSocket does (undici issue 3546). Without the watch token (as in a browser without its
     // cookie) the upgrade is refused with 401.
-    const closesSwallowed: string[] = []
+    const closesSwallowed = recorded<string>()
     const client = new QrLoginClient({
       baseUrl: base,
       webSocket: (url) => {
@@ -155,9 +156,10 @@ t.test(
       },
     })
     const login = await client.createLogin()
-    const events: TrafficEvent[] = []
-    const watching = collect(client.watch(login, { onTraffic: (e) => events.push(e) }))
-    await eventually(() => events.some((e) => e.type === 'status'), 'the first status')
+    const traffic = recorded<TrafficEvent>()
+    const events = traffic.seen
+    const watching = collect(client.watch(login, { onTraffic: (e) => traffic.push(e) }))
+    await traffic.until((seen) => seen.some((e) => e.type === 'status'), 'the first status')
     const phone = await client.signInPhone('alice', 'demo')
     await phone.scan(login.id)
     await phone.confirm(login.id)
@@ -170,7 +172,7 @@ t.test(
       { from: 'ws', to: 'sse', error: { code: 'UNSUPPORTED' } },
     )
     t.equal(events.filter((e) => e.type === 'transport' && e.transport === 'ws').length, 1, 'one WebSocket tried')
-    await eventually(() => closesSwallowed.length === 1, 'the refused socket closed')
+    await closesSwallowed.until((seen) => seen.length === 1, 'the refused socket closed')
   },
 )
 
@@ -189,11 +191,10 @@ t.test('auto falls all the way to polling when nothing streams', async (t) => {
     },
   })
   const login = await client.createLogin()
-  const transports: string[] = []
-  const watching = collect(
-    client.watch(login, { onTraffic: (e) => e.type === 'transport' && transports.push(e.transport) }),
-  )
-  await eventually(() => transports.includes('long-poll'), 'the fall back to long polling')
+  const tried = recorded<string>()
+  const transports = tried.seen
+  const watching = collect(client.watch(login, { onTraffic: (e) => e.type === 'transport' && tried.push(e.transport) }))
+  await tried.until((seen) => seen.includes('long-poll'), 'the fall back to long polling')
   const phone = await client.signInPhone('alice', 'demo')
   await phone.scan(login.id)
   await phone.cancel(login.id)
@@ -218,8 +219,9 @@ for (const transport of ['sse', 'ws', 'long-poll', 'socket.io'] as const) {
       app.server.on('connection', (socket: Socket) => sockets.add(socket))
       const client = clientFor(base)
       const login = await client.createLogin()
-      const events: TrafficEvent[] = []
-      const seen: LoginStatusView[] = []
+      const traffic = recorded<TrafficEvent>()
+      const statuses = recorded<LoginStatusView>()
+      const seen = statuses.seen
       // The phone acts in-process: its own keep-alive connections would be dropped too.
       const phoneToken = await client.signInPhone('alice', 'demo').then((p) => p.token!)
       const act = (action: string) =>
@@ -232,18 +234,18 @@ for (const transport of ['sse', 'ws', 'long-poll', 'socket.io'] as const) {
         for await (const status of client.watch(login, {
           transport,
           retryDelayMs: 20,
-          onTraffic: (e) => events.push(e),
+          onTraffic: (e) => traffic.push(e),
         }))
-          seen.push(status)
+          statuses.push(status)
       })()
-      await eventually(() => seen.length === 1, 'the first status')
-      await eventually(() => app.live.count(transport) === 1, 'the connection to be live')
+      await statuses.until((seen) => seen.length === 1, 'the first status')
+      await whenLive(app, () => app.live.count(transport) === 1, 'the connection to be live')
       // Drop every connection, then change the login while the client is away.
       for (const socket of sockets) socket.destroy()
       await act('scan')
-      await eventually(() => events.some((e) => e.type === 'retry'), 'a retry')
+      await traffic.until((seen) => seen.some((e) => e.type === 'retry'), 'a retry')
       // The change made while the client was away arrives once it is back...
-      await eventually(() => seen.length === 2, 'the missed status after reconnecting')
+      await statuses.until((seen) => seen.length === 2, 'the missed status after reconnecting')
       // ...and later changes keep flowing on the new connection.
       await act('confirm')
       await watching
@@ -313,14 +315,14 @@ t.test('a watch stops when its signal aborts', async (t) => {
     abort.abort()
   }
   t.same(seen, ['pending'])
-  await eventually(() => app.live.count('ws') === 0, 'the socket to close')
+  await whenLive(app, () => app.live.count('ws') === 0, 'the socket to close')
 
   const stop = new AbortController()
   for await (const status of client.watch(login, { transport: 'socket.io', signal: stop.signal })) {
     t.equal(status.status, 'pending')
     stop.abort()
   }
-  await eventually(() => app.live.count('socket.io') === 0, 'the socket.io watcher to go')
+  await whenLive(app, () => app.live.count('socket.io') === 0, 'the socket.io watcher to go')
 })
 
 t.test('parseScanUrl finds the base URL and id', async (t) => {

@@ -8,7 +8,7 @@ import {
   approve,
   bearer,
   createLogin,
-  eventually,
+  whenLive,
   listeningApp,
   openWs,
   phoneAction,
@@ -334,7 +334,7 @@ t.test('random WebSocket frames from a watcher: ignored or the socket closed, ne
     }),
     { numRuns: Math.ceil(numRuns / 10) },
   )
-  await eventually(() => app.live.count('ws') === 0, 'every fuzzed socket to be released')
+  await whenLive(app, () => app.live.count('ws') === 0, 'every fuzzed socket to be released')
   const read = await app.inject({ method: 'GET', url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })
   t.match(read.json(), { status: 'pending', version: 1 }, 'the login is untouched and the service answers')
 })

@@ -5,7 +5,7 @@ import type { App } from '@qr-login/server'
 import {
   bearer,
   createLogin,
-  eventually,
+  whenLive,
   listeningApp,
   openSse,
   openWs,
@@ -112,12 +112,12 @@ t.test('held watchers are capped per login and per IP, over SSE, WebSocket and l
 
   // Freeing a slot lets the next one in.
   first.close()
-  await eventually(() => app.live.count('sse') === 0, 'the closed stream to be released')
+  await whenLive(app, () => app.live.count('sse') === 0, 'the closed stream to be released')
   const retry = openSse(`${base}/api/qr/${login.id}/events`, auth)
   await retry.ready
   t.equal(retry.statusCode, 200, 'a freed slot admits the next watcher')
   retry.close()
-  await eventually(() => app.live.count('sse') === 0, 'the retry to be released')
+  await whenLive(app, () => app.live.count('sse') === 0, 'the retry to be released')
 
   // Per IP: with the WebSocket still open, two streams on other logins reach the cap of three for 127.0.0.1.
   const statuses: number[] = []

@@ -1,9 +1,10 @@
 import t from 'tap'
+import { ManualClock } from '@qr-login/core'
 import {
   approve,
   bearer,
   createLogin,
-  eventually,
+  whenLive,
   listeningApp,
   phoneAction,
   phoneToken,
@@ -28,7 +29,7 @@ t.test('is released by a change within milliseconds', async (t) => {
   let answered = false
   void held.then(() => (answered = true))
   // The request is held: it has registered as a live long poll and nothing has answered it.
-  await eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held')
+  await whenLive(app, () => app.live.count('long-poll') === 1, 'the long poll to be held')
   t.equal(answered, false, 'held while nothing changes (default wait is 25 s)')
   const changedAt = performance.now()
   await phoneAction(app, 'scan', login.id, phone)
@@ -56,7 +57,7 @@ t.test('wait without since waits for any change from now; wait=0 answers at once
   const immediate = await app.inject({ url: `/api/qr/${login.id}?wait=0&since=1`, headers: bearer(login.watchToken) })
   t.equal(immediate.json().version, 1)
   const held = app.inject({ url: `/api/qr/${login.id}?wait=10`, headers: bearer(login.watchToken) })
-  await eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held')
+  await whenLive(app, () => app.live.count('long-poll') === 1, 'the long poll to be held')
   await approve(app, login.id)
   t.equal((await held).json().version, 2)
 })
@@ -82,9 +83,13 @@ t.test('bad wait and since values are 400', async (t) => {
 })
 
 t.test('expiry reaches an idle long poll without anyone asking', async (t) => {
-  const app = await testApp(t, { QR_TTL_SECONDS: '1' })
+  const clock = new ManualClock()
+  const app = await testApp(t, { QR_TTL_SECONDS: '10' }, { clock })
   const login = await createLogin(app)
-  const response = await app.inject({ url: `/api/qr/${login.id}?since=1&wait=30`, headers: bearer(login.watchToken) })
+  const held = app.inject({ url: `/api/qr/${login.id}?since=1&wait=30`, headers: bearer(login.watchToken) })
+  await whenLive(app, () => app.live.count('long-poll') === 1, 'the long poll to be held')
+  await clock.advance(10_000)
+  const response = await held
   t.equal(response.json().status, 'expired')
   t.equal(response.json().version, 2)
 })
@@ -97,10 +102,10 @@ t.test('a client that goes away frees its long poll', async (t) => {
     headers: bearer(login.watchToken),
     signal: abort.signal,
   }).catch((error: Error) => error.name)
-  await eventually(() => app.live.count('long-poll') === 1, 'the long poll to be held')
+  await whenLive(app, () => app.live.count('long-poll') === 1, 'the long poll to be held')
   abort.abort()
   t.equal(await pending, 'AbortError')
-  await eventually(() => app.live.count('long-poll') === 0, 'the long poll to be freed')
+  await whenLive(app, () => app.live.count('long-poll') === 0, 'the long poll to be freed')
   t.equal(app.logins.stats().watches, 0)
   t.same(app.logins.stats().feed, { channels: 0, listeners: 0 })
 })

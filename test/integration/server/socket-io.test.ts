@@ -4,7 +4,7 @@ import {
   approve,
   bearer,
   createLogin,
-  eventually,
+  whenLive,
   listeningApp,
   openSse,
   openWs,
@@ -42,7 +42,8 @@ for (const way of ways) {
     await watcher.until(() => watcher.statuses.length === 1)
     t.same(watcher.statuses[0], { id: login.id, status: 'pending', version: 1, expiresAt: login.expiresAt })
     if (way.options.transports === undefined) {
-      await eventually(() => watcher.socket.io.engine.transport.name === 'websocket', 'the upgrade to WebSocket')
+      if (watcher.socket.io.engine.transport.name !== 'websocket')
+        await new Promise((upgraded) => watcher.socket.io.engine.once('upgrade', upgraded))
     }
     t.equal(watcher.socket.io.engine.transport.name, 'websocket')
 
@@ -58,7 +59,7 @@ for (const way of ways) {
     )
     t.same(watcher.statuses[1].scannedBy, { displayName: 'Alice', avatarUrl: '/avatars/alice.svg' })
     t.equal(watcher.disconnectReason, 'io server disconnect', 'disconnected by the server after confirmed')
-    await eventually(() => app.live.count('socket.io') === 0, 'the watcher to be released')
+    await whenLive(app, () => app.live.count('socket.io') === 0, 'the watcher to be released')
     assertNothingHeld(t, app)
   })
 }
@@ -73,7 +74,7 @@ t.test(
     const watcher = openSocketIo(base, auth(login, { since: 2 }))
     t.teardown(watcher.close)
     await watcher.connected
-    await eventually(() => app.live.count('socket.io') === 1, 'the watcher to be counted')
+    await whenLive(app, () => app.live.count('socket.io') === 1, 'the watcher to be counted')
     t.same(watcher.statuses, [], 'nothing is sent again')
     await phoneAction(app, 'cancel', login.id, phone)
     await watcher.until(() => watcher.disconnectReason !== undefined)
@@ -170,7 +171,7 @@ t.test('refusals are connect_error with the code as message and the error body a
   t.equal(capped.message, 'RATE_LIMITED', 'the watcher cap counts socket.io watchers')
   t.match(capped.data, { statusCode: 429, code: 'RATE_LIMITED' })
   allowed.close()
-  await eventually(() => app.live.count('socket.io') === 0, 'the allowed watcher to be released')
+  await whenLive(app, () => app.live.count('socket.io') === 0, 'the allowed watcher to be released')
 
   store.down = true
   const down = openSocketIo(base, auth(login))
@@ -198,7 +199,7 @@ t.test('socket.io watchers share the caps with the other transports', async (t) 
   t.match(metrics, /qr_watchers\{transport="socket.io"\} 1/)
   io.close()
   ws.socket.close()
-  await eventually(() => app.live.stats().connections === 0, 'both to be released')
+  await whenLive(app, () => app.live.stats().connections === 0, 'both to be released')
   assertNothingHeld(t, app)
 })
 

@@ -1,9 +1,10 @@
 import t from 'tap'
+import { ManualClock } from '@qr-login/core'
 import {
   approve,
   bearer,
   createLogin,
-  eventually,
+  whenLive,
   listeningApp,
   openSse,
   phoneAction,
@@ -45,7 +46,7 @@ t.test('sends the current status at once, then every change in order, then ends 
     ['1', '2', '3'],
     'id: is the version',
   )
-  await eventually(() => app.live.count('sse') === 0, 'the stream to be released')
+  await whenLive(app, () => app.live.count('sse') === 0, 'the stream to be released')
   t.equal(app.logins.stats().watches, 0)
 })
 
@@ -113,9 +114,12 @@ t.test('writes a comment line as a heartbeat', async (t) => {
 })
 
 t.test('expiry reaches an idle stream', async (t) => {
-  const { app, base } = await listeningApp(t, { QR_TTL_SECONDS: '1' })
+  const clock = new ManualClock()
+  const { app, base } = await listeningApp(t, { QR_TTL_SECONDS: '10' }, { clock })
   const login = await createLogin(app)
   const stream = openSse(`${base}/api/qr/${login.id}/events`, bearer(login.watchToken))
+  await stream.until(() => stream.statuses().length === 1)
+  await clock.advance(10_000)
   await stream.until(() => stream.ended)
   t.same(
     stream.statuses().map((s) => [s.status, s.version]),
@@ -134,7 +138,7 @@ t.test('a client that disconnects frees its watcher', async (t) => {
   t.equal(app.live.count('sse'), 1)
   t.equal(app.logins.stats().watches, 1)
   stream.close()
-  await eventually(() => app.live.count('sse') === 0, 'the server to notice the disconnect')
+  await whenLive(app, () => app.live.count('sse') === 0, 'the server to notice the disconnect')
   t.equal(app.logins.stats().watches, 0)
   t.same(app.logins.stats().feed, { channels: 0, listeners: 0 })
 })

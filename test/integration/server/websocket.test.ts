@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http'
 import t from 'tap'
-import { approve, createLogin, eventually, listeningApp, openWs, phoneAction, phoneToken } from '../../helpers/server.js'
+import { ManualClock } from '@qr-login/core'
+import { approve, createLogin, whenLive, listeningApp, openWs, phoneAction, phoneToken } from '../../helpers/server.js'
 
 t.test('first frame at once, every change, then close 1000 after confirmed', async (t) => {
   const { app, wsBase } = await listeningApp(t)
@@ -22,7 +23,7 @@ t.test('first frame at once, every change, then close 1000 after confirmed', asy
     ],
   )
   t.equal(client.closeCode, 1000)
-  await eventually(() => app.live.count('ws') === 0, 'the socket to be released')
+  await whenLive(app, () => app.live.count('ws') === 0, 'the socket to be released')
   t.equal(app.logins.stats().watches, 0)
 })
 
@@ -89,9 +90,12 @@ t.test('the server pings', async (t) => {
 })
 
 t.test('expiry reaches an idle socket', async (t) => {
-  const { app, wsBase } = await listeningApp(t, { QR_TTL_SECONDS: '1' })
+  const clock = new ManualClock()
+  const { app, wsBase } = await listeningApp(t, { QR_TTL_SECONDS: '10' }, { clock })
   const login = await createLogin(app)
   const client = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: { authorization: `Bearer ${login.watchToken}` } })
+  await client.until(() => client.frames.length === 1)
+  await clock.advance(10_000)
   await client.until(() => client.closeCode !== undefined)
   t.same(
     client.frames.map((f) => f.status),
@@ -106,7 +110,8 @@ t.test('a client that disconnects frees its watcher', async (t) => {
   const client = openWs(`${wsBase}/api/qr/${login.id}/ws`, { headers: { authorization: `Bearer ${login.watchToken}` } })
   await client.until(() => client.frames.length === 1)
   client.socket.terminate()
-  await eventually(
+  await whenLive(
+    app,
     () => app.live.count('ws') === 0 && app.logins.stats().watches === 0,
     'the server to notice the disconnect',
   )
@@ -158,7 +163,7 @@ t.test('a handshake ws refuses after the checks passed gets 400, and the watch i
   t.equal(answer.statusCode, 400)
   t.match(answer.body, /Sec-WebSocket-Key/)
   await answer.closed
-  await eventually(() => app.live.count('ws') === 0 && app.logins.stats().watches === 0, 'the watch to be released')
+  await whenLive(app, () => app.live.count('ws') === 0 && app.logins.stats().watches === 0, 'the watch to be released')
   t.same(app.limits.watcherStats(), { logins: 0, ips: 0 })
 })
 
@@ -187,7 +192,7 @@ t.test('a frame over 4 KiB from the client closes the socket with 1009 and frees
   client.socket.send('x'.repeat(4097))
   await client.until(() => client.closeCode !== undefined)
   t.equal(client.closeCode, 1009)
-  await eventually(() => app.live.count('ws') === 0 && app.logins.stats().watches === 0, 'the watcher to be freed')
+  await whenLive(app, () => app.live.count('ws') === 0 && app.logins.stats().watches === 0, 'the watcher to be freed')
 })
 
 t.test('small frames from the client are ignored; the watch goes on', async (t) => {

@@ -1,5 +1,13 @@
 import t from 'tap'
-import { approve, bearer, chromeOnWindows, createLogin, phoneAction, phoneToken, testApp } from '../../helpers/server.js'
+import {
+  approve,
+  bearer,
+  chromeOnWindows,
+  createLogin,
+  phoneAction,
+  phoneToken,
+  testApp,
+} from '../../helpers/server.js'
 
 t.test('POST /api/qr creates a pending login bound to this browser', async (t) => {
   const app = await testApp(t, { QR_TTL_SECONDS: '90', POLL_INTERVAL_MS: '750' })

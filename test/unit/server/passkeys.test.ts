@@ -249,9 +249,15 @@ t.test('passkeys use one list of algorithms every supported Node verifies, whate
   // A passkey stored by an older build that let the runtime choose: refused with the reason, before any crypto.
   const [stored] = await passkeyStore.listPasskeys('alice')
   const foreignKey = Buffer.from(
-    isoCBOR.encode(new Map<number, unknown>([[1, 7], [3, COSEALG.ML_DSA_44], [-1, new Uint8Array(32)]]) as never),
+    isoCBOR.encode(
+      new Map<number, unknown>([
+        [1, 7],
+        [3, COSEALG.ML_DSA_44],
+        [-1, new Uint8Array(32)],
+      ]) as never,
+    ),
   ).toString('base64url')
-  await passkeyStore.addPasskey('bob', { ...stored!, id: 'b2xkLWtleQ', publicKey: foreignKey }, 10)
+  await passkeyStore.addPasskey('bob', { ...stored, id: 'b2xkLWtleQ', publicKey: foreignKey }, 10)
   const bob = await phoneToken(app, 'bob')
   const bobs = await createLogin(app)
   await phoneAction(app, 'scan', bobs.id, bob)

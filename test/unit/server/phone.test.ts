@@ -1,5 +1,14 @@
 import t from 'tap'
-import { bearer, chromeOnWindows, createLogin, phoneAction, phoneToken, testApp } from '../../helpers/server.js'
+import { ManualClock } from '@qr-login/core'
+import {
+  bearer,
+  chromeOnWindows,
+  createLogin,
+  phoneAction,
+  phoneToken,
+  testApp,
+  whenLive,
+} from '../../helpers/server.js'
 
 t.test('GET /api/demo-users lists the demo accounts without passwords', async (t) => {
   const app = await testApp(t)
@@ -186,11 +195,15 @@ t.test('of racing exchanges exactly one wins', async (t) => {
 })
 
 t.test('actions after expiry are 410 QR_EXPIRED', async (t) => {
-  const app = await testApp(t, { QR_TTL_SECONDS: '1' })
+  const clock = new ManualClock()
+  const app = await testApp(t, { QR_TTL_SECONDS: '10' }, { clock })
   const login = await createLogin(app)
   const alice = await phoneToken(app)
   // Wait for the expiry itself (an event), then act.
-  const expired = await app.inject({ url: `/api/qr/${login.id}?since=1&wait=30`, headers: bearer(login.watchToken) })
+  const held = app.inject({ url: `/api/qr/${login.id}?since=1&wait=30`, headers: bearer(login.watchToken) })
+  await whenLive(app, () => app.live.count('long-poll') === 1, 'the long poll to be held')
+  await clock.advance(10_000)
+  const expired = await held
   t.equal(expired.json().status, 'expired')
   for (const action of ['scan', 'confirm', 'cancel'] as const) {
     const response = await phoneAction(app, action, login.id, alice)

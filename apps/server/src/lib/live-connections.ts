@@ -29,6 +29,7 @@ interface KindState {
 export class LiveConnections<Kind extends string = string> {
   private readonly kinds = new Map<Kind, KindState>()
   private readonly tickers: NodeJS.Timeout[] = []
+  private readonly observers = new Set<() => void>()
   private shuttingDown = false
 
   constructor(kinds: readonly ConnectionKindOptions<Kind>[]) {
@@ -61,13 +62,23 @@ export class LiveConnections<Kind extends string = string> {
     const slice = state.slices?.[state.nextSlice++ % slicesPerInterval]
     slice?.add(connection)
     state.connections.set(connection, slice)
+    this.changed()
   }
 
   /** Idempotent. */
   remove(kind: Kind, connection: LiveConnection): void {
     const state = this.state(kind)
     state.connections.get(connection)?.delete(connection)
-    state.connections.delete(connection)
+    if (state.connections.delete(connection)) this.changed()
+  }
+
+  /**
+   * Calls `observer` after every add and remove, until the returned function is called: for what must
+   * follow a connection's coming or going (a test awaiting a release) without asking again and again.
+   */
+  observe(observer: () => void): () => void {
+    this.observers.add(observer)
+    return () => this.observers.delete(observer)
   }
 
   count(kind: Kind): number {
@@ -93,6 +104,12 @@ export class LiveConnections<Kind extends string = string> {
       state.connections.clear()
       for (const slice of state.slices ?? []) slice.clear()
     }
+    this.changed()
+  }
+
+  private changed(): void {
+    if (this.observers.size === 0) return
+    for (const observer of [...this.observers]) observer()
   }
 
   private state(kind: Kind): KindState {
