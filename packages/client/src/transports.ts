@@ -161,7 +161,8 @@ export const ws: Transport = (ctx) =>
     socket.onerror = () => {
       // Once open, the close that follows decides. Before it, this is the refused upgrade: Node 22's
       // WebSocket (undici 6) never fires close after one, so waiting for it would hang the watch.
-      if (opened) return
+      // Settled before close(): Node 22's close() on a failed socket fires error again, at once.
+      if (opened || settled) return
       settle(() => (ctx.signal.aborted ? reject(abortError()) : refused()))
       socket.close()
     }

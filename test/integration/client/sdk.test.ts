@@ -130,8 +130,8 @@ t.test(
   { timeout: 10_000 },
   async (t) => {
     const { base } = await listeningApp(t)
-    // The `ws` package's socket with its close events swallowed after a refused upgrade: what Node 22's
-    // built-in WebSocket does (undici issue 3546). Without the watch token (as in a browser without its
+    // The `ws` package's socket with its close events swallowed after a refused upgrade, and an error
+    // again on close(): what Node 22's built-in WebSocket does (undici issue 3546). Without the watch token (as in a browser without its
     // cookie) the upgrade is refused with 401.
     const closesSwallowed = recorded<string>()
     const client = new QrLoginClient({
@@ -146,11 +146,19 @@ t.test(
           onmessage: null as ((event: { data: unknown }) => void) | null,
           onclose: null as ((event: { code: number; reason: string }) => void) | null,
           onerror: null as ((event: unknown) => void) | null,
-          close: (code?: number, reason?: string) => socket.close(code, reason),
+          close: (code?: number, reason?: string) => {
+            // As Node 22's does: closing a socket whose upgrade failed fires error again, at once.
+            if (failed) like.onerror?.(new Error('closed after a failed upgrade'))
+            socket.close(code, reason)
+          },
         }
+        let failed = false
         socket.on('open', () => like.onopen?.({}))
         socket.on('message', (data) => like.onmessage?.({ data: String(data) }))
-        socket.on('error', (error) => like.onerror?.(error))
+        socket.on('error', (error) => {
+          failed = true
+          like.onerror?.(error)
+        })
         socket.on('close', () => closesSwallowed.push(url))
         return like
       },
