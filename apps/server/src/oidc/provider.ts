@@ -21,7 +21,7 @@ export const interactionPath = (uid: string) => `/interaction/${uid}`
 /** The OpenID provider (panva's oidc-provider): its login page is the QR, its store ours. */
 export async function createProvider({ config, logins, store, keys }: OidcDeps): Promise<Provider> {
   // Loaded on first use: a service nobody signs in to another app through pays nothing for it (Koa, its
-  // routes, a notice on Node 20).
+  // routes, and the "Unsupported runtime" notice a Node without an LTS codename gets).
   const { default: Provider } = await import('oidc-provider')
   const issuer = `${config.publicUrl}/oidc`
   const phoneUser = (ctx: KoaContextWithOIDC) =>
