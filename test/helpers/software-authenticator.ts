@@ -44,18 +44,10 @@ export class SoftwareAuthenticator {
         ['authData', new Uint8Array(authData)],
       ]) as never,
     )
-    return {
-      id: this.credentialId,
-      rawId: this.credentialId,
-      type: 'public-key',
-      response: {
-        clientDataJSON: isoBase64URL.fromBuffer(new Uint8Array(clientDataJSON)),
-        attestationObject: isoBase64URL.fromBuffer(attestationObject),
-        transports: ['internal'],
-      },
-      clientExtensionResults: {},
-      authenticatorAttachment: 'platform',
-    }
+    return this.credential(clientDataJSON, {
+      attestationObject: isoBase64URL.fromBuffer(attestationObject),
+      transports: ['internal'],
+    })
   }
 
   /** What startAuthentication() would POST: an ES256 signature over this prompt's challenge. */
@@ -63,15 +55,19 @@ export class SoftwareAuthenticator {
     const clientDataJSON = this.clientData('webauthn.get', options.challenge)
     const authData = this.authenticatorDataHead(0x05) // user present, user verified
     const signed = Buffer.concat([authData, createHash('sha256').update(clientDataJSON).digest()])
+    return this.credential(clientDataJSON, {
+      authenticatorData: isoBase64URL.fromBuffer(new Uint8Array(authData)),
+      signature: isoBase64URL.fromBuffer(new Uint8Array(sign('sha256', signed, this.privateKey))),
+    })
+  }
+
+  /** The PublicKeyCredential JSON around a response, as @simplewebauthn/browser hands it over. */
+  private credential<Response extends object>(clientDataJSON: Buffer, response: Response) {
     return {
       id: this.credentialId,
       rawId: this.credentialId,
       type: 'public-key',
-      response: {
-        clientDataJSON: isoBase64URL.fromBuffer(new Uint8Array(clientDataJSON)),
-        authenticatorData: isoBase64URL.fromBuffer(new Uint8Array(authData)),
-        signature: isoBase64URL.fromBuffer(new Uint8Array(sign('sha256', signed, this.privateKey))),
-      },
+      response: { clientDataJSON: isoBase64URL.fromBuffer(new Uint8Array(clientDataJSON)), ...response },
       clientExtensionResults: {},
       authenticatorAttachment: 'platform',
     }
