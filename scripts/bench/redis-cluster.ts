@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
-import { freePort } from './free-port.js'
+import { freeClusterPort } from './free-port.js'
 
 const run = promisify(execFile)
 
@@ -89,9 +89,13 @@ export async function startRedisCluster(size = { masters: 3, replicasEach: 1 }):
     throw error
   }
 
-  async function started(): Promise<RedisCluster> {
-    for (let index = 0; index < count; index++) {
-      const port = await freePort()
+  /**
+   * One node on a spare port, answering as itself. Tests that run at the same time pick ports too: a node
+   * that lost its port to one of them exits at once, and is started again on another.
+   */
+  async function startNode(): Promise<ClusterNode> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freeClusterPort()
       const process = spawn(
         'redis-server',
         [
@@ -114,10 +118,22 @@ export async function startRedisCluster(size = { masters: 3, replicasEach: 1 }):
         ],
         { stdio: 'ignore' },
       )
-      nodes.push({ port, process })
+      const node = { port, process }
+      const exited = () => process.exitCode !== null || process.signalCode !== null
+      const deadline = Date.now() + 20_000
+      while (!exited() && Date.now() < deadline) {
+        // Its own process_id, not only a PONG: the port may have gone to another test's node meanwhile.
+        const info = await command(port, 'INFO', 'server').catch(() => '')
+        if (String(info).includes(`process_id:${process.pid}\r`)) return node
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      if (!exited()) process.kill('SIGKILL')
+      if (attempt === 5) throw new Error(`redis-server did not start on a spare port (last tried ${port})`)
     }
-    for (const node of nodes)
-      await until(`node ${node.port}`, async () => (await command(node.port, 'PING')) === 'PONG')
+  }
+
+  async function started(): Promise<RedisCluster> {
+    for (let index = 0; index < count; index++) nodes.push(await startNode())
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`)
     await run('redis-cli', [
       '--cluster',
