@@ -28,6 +28,8 @@ import { HttpError, toErrorBody } from './errors.js'
 import { LiveConnections } from './lib/live-connections.js'
 import { tlsMaterial, type TlsMaterial } from './lib/tls.js'
 import errorHandling from './plugins/error-handling.js'
+import shutdown from './plugins/shutdown.js'
+import healthRoutes from './routes/health.js'
 import security from './plugins/security.js'
 import validation from './plugins/validation.js'
 import docs from './plugins/docs.js'
@@ -145,7 +147,8 @@ export function serverOptions(
     requestTimeout: config.limits.requestTimeoutMs,
     connectionTimeout: config.limits.idleTimeoutMs,
     keepAliveTimeout: config.limits.keepAliveTimeoutMs,
-    return503OnClosing: true,
+    // Answered by plugins/shutdown.ts instead: 503 SHUTTING_DOWN in the contract's error shape.
+    return503OnClosing: false,
     // URLs the router itself refuses (bad percent-encoding, a segment over maxParamLength): the contract's 400, in its shape.
     frameworkErrors: (error, request, reply) => {
       const problem =
@@ -225,6 +228,7 @@ export async function buildApp(
   })
 
   await app.register(errorHandling)
+  await app.register(shutdown)
   await app.register(validation)
   await app.register(security)
   await app.register(cookie)
@@ -237,6 +241,7 @@ export async function buildApp(
     new WatchStreams({ logins, live, clock, admit: app.limits.admitWatcher, delivered: metrics.delivered }),
   )
   await app.register(metricsRoute)
+  await app.register(healthRoutes)
   await app.register(pcRoutes)
   for (const transport of watchTransports) await app.register(transport.plugin)
   await app.register(phoneRoutes)

@@ -50,6 +50,7 @@ export const errorRegistry = {
   RATE_LIMITED: { statusCode: 429, message: 'Too many requests, slow down' },
   INTERNAL_ERROR: { statusCode: 500, message: 'Internal server error' },
   STORE_UNAVAILABLE: { statusCode: 503, message: 'The login store cannot be reached, try again shortly' },
+  SHUTTING_DOWN: { statusCode: 503, message: 'This instance is shutting down; try again, another one will answer' },
 } as const satisfies Record<LoginErrorCode | string, ErrorEntry>
 
 export type ErrorCode = keyof typeof errorRegistry

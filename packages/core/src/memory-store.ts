@@ -118,6 +118,9 @@ export class MemoryLoginStore implements LoginStore {
     return (this.history.get(username) ?? []).filter((each) => each.keepUntil > now).map((each) => each.entry)
   }
 
+  /** Held in this process: it answers whenever the process does. */
+  async ping(): Promise<void> {}
+
   stats(): StoreStats {
     return {
       logins: this.logins.size,

@@ -39,6 +39,8 @@ export interface LoginStore {
   addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void>
   /** The user's history still kept, newest first. */
   listHistory(username: string): Promise<HistoryEntry[]>
+  /** Resolves once the store has answered a round trip; STORE_UNAVAILABLE when it cannot be reached. */
+  ping(): Promise<void>
   /** Entry and timer counts, so tests can prove nothing leaks. */
   stats(): StoreStats
   close(): Promise<void>

@@ -410,6 +410,11 @@ export class LoginService {
 
   // ---- Housekeeping ------------------------------------------------------------
 
+  /** Resolves once the store answers (an instance is ready to serve); STORE_UNAVAILABLE while it does not. */
+  checkStore(): Promise<void> {
+    return this.store.ping()
+  }
+
   /** Counts of everything this instance holds, so tests can prove nothing leaks. */
   stats() {
     return {

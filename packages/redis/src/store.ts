@@ -290,6 +290,12 @@ export class RedisLoginStore implements LoginStore {
     })
   }
 
+  ping(): Promise<void> {
+    return this.guard(async () => {
+      await this.redis.ping()
+    })
+  }
+
   /** Nothing is held in this process: every entry lives in Redis, under its TTL. */
   stats(): StoreStats {
     return { logins: 0, sessions: 0, timers: 0 }

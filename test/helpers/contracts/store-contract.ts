@@ -26,6 +26,11 @@ function record(overrides: Partial<LoginRecord> = {}): LoginRecord {
 }
 
 export function storeContract(t: Test, open: () => Promise<StoreUnderTest>) {
+  t.test('ping answers once the store has made a round trip (what /readyz asks)', async (t) => {
+    const { store } = await open()
+    await t.resolves(store.ping())
+  })
+
   t.test('insert then get returns an equal record; a taken id is refused', async (t) => {
     const { store, now } = await open()
     const login = record()

@@ -45,4 +45,5 @@ t.test('an unreachable Redis is STORE_UNAVAILABLE at once, not a hang', async (t
   const store = new RedisLoginStore(redis, systemClock, 'unreachable:')
   t.teardown(() => store.close())
   await t.rejects(store.get('x'.repeat(21)), { name: 'LoginError', code: 'STORE_UNAVAILABLE' })
+  await t.rejects(store.ping(), { name: 'LoginError', code: 'STORE_UNAVAILABLE' }, 'ping too: not ready')
 })

@@ -54,12 +54,18 @@ t.test('Redis stopped under live watchers: 503s, watchers stay, and everything r
   }
   t.equal(stream.ended, false, 'the SSE watcher stays connected')
   t.equal(socket.closeCode, undefined, 'the WebSocket watcher stays connected')
+  const notReady = await app.inject({ url: '/readyz' })
+  t.equal(notReady.statusCode, 503, '/readyz: not ready while Redis is away')
+  t.equal(notReady.json().code, 'STORE_UNAVAILABLE')
+  t.same((await app.inject({ url: '/healthz' })).json(), { status: 'ok' }, '/healthz: the process still serves')
 
   await redis.start()
-  await until(
-    async () =>
-      (await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })).statusCode === 200,
-    'service to resume',
+  await until(async () => (await app.inject({ url: '/readyz' })).statusCode === 200, '/readyz to say ready again')
+  t.same((await app.inject({ url: '/readyz' })).json(), { status: 'ready' })
+  t.equal(
+    (await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })).statusCode,
+    200,
+    'ready means served: the login reads again',
   )
   await until(
     async () => (app.logins as unknown as { feed: RedisChangeFeed }).feed.listening,

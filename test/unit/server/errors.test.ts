@@ -24,6 +24,7 @@ t.test('the error registry is the contract: each code with its status', async (t
     PAYLOAD_TOO_LARGE: 413,
     RATE_LIMITED: 429,
     STORE_UNAVAILABLE: 503,
+    SHUTTING_DOWN: 503,
   }
   for (const [code, statusCode] of Object.entries(contract)) {
     t.equal(errorRegistry[code as keyof typeof errorRegistry]?.statusCode, statusCode, code)
