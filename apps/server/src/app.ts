@@ -20,9 +20,9 @@ import {
   toStatusView,
   isLoginError,
 } from '@qr-login/core'
-import { redisBackend } from '@qr-login/redis'
-import type { RedisClient } from '@qr-login/redis'
+import { readPersistence, redisBackend, type PersistenceReading, type RedisClient } from '@qr-login/redis'
 import type { Config } from './config.js'
+import { ConfigError } from './config-error.js'
 import { deferredChildLogger } from './logging.js'
 import { HttpError, toErrorBody } from './errors.js'
 import { LiveConnections } from './lib/live-connections.js'
@@ -115,9 +115,21 @@ async function storage(
     onError: (error, context) => app.log.warn({ err: error, context }, 'redis'),
   })
   // Start even if Redis is away: requests answer 503 until it is back, then everything resumes by itself.
-  await backend.connected.catch((error: unknown) =>
-    app.log.error({ err: error }, 'Redis is not reachable yet; answering 503 until it is'),
+  const reachable = await backend.connected.then(
+    () => true,
+    (error: unknown) => {
+      app.log.error({ err: error }, 'Redis is not reachable yet; answering 503 until it is')
+      return false
+    },
   )
+  try {
+    await checkPersistence(app, config, reachable ? await readPersistence(backend.commands) : undefined)
+  } catch (error) {
+    // Refused to start: nothing may keep the process alive after it says why.
+    backend.commands.disconnect()
+    backend.subscriber.disconnect()
+    throw error
+  }
   return {
     store: overrides.store ?? backend.store,
     passkeyStore: overrides.passkeyStore ?? backend.passkeys,
@@ -125,6 +137,31 @@ async function storage(
     feed: overrides.feed ?? backend.feed,
     redis: backend.commands,
   }
+}
+
+/**
+ * What Redis would lose, read at start: each risk is a warning naming its setting, or with
+ * REDIS_REQUIRE_DURABLE=1 a refusal to start (as is a Redis that cannot be read or reached then).
+ */
+async function checkPersistence(app: FastifyInstance, config: Config, reading: PersistenceReading | undefined) {
+  const where = config.redisCluster ? `the Redis Cluster (${config.redisCluster.join(', ')})` : config.redisUrl
+  if (!reading || 'unreadable' in reading) {
+    const why = reading ? `CONFIG GET was refused (${reading.unreadable})` : 'Redis could not be reached'
+    if (config.redisRequireDurable)
+      throw new ConfigError(`REDIS_REQUIRE_DURABLE=1, but what ${where} keeps cannot be checked: ${why}`)
+    app.log.warn(`Redis persistence not checked: ${why}; docs/scaling.md says what it must keep`)
+    return
+  }
+  for (const risk of reading.risks)
+    app.log.warn(
+      { node: risk.node, setting: risk.setting, value: risk.value },
+      `Redis ${risk.setting} is ${risk.value}: ${risk.loses} (set REDIS_REQUIRE_DURABLE=1 to refuse to start)`,
+    )
+  if (config.redisRequireDurable && reading.risks.length > 0)
+    throw new ConfigError(
+      `REDIS_REQUIRE_DURABLE=1, and ${where} would lose data: ` +
+        reading.risks.map((risk) => `${risk.setting} is ${risk.value} on ${risk.node} (${risk.loses})`).join('; '),
+    )
 }
 
 /** Options that Fastify only takes at construction; process concerns (logger) come from the caller. */

@@ -30,6 +30,8 @@ export interface Config {
   redisLiveIndex: { keys: number; countCacheMs: number }
   /** Prepended to every Redis key and channel, so several deployments (or test runs) can share one Redis. */
   redisPrefix: string
+  /** REDIS_REQUIRE_DURABLE: refuse to start when Redis would lose data (persistence off, keys evicted), instead of warning. */
+  redisRequireDurable: boolean
   /** Explicit allow-list; when empty, PUBLIC_URL and the request's own origin are allowed. */
   allowedOrigins: string[]
   trustProxy: boolean | number | string[]
@@ -328,6 +330,7 @@ export function loadConfig(env: Env = process.env): Config {
       countCacheMs: wholeNumber(env, 'REDIS_LIVE_COUNT_CACHE_MS', redisCluster ? 100 : 0, 0, 60_000),
     },
     redisPrefix,
+    redisRequireDurable: flag(env, 'REDIS_REQUIRE_DURABLE'),
     allowedOrigins,
     trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info'),

@@ -14,6 +14,7 @@ export { RedisChangeFeed } from './feed.js'
 export { ShardedRedisChangeFeed } from './sharded-feed.js'
 export { commandConnection, subscriberConnection, type RedisClient, type RedisTarget } from './client.js'
 export { keys } from './keys.js'
+export { readPersistence, type PersistenceReading, type PersistenceRisk } from './persistence.js'
 export type { Redis, Cluster } from 'ioredis'
 
 export interface RedisBackendOptions extends RedisConnectionOptions {
