@@ -105,7 +105,7 @@ async function storage(
         const now = clock.now()
         if (now - shortfallReportedAt < 10_000) return
         shortfallReportedAt = now
-        app.log.warn({ acknowledged, wanted }, 'login writes reach fewer Redis replicas than REDIS_WAIT_REPLICAS')
+        app.log.warn({ acknowledged, wanted }, 'writes reach fewer Redis replicas than REDIS_WAIT_REPLICAS')
       },
     },
     reload: (store) => async (id) => {

@@ -3,17 +3,19 @@ import type { Clock, LoginStatusView } from '@qr-login/core'
 import { commandConnection, subscriberConnection, type RedisConnectionOptions, type RedisTarget } from './client.js'
 import { RedisChangeFeed } from './feed.js'
 import { ShardedRedisChangeFeed } from './sharded-feed.js'
-import { RedisLoginStore, type Durability, type LiveIndex } from './store.js'
+import { RedisLoginStore, type LiveIndex } from './store.js'
+import type { Durability } from './durability.js'
 import { RedisPasskeyStore } from './passkey-store.js'
 import { RedisOidcArtefactStore } from './oidc-store.js'
 
-export { RedisLoginStore, type Durability, type LiveIndex } from './store.js'
+export { RedisLoginStore, type LiveIndex } from './store.js'
 export { RedisPasskeyStore } from './passkey-store.js'
 export { RedisOidcArtefactStore } from './oidc-store.js'
 export { RedisChangeFeed } from './feed.js'
 export { ShardedRedisChangeFeed } from './sharded-feed.js'
 export { commandConnection, subscriberConnection, type RedisClient, type RedisTarget } from './client.js'
 export { keys } from './keys.js'
+export { replicated, type Durability } from './durability.js'
 export { readPersistence, type PersistenceReading, type PersistenceRisk } from './persistence.js'
 export type { Redis, Cluster } from 'ioredis'
 
@@ -39,8 +41,8 @@ export function redisBackend(options: RedisBackendOptions) {
   const onError = options.onError ?? (() => {})
   commands.on('error', (error: unknown) => onError(error, 'redis commands'))
   const store = new RedisLoginStore(commands, options.clock, options.prefix, options.durability, options.liveIndex)
-  const passkeys = new RedisPasskeyStore(commands, options.clock, options.prefix)
-  const oidc = new RedisOidcArtefactStore(commands, options.clock, options.prefix)
+  const passkeys = new RedisPasskeyStore(commands, options.clock, options.prefix, options.durability)
+  const oidc = new RedisOidcArtefactStore(commands, options.clock, options.prefix, options.durability)
   const feed =
     'cluster' in options.target
       ? new ShardedRedisChangeFeed(

@@ -1,6 +1,7 @@
 import type { Result } from 'ioredis'
 import type { RedisClient } from './client.js'
 import { grantBoundKinds, type Clock, type OidcArtefactStore, type OidcPayload } from '@qr-login/core'
+import { noWait, replicated, type Durability } from './durability.js'
 import { guard } from './guard.js'
 import { keys } from './keys.js'
 
@@ -30,12 +31,15 @@ declare module 'ioredis' {
 /**
  * OIDC artefacts in Redis, shared by every instance: any instance serves any step of a flow.
  * Each artefact is one hash under its TTL; the grant, user-code and uid indexes are kept beside it.
+ * Every write waits for `durability`'s replicas: a refresh token or a consumed code lost with its
+ * master would be a token that stops working, or a code that works twice.
  */
 export class RedisOidcArtefactStore implements OidcArtefactStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly clock: Clock,
     private readonly prefix = 'qr:',
+    private readonly durability: Durability = noWait,
   ) {
     redis.defineCommand('qrOidcConsume', { numberOfKeys: 1, lua: consumeScript })
     redis.defineCommand('qrOidcIndexGrant', { numberOfKeys: 1, lua: indexGrantScript })
@@ -49,17 +53,23 @@ export class RedisOidcArtefactStore implements OidcArtefactStore {
       if (ttlMs > 0) write.pexpire(key, ttlMs)
       await write.exec()
       const indexes: Promise<unknown>[] = []
-      if (typeof payload.grantId === 'string' && grantBoundKinds.has(kind))
-        indexes.push(this.redis.qrOidcIndexGrant(keys.oidcGrant(this.prefix, payload.grantId), key, String(ttlMs)))
+      const written = [key]
+      if (typeof payload.grantId === 'string' && grantBoundKinds.has(kind)) {
+        const grant = keys.oidcGrant(this.prefix, payload.grantId)
+        written.push(grant)
+        indexes.push(this.redis.qrOidcIndexGrant(grant, key, String(ttlMs)))
+      }
       for (const [index, value] of [
         ['code', payload.userCode],
         ['uid', payload.uid],
       ] as const) {
         if (typeof value !== 'string') continue
         const indexKey = keys.oidcIndex(this.prefix, kind, index, value)
+        written.push(indexKey)
         indexes.push(ttlMs > 0 ? this.redis.set(indexKey, id, 'PX', ttlMs) : this.redis.set(indexKey, id))
       }
       await Promise.all(indexes)
+      await replicated(this.redis, written, this.durability)
     })
   }
 
@@ -77,16 +87,17 @@ export class RedisOidcArtefactStore implements OidcArtefactStore {
 
   consume(kind: string, id: string): Promise<void> {
     return guard(async () => {
-      await this.redis.qrOidcConsume(
-        keys.oidcArtefact(this.prefix, kind, id),
-        String(Math.floor(this.clock.now() / 1000)),
-      )
+      const key = keys.oidcArtefact(this.prefix, kind, id)
+      await this.redis.qrOidcConsume(key, String(Math.floor(this.clock.now() / 1000)))
+      await replicated(this.redis, [key], this.durability)
     })
   }
 
   destroy(kind: string, id: string): Promise<void> {
     return guard(async () => {
-      await this.redis.del(keys.oidcArtefact(this.prefix, kind, id))
+      const key = keys.oidcArtefact(this.prefix, kind, id)
+      await this.redis.del(key)
+      await replicated(this.redis, [key], this.durability)
     })
   }
 
@@ -96,6 +107,7 @@ export class RedisOidcArtefactStore implements OidcArtefactStore {
       const members = await this.redis.smembers(index)
       await Promise.all(members.map((key) => this.redis.del(key)))
       await this.redis.del(index)
+      await replicated(this.redis, [index, ...members], this.durability)
     })
   }
 

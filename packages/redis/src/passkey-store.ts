@@ -1,6 +1,7 @@
 import type { Result } from 'ioredis'
 import type { RedisClient } from './client.js'
 import type { AddPasskeyResult, Clock, PasskeyStore, StoredPasskey } from '@qr-login/core'
+import { noWait, replicated, type Durability } from './durability.js'
 import { guard, relativeTtl } from './guard.js'
 import { keys } from './keys.js'
 
@@ -27,12 +28,17 @@ declare module 'ioredis' {
   }
 }
 
-/** Passkeys in Redis, shared by every instance; challenges under a TTL, taken with GETDEL so each is used once. */
+/**
+ * Passkeys in Redis, shared by every instance; challenges under a TTL, taken with GETDEL so each is used
+ * once. A passkey's writes (added, used, removed) wait for `durability`'s replicas; a challenge's do not:
+ * it lives for a minute, and one lost with its master is only asked again.
+ */
 export class RedisPasskeyStore implements PasskeyStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly clock: Clock,
     private readonly prefix = 'qr:',
+    private readonly durability: Durability = noWait,
   ) {
     redis.defineCommand('qrAddPasskey', { numberOfKeys: 1, lua: addScript })
     redis.defineCommand('qrRecordPasskeyUse', { numberOfKeys: 2, lua: recordUseScript })
@@ -56,7 +62,9 @@ export class RedisPasskeyStore implements PasskeyStore {
         // The claim on the id goes with a passkey that was not written (over the cap, or Redis failed).
         if (added !== 1) await this.redis.del(owner).catch(() => undefined)
       }
-      return added === 1 ? 'added' : 'full'
+      if (added !== 1) return 'full'
+      await replicated(this.redis, [owner, keys.passkeys(this.prefix, username)], this.durability)
+      return 'added'
     })
   }
 
@@ -84,6 +92,8 @@ export class RedisPasskeyStore implements PasskeyStore {
         id,
         `${counter}:${at}`,
       )
+      // The counter is what detects a cloned authenticator: a use lost with its master would let one pass.
+      if (done === 1) await replicated(this.redis, [keys.passkeys(this.prefix, username)], this.durability)
       return done === 1
     })
   }
@@ -97,6 +107,11 @@ export class RedisPasskeyStore implements PasskeyStore {
       )
       if (removed !== 1) return false
       await this.redis.del(keys.passkeyOwner(this.prefix, id))
+      await replicated(
+        this.redis,
+        [keys.passkeys(this.prefix, username), keys.passkeyOwner(this.prefix, id)],
+        this.durability,
+      )
       return true
     })
   }

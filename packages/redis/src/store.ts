@@ -11,6 +11,7 @@ import {
   type StoreStats,
 } from '@qr-login/core'
 import { guard, relativeTtl } from './guard.js'
+import type { Durability } from './durability.js'
 import { keys } from './keys.js'
 
 // A login is a hash: v (its version, compared by the scripts) and d (the record as JSON).
@@ -76,13 +77,7 @@ declare module 'ioredis' {
   }
 }
 
-export interface Durability {
-  /** Replicas that must hold a login's write before it is reported done (WAIT); 0 does not wait. */
-  replicas: number
-  /** How long to wait for them; past it the write stands, with fewer copies, and `onShortfall` is told. */
-  timeoutMs: number
-  onShortfall?: (acknowledged: number, wanted: number) => void
-}
+export type { Durability } from './durability.js'
 
 /** How the live-login index (what MAX_LIVE_LOGINS counts) is kept. */
 export interface LiveIndex {

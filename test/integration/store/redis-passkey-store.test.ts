@@ -55,3 +55,39 @@ t.test('an unreachable Redis is STORE_UNAVAILABLE at once, and an add leaves no 
   await t.rejects(store.listPasskeys('alice'), { name: 'LoginError', code: 'STORE_UNAVAILABLE' })
   await t.rejects(store.takeChallenge('x'), { name: 'LoginError', code: 'STORE_UNAVAILABLE' })
 })
+
+t.test('with REDIS_WAIT_REPLICAS, each write of a passkey waits for its replicas; a challenge does not', async (t) => {
+  const prefix = uniquePrefix('passkey-wait')
+  cleanUpPrefix(t, prefix)
+  const redis = commandConnection(sharedRedisUrl)
+  await redis.connect()
+  // This Redis has no replica: every WAIT falls short, which is how the test sees that each was sent.
+  const shortfalls: [number, number][] = []
+  const store = new RedisPasskeyStore(redis, systemClock, prefix, {
+    replicas: 1,
+    timeoutMs: 10,
+    onShortfall: (acknowledged, wanted) => shortfalls.push([acknowledged, wanted]),
+  })
+  t.teardown(() => store.close())
+  const passkey = {
+    id: 'd2FpdA',
+    publicKey: 'a2V5',
+    counter: 0,
+    rpId: 'localhost',
+    deviceType: 'singleDevice' as const,
+    backedUp: false,
+    label: 'Chrome on Android',
+    createdAt: 1,
+  }
+  t.equal(await store.addPasskey('alice', passkey, 10), 'added')
+  t.same(shortfalls, [[0, 1]], 'added: waited, and told 0 of 1')
+  t.equal(await store.recordPasskeyUse('alice', passkey.id, 1, 2), true)
+  t.equal(shortfalls.length, 2, 'a use waits too (its counter)')
+  await store.putChallenge('register:alice', 'c', Date.now() + 60_000)
+  t.equal(await store.takeChallenge('register:alice'), 'c')
+  t.equal(shortfalls.length, 2, 'challenges do not wait')
+  t.equal(await store.removePasskey('alice', passkey.id), true)
+  t.equal(shortfalls.length, 3, 'a removal waits')
+  t.equal(await store.addPasskey('alice', { ...passkey, id: 'ZnVsbA' }, 0), 'full')
+  t.equal(shortfalls.length, 3, 'nothing written, nothing waited for')
+})

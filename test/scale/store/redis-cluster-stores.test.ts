@@ -1,10 +1,11 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ManualClock, systemClock } from '@qr-login/core'
 import {
   RedisLoginStore,
   RedisOidcArtefactStore,
   RedisPasskeyStore,
   commandConnection,
+  keys,
   type RedisClient,
 } from '@qr-login/redis'
 import { storeContract } from '../../helpers/contracts/store-contract.js'
@@ -44,9 +45,22 @@ t.test('login store', async (t) => {
   })
 })
 
+// Passkeys and OpenID artefacts wait for their replica too, as the service's do on a cluster by default.
+const everyWriteReplicated = (t: Test) => ({
+  replicas: 1,
+  timeoutMs: 1000,
+  onShortfall: (acknowledged: number, wanted: number) =>
+    t.fail(`a write reached ${acknowledged} of ${wanted} replicas`),
+})
+
 t.test('passkey store', async (t) => {
   passkeyStoreContract(t, async () => {
-    const store = new RedisPasskeyStore(await connection(), systemClock, uniquePrefix('passkeys'))
+    const store = new RedisPasskeyStore(
+      await connection(),
+      systemClock,
+      uniquePrefix('passkeys'),
+      everyWriteReplicated(t),
+    )
     t.teardown(() => store.close())
     return { store, now: () => Date.now(), letTimePass }
   })
@@ -54,10 +68,47 @@ t.test('passkey store', async (t) => {
 
 t.test('OIDC artefact store', async (t) => {
   oidcStoreContract(t, async () => {
-    const store = new RedisOidcArtefactStore(await connection(), systemClock, uniquePrefix('oidc'))
+    const store = new RedisOidcArtefactStore(
+      await connection(),
+      systemClock,
+      uniquePrefix('oidc'),
+      everyWriteReplicated(t),
+    )
     t.teardown(() => store.close())
     return { store, letTimePass }
   })
+})
+
+t.test('a passkey and a refresh token are on their replicas once their writes return', async (t) => {
+  const redis = await connection()
+  t.teardown(() => redis.disconnect())
+  const prefix = uniquePrefix('replicated')
+  const passkeys = new RedisPasskeyStore(redis, systemClock, prefix, everyWriteReplicated(t))
+  const artefacts = new RedisOidcArtefactStore(redis, systemClock, prefix, everyWriteReplicated(t))
+  const onItsReplica = async (key: string) =>
+    cluster.onReplica(await cluster.replicaOf(await cluster.masterOf(key)), 'EXISTS', key)
+  for (let index = 0; index < 12; index++) {
+    const username = `user${index}`
+    const passkey = {
+      id: `cGFzc2tleS${index}`,
+      publicKey: 'a2V5',
+      counter: 0,
+      rpId: 'localhost',
+      deviceType: 'singleDevice' as const,
+      backedUp: false,
+      label: 'x',
+      createdAt: 1,
+    }
+    t.equal(await passkeys.addPasskey(username, passkey, 10), 'added')
+    t.equal(await onItsReplica(keys.passkeys(prefix, username)), 1, `${username}'s passkey is on its replica`)
+    t.equal(await onItsReplica(keys.passkeyOwner(prefix, passkey.id)), 1, 'and the claim on its id')
+    await artefacts.upsert('RefreshToken', `rt${index}`, { grantId: `g${index}`, kind: 'RefreshToken' }, 3600)
+    t.equal(
+      await onItsReplica(keys.oidcArtefact(prefix, 'RefreshToken', `rt${index}`)),
+      1,
+      `refresh token ${index} too`,
+    )
+  }
 })
 
 t.test(

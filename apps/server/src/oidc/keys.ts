@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose'
-import type { RedisClient } from '@qr-login/redis'
+import { replicated, type RedisClient } from '@qr-login/redis'
 import type { Config } from '../config.js'
 import { ConfigError } from '../config-error.js'
 
@@ -87,6 +87,8 @@ export async function providerKeys(
   }
   const made = await generateKeys()
   await redis.set(redisKey, JSON.stringify(made), 'NX')
+  // Every token the provider signs names these keys: they reach REDIS_WAIT_REPLICAS before any is used.
+  await replicated(redis, [redisKey], config.redisWait)
   const kept = await redis.get(redisKey)
   return kept ? parseKeys(kept, `redis ${redisKey}`) : made
 }
