@@ -1,0 +1,121 @@
+import { DatabaseSync } from 'node:sqlite'
+import { LoginError } from '@qr-login/core'
+
+/** "QRLG": what PRAGMA application_id holds in a database this service made, so it never adopts another's. */
+export const applicationId = 0x51524c47
+
+/** Each migration once, in order; the database's PRAGMA user_version is how many have run. */
+const migrations: string[] = [
+  `
+  CREATE TABLE logins (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    live INTEGER NOT NULL,
+    keep_until INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX logins_keep_until ON logins (keep_until);
+  CREATE INDEX logins_live ON logins (keep_until) WHERE live = 1;
+  CREATE TABLE user_codes (
+    code TEXT PRIMARY KEY,
+    login_id TEXT NOT NULL,
+    keep_until INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX user_codes_keep_until ON user_codes (keep_until);
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    record TEXT NOT NULL,
+    keep_until INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX sessions_username ON sessions (username, keep_until);
+  CREATE INDEX sessions_keep_until ON sessions (keep_until);
+  CREATE TABLE history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    keep_until INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX history_username ON history (username, id);
+  CREATE INDEX history_keep_until ON history (keep_until);
+  `,
+]
+
+/** The database cannot be used as this service's: not its, or made by a newer build. Names the path. */
+export class DatabaseRefused extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DatabaseRefused'
+  }
+}
+
+/**
+ * Opens (or creates) the service's database: WAL, and every commit on disk before it returns
+ * (synchronous=FULL), so a 2xx sent after it survives a SIGKILL and a power cut alike. Applies the
+ * migrations this build knows, in one transaction; refuses a database of another application or
+ * of a newer schema, naming the path.
+ */
+export function openDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path)
+  try {
+    const id = Number((db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id)
+    const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version)
+    const empty = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n === 0
+    if (!empty && id !== applicationId)
+      throw new DatabaseRefused(`${path} is not this service's database (application_id ${id}); move it aside`)
+    if (version > migrations.length)
+      throw new DatabaseRefused(
+        `${path} has schema version ${version}, newer than this build's ${migrations.length}: run the newer build, or restore a backup`,
+      )
+    db.exec('PRAGMA journal_mode = WAL')
+    db.exec('PRAGMA synchronous = FULL')
+    db.exec('PRAGMA busy_timeout = 5000')
+    if (version < migrations.length) {
+      db.exec('BEGIN IMMEDIATE')
+      try {
+        for (let next = version; next < migrations.length; next++) db.exec(migrations[next])
+        db.exec(`PRAGMA application_id = ${applicationId}`)
+        db.exec(`PRAGMA user_version = ${migrations.length}`)
+        db.exec('COMMIT')
+      } catch (error) {
+        db.exec('ROLLBACK')
+        throw error
+      }
+    }
+    return db
+  } catch (error) {
+    db.close()
+    if (error instanceof DatabaseRefused) throw error
+    throw new DatabaseRefused(`${path} cannot be opened as this service's database: ${(error as Error).message}`)
+  }
+}
+
+/** Runs a statement's work; SQLite's own failures (a full or read-only disk, I/O) become STORE_UNAVAILABLE. */
+export function guarded<T>(work: () => T): T {
+  try {
+    return work()
+  } catch (error) {
+    if (error instanceof LoginError) throw error
+    throw new LoginError('STORE_UNAVAILABLE', `SQLite: ${(error as Error)?.message ?? error}`, { cause: error })
+  }
+}
+
+/** A transaction of its own: all of `work` is committed, or none of it. */
+export function transaction<T>(db: DatabaseSync, work: () => T): T {
+  return guarded(() => {
+    db.exec('BEGIN IMMEDIATE')
+    try {
+      const result = work()
+      db.exec('COMMIT')
+      return result
+    } catch (error) {
+      // A failed COMMIT may have ended the transaction already; what matters is that none of it stands.
+      try {
+        db.exec('ROLLBACK')
+      } catch {
+        // nothing to roll back
+      }
+      throw error
+    }
+  })
+}

@@ -1,0 +1,2 @@
+export { SqliteLoginStore } from './store.js'
+export { DatabaseRefused, applicationId, openDatabase } from './database.js'

@@ -1,0 +1,185 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import {
+  historyLimit,
+  isTerminal,
+  type Clock,
+  type HistoryEntry,
+  type LoginRecord,
+  type LoginStore,
+  type SessionRecord,
+  type StoreStats,
+  type TimerHandle,
+} from '@qr-login/core'
+import { guarded, transaction } from './database.js'
+
+/** How often rows past their keepUntil are deleted; reads never see them meanwhile (each read checks the time). */
+const sweepEveryMs = 60_000
+
+/**
+ * Logins, user codes, sessions and history in SQLite. Each write is one transaction, committed before
+ * the promise resolves; a row past its keepUntil is as good as gone for every read, and an indexed
+ * sweep deletes such rows once a minute. The history is trimmed to historyLimit in the transaction that
+ * adds to it. One process only: SQLite's own locking keeps a second one from corrupting anything, but
+ * change notifications do not cross processes.
+ */
+export class SqliteLoginStore implements LoginStore {
+  private readonly statements: Record<string, StatementSync>
+  private sweepTimer: TimerHandle | undefined
+
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly clock: Clock,
+  ) {
+    const sql = (text: string) => db.prepare(text)
+    this.statements = {
+      forgetLogin: sql('DELETE FROM logins WHERE id = ? AND keep_until <= ?'),
+      insertLogin: sql('INSERT OR IGNORE INTO logins (id, version, record, live, keep_until) VALUES (?, ?, ?, ?, ?)'),
+      getLogin: sql('SELECT record FROM logins WHERE id = ? AND keep_until > ?'),
+      setLogin: sql(
+        'UPDATE logins SET version = ?, record = ?, live = ?, keep_until = ? WHERE id = ? AND version = ? AND keep_until > ?',
+      ),
+      countLive: sql('SELECT count(*) AS n FROM logins WHERE live = 1 AND keep_until > ?'),
+      forgetCode: sql('DELETE FROM user_codes WHERE code = ? AND keep_until <= ?'),
+      reserveCode: sql('INSERT OR IGNORE INTO user_codes (code, login_id, keep_until) VALUES (?, ?, ?)'),
+      findCode: sql('SELECT login_id FROM user_codes WHERE code = ? AND keep_until > ?'),
+      releaseCode: sql('DELETE FROM user_codes WHERE code = ? AND login_id = ?'),
+      putSession: sql('INSERT OR REPLACE INTO sessions (token_hash, username, record, keep_until) VALUES (?, ?, ?, ?)'),
+      getSession: sql('SELECT record FROM sessions WHERE token_hash = ? AND keep_until > ?'),
+      deleteSession: sql('DELETE FROM sessions WHERE token_hash = ?'),
+      listSessions: sql('SELECT record FROM sessions WHERE username = ? AND keep_until > ?'),
+      addHistory: sql('INSERT INTO history (username, entry, keep_until) VALUES (?, ?, ?)'),
+      trimHistory: sql(
+        'DELETE FROM history WHERE username = ? AND id NOT IN (SELECT id FROM history WHERE username = ? ORDER BY id DESC LIMIT ?)',
+      ),
+      listHistory: sql('SELECT entry FROM history WHERE username = ? AND keep_until > ? ORDER BY id DESC'),
+      ping: sql('SELECT 1'),
+      count: sql(
+        'SELECT (SELECT count(*) FROM logins WHERE keep_until > ?) AS logins, (SELECT count(*) FROM sessions WHERE keep_until > ?) AS sessions',
+      ),
+    }
+    this.scheduleSweep()
+  }
+
+  async insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
+    const now = this.clock.now()
+    return transaction(this.db, () => {
+      this.statements.forgetLogin.run(record.id, now)
+      const live = isTerminal(record.status) ? 0 : 1
+      return (
+        this.statements.insertLogin.run(record.id, record.version, JSON.stringify(record), live, keepUntil).changes ===
+        1
+      )
+    })
+  }
+
+  async reserveUserCode(code: string, loginId: string, keepUntil: number): Promise<boolean> {
+    const now = this.clock.now()
+    return transaction(this.db, () => {
+      this.statements.forgetCode.run(code, now)
+      return this.statements.reserveCode.run(code, loginId, keepUntil).changes === 1
+    })
+  }
+
+  async findByUserCode(code: string): Promise<string | undefined> {
+    const row = guarded(() => this.statements.findCode.get(code, this.clock.now())) as { login_id: string } | undefined
+    return row?.login_id
+  }
+
+  async releaseUserCode(code: string, loginId: string): Promise<void> {
+    guarded(() => this.statements.releaseCode.run(code, loginId))
+  }
+
+  async get(id: string): Promise<LoginRecord | undefined> {
+    const row = guarded(() => this.statements.getLogin.get(id, this.clock.now())) as { record: string } | undefined
+    return row && (JSON.parse(row.record) as LoginRecord)
+  }
+
+  async compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean> {
+    const live = isTerminal(next.status) ? 0 : 1
+    const changed = guarded(() =>
+      this.statements.setLogin.run(
+        next.version,
+        JSON.stringify(next),
+        live,
+        keepUntil,
+        next.id,
+        expectedVersion,
+        this.clock.now(),
+      ),
+    )
+    return changed.changes === 1
+  }
+
+  async putSession(session: SessionRecord, keepUntil: number): Promise<void> {
+    guarded(() =>
+      this.statements.putSession.run(session.tokenHash, session.username, JSON.stringify(session), keepUntil),
+    )
+  }
+
+  async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    const row = guarded(() => this.statements.getSession.get(tokenHash, this.clock.now())) as
+      { record: string } | undefined
+    return row && (JSON.parse(row.record) as SessionRecord)
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    guarded(() => this.statements.deleteSession.run(tokenHash))
+  }
+
+  async countLive(): Promise<number> {
+    return Number((guarded(() => this.statements.countLive.get(this.clock.now())) as { n: number }).n)
+  }
+
+  async listSessions(username: string): Promise<SessionRecord[]> {
+    const rows = guarded(() => this.statements.listSessions.all(username, this.clock.now())) as { record: string }[]
+    return rows.map((row) => JSON.parse(row.record) as SessionRecord)
+  }
+
+  async addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
+    transaction(this.db, () => {
+      this.statements.addHistory.run(username, JSON.stringify(entry), keepUntil)
+      this.statements.trimHistory.run(username, username, historyLimit)
+    })
+  }
+
+  async listHistory(username: string): Promise<HistoryEntry[]> {
+    const rows = guarded(() => this.statements.listHistory.all(username, this.clock.now())) as { entry: string }[]
+    return rows.map((row) => JSON.parse(row.entry) as HistoryEntry)
+  }
+
+  async ping(): Promise<void> {
+    guarded(() => this.statements.ping.get())
+  }
+
+  stats(): StoreStats {
+    const now = this.clock.now()
+    const counts = this.statements.count.get(now, now) as { logins: number; sessions: number }
+    return { logins: Number(counts.logins), sessions: Number(counts.sessions), timers: this.sweepTimer ? 1 : 0 }
+  }
+
+  /** Stops the sweep; the database is closed by its owner (it also holds the other stores). */
+  async close(): Promise<void> {
+    this.sweepTimer?.cancel()
+    this.sweepTimer = undefined
+  }
+
+  /** Deletes what has outlived its keepUntil, through each table's keep_until index. */
+  sweep(): void {
+    const now = this.clock.now()
+    transaction(this.db, () => {
+      for (const table of ['logins', 'user_codes', 'sessions', 'history'])
+        this.db.prepare(`DELETE FROM ${table} WHERE keep_until <= ?`).run(now)
+    })
+  }
+
+  private scheduleSweep(): void {
+    this.sweepTimer = this.clock.setTimer(sweepEveryMs, () => {
+      try {
+        this.sweep()
+      } catch {
+        // A full or read-only disk: the rows stay until a later sweep can delete them; reads skip them anyway.
+      }
+      if (this.sweepTimer) this.scheduleSweep()
+    })
+  }
+}
