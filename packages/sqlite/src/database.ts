@@ -1,5 +1,5 @@
 import { DatabaseSync } from 'node:sqlite'
-import { LoginError } from '@qr-login/core'
+import { LoginError, type Clock, type TimerHandle } from '@qr-login/core'
 
 /** "QRLG": what PRAGMA application_id holds in a database this service made, so it never adopts another's. */
 export const applicationId = 0x51524c47
@@ -39,7 +39,42 @@ const migrations: string[] = [
   CREATE INDEX history_username ON history (username, id);
   CREATE INDEX history_keep_until ON history (keep_until);
   `,
+  `
+  CREATE TABLE passkeys (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    passkey TEXT NOT NULL,
+    counter INTEGER,
+    last_used_at INTEGER,
+    added INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX passkeys_username ON passkeys (username, added);
+  CREATE TABLE challenges (
+    key TEXT PRIMARY KEY,
+    challenge TEXT NOT NULL,
+    keep_until INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX challenges_keep_until ON challenges (keep_until);
+  CREATE TABLE oidc_artefacts (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    consumed INTEGER,
+    grant_id TEXT,
+    user_code TEXT,
+    uid TEXT,
+    keep_until INTEGER,
+    PRIMARY KEY (kind, id)
+  ) STRICT;
+  CREATE INDEX oidc_artefacts_grant ON oidc_artefacts (grant_id) WHERE grant_id IS NOT NULL;
+  CREATE INDEX oidc_artefacts_user_code ON oidc_artefacts (kind, user_code) WHERE user_code IS NOT NULL;
+  CREATE INDEX oidc_artefacts_uid ON oidc_artefacts (kind, uid) WHERE uid IS NOT NULL;
+  CREATE INDEX oidc_artefacts_keep_until ON oidc_artefacts (keep_until) WHERE keep_until IS NOT NULL;
+  `,
 ]
+
+/** The migrations this build knows; the schema version a database it made carries is their count. */
+export const schemaMigrations: readonly string[] = migrations
 
 /** The database cannot be used as this service's: not its, or made by a newer build. Names the path. */
 export class DatabaseRefused extends Error {
@@ -118,4 +153,57 @@ export function transaction<T>(db: DatabaseSync, work: () => T): T {
       throw error
     }
   })
+}
+
+/** How often rows past their keepUntil are deleted; reads never see them meanwhile (each read checks the time). */
+const sweepEveryMs = 60_000
+const expiring = ['logins', 'user_codes', 'sessions', 'history', 'challenges', 'oidc_artefacts']
+
+/**
+ * The service's database and its one sweep: every store of it reads and writes through `db`, and rows
+ * that outlived their keepUntil are deleted once a minute, through each table's keep_until index.
+ * Closing it stops the sweep and closes the file; the stores own nothing of their own.
+ */
+export class SqliteDatabase {
+  readonly db: DatabaseSync
+  private sweepTimer: TimerHandle | undefined
+  private closed = false
+
+  constructor(
+    readonly path: string,
+    private readonly clock: Clock,
+  ) {
+    this.db = openDatabase(path)
+    this.scheduleSweep()
+  }
+
+  sweep(): void {
+    const now = this.clock.now()
+    transaction(this.db, () => {
+      for (const table of expiring) this.db.prepare(`DELETE FROM ${table} WHERE keep_until <= ?`).run(now)
+    })
+  }
+
+  get timers(): number {
+    return this.sweepTimer ? 1 : 0
+  }
+
+  close(): void {
+    this.sweepTimer?.cancel()
+    this.sweepTimer = undefined
+    if (this.closed) return
+    this.closed = true
+    this.db.close()
+  }
+
+  private scheduleSweep(): void {
+    this.sweepTimer = this.clock.setTimer(sweepEveryMs, () => {
+      try {
+        this.sweep()
+      } catch {
+        // A full or read-only disk: the rows stay until a later sweep can delete them; reads skip them anyway.
+      }
+      if (this.sweepTimer) this.scheduleSweep()
+    })
+  }
 }

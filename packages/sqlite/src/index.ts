@@ -1,2 +1,4 @@
 export { SqliteLoginStore } from './store.js'
-export { DatabaseRefused, applicationId, openDatabase } from './database.js'
+export { SqlitePasskeyStore } from './passkey-store.js'
+export { SqliteOidcArtefactStore } from './oidc-store.js'
+export { DatabaseRefused, SqliteDatabase, applicationId, openDatabase, schemaMigrations } from './database.js'

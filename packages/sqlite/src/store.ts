@@ -8,28 +8,25 @@ import {
   type LoginStore,
   type SessionRecord,
   type StoreStats,
-  type TimerHandle,
 } from '@qr-login/core'
-import { guarded, transaction } from './database.js'
-
-/** How often rows past their keepUntil are deleted; reads never see them meanwhile (each read checks the time). */
-const sweepEveryMs = 60_000
+import { guarded, transaction, type SqliteDatabase } from './database.js'
 
 /**
  * Logins, user codes, sessions and history in SQLite. Each write is one transaction, committed before
- * the promise resolves; a row past its keepUntil is as good as gone for every read, and an indexed
- * sweep deletes such rows once a minute. The history is trimmed to historyLimit in the transaction that
+ * the promise resolves; a row past its keepUntil is as good as gone for every read, and the
+ * database's indexed sweep deletes such rows once a minute. The history is trimmed to historyLimit in the transaction that
  * adds to it. One process only: SQLite's own locking keeps a second one from corrupting anything, but
  * change notifications do not cross processes.
  */
 export class SqliteLoginStore implements LoginStore {
   private readonly statements: Record<string, StatementSync>
-  private sweepTimer: TimerHandle | undefined
+  private readonly db: DatabaseSync
 
   constructor(
-    private readonly db: DatabaseSync,
+    private readonly database: SqliteDatabase,
     private readonly clock: Clock,
   ) {
+    const db = (this.db = database.db)
     const sql = (text: string) => db.prepare(text)
     this.statements = {
       forgetLogin: sql('DELETE FROM logins WHERE id = ? AND keep_until <= ?'),
@@ -57,7 +54,6 @@ export class SqliteLoginStore implements LoginStore {
         'SELECT (SELECT count(*) FROM logins WHERE keep_until > ?) AS logins, (SELECT count(*) FROM sessions WHERE keep_until > ?) AS sessions',
       ),
     }
-    this.scheduleSweep()
   }
 
   async insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
@@ -154,32 +150,9 @@ export class SqliteLoginStore implements LoginStore {
   stats(): StoreStats {
     const now = this.clock.now()
     const counts = this.statements.count.get(now, now) as { logins: number; sessions: number }
-    return { logins: Number(counts.logins), sessions: Number(counts.sessions), timers: this.sweepTimer ? 1 : 0 }
+    return { logins: Number(counts.logins), sessions: Number(counts.sessions), timers: this.database.timers }
   }
 
-  /** Stops the sweep; the database is closed by its owner (it also holds the other stores). */
-  async close(): Promise<void> {
-    this.sweepTimer?.cancel()
-    this.sweepTimer = undefined
-  }
-
-  /** Deletes what has outlived its keepUntil, through each table's keep_until index. */
-  sweep(): void {
-    const now = this.clock.now()
-    transaction(this.db, () => {
-      for (const table of ['logins', 'user_codes', 'sessions', 'history'])
-        this.db.prepare(`DELETE FROM ${table} WHERE keep_until <= ?`).run(now)
-    })
-  }
-
-  private scheduleSweep(): void {
-    this.sweepTimer = this.clock.setTimer(sweepEveryMs, () => {
-      try {
-        this.sweep()
-      } catch {
-        // A full or read-only disk: the rows stay until a later sweep can delete them; reads skip them anyway.
-      }
-      if (this.sweepTimer) this.scheduleSweep()
-    })
-  }
+  /** The database is closed by its owner: it also holds the other stores. */
+  async close(): Promise<void> {}
 }
