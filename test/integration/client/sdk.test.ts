@@ -242,6 +242,9 @@ for (const transport of ['sse', 'ws', 'long-poll', 'socket.io'] as const) {
         for await (const status of client.watch(login, {
           transport,
           retryDelayMs: 20,
+          // Over WebSocket only: a socket.io client still polling, or between two polls, holds no connection
+          // for the cut to reach, and would never need to retry (seen once under a loaded run).
+          ...(transport === 'socket.io' ? { socketIoTransports: ['websocket' as const] } : {}),
           onTraffic: (e) => traffic.push(e),
         }))
           statuses.push(status)
