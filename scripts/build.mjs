@@ -17,7 +17,7 @@ const builds = [
     ...node,
     entryPoints: ['apps/server/src/server.ts'],
     outfile: 'apps/server/dist/server.js',
-    external: externalsOf('packages/core', 'packages/redis', 'apps/server'),
+    external: externalsOf('packages/core', 'packages/redis', 'packages/sqlite', 'apps/server'),
   }),
   build({
     ...node,

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -20,6 +22,13 @@ import {
   toStatusView,
   isLoginError,
 } from '@qr-login/core'
+import {
+  DatabaseRefused,
+  SqliteDatabase,
+  SqliteLoginStore,
+  SqliteOidcArtefactStore,
+  SqlitePasskeyStore,
+} from '@qr-login/sqlite'
 import { readPersistence, redisBackend, type PersistenceReading, type RedisClient } from '@qr-login/redis'
 import type { Config } from './config.js'
 import { ConfigError } from './config-error.js'
@@ -83,6 +92,8 @@ async function storage(
   feed: ChangeFeed
   redis?: RedisClient
 }> {
+  if (config.store === 'sqlite' && !(overrides.store && overrides.feed))
+    return sqliteStorage(app, config, clock, overrides)
   if (config.store === 'memory' || (overrides.store && overrides.feed)) {
     return {
       store: overrides.store ?? new MemoryLoginStore(clock),
@@ -136,6 +147,30 @@ async function storage(
     oidcStore: overrides.oidcStore ?? backend.oidc,
     feed: overrides.feed ?? backend.feed,
     redis: backend.commands,
+  }
+}
+
+/**
+ * STORE=sqlite: one database file in DATA_DIR holds logins, sessions, history, passkeys and the OpenID
+ * provider's artefacts; status changes stay in this process (one process: WORKERS is refused). A
+ * DATA_DIR or file that cannot be used stops the start, naming the path.
+ */
+function sqliteStorage(app: FastifyInstance, config: Config, clock: Clock, overrides: AppOverrides) {
+  const path = join(config.dataDir, 'qr-login.db')
+  let database: SqliteDatabase
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+    database = new SqliteDatabase(path, clock)
+  } catch (error) {
+    const reason = error instanceof DatabaseRefused ? error.message : `${path}: ${(error as Error).message}`
+    throw new ConfigError(`DATA_DIR ${config.dataDir} cannot hold the database: ${reason}`)
+  }
+  app.addHook('onClose', async () => database.close())
+  return {
+    store: overrides.store ?? new SqliteLoginStore(database, clock),
+    passkeyStore: overrides.passkeyStore ?? new SqlitePasskeyStore(database, clock),
+    oidcStore: overrides.oidcStore ?? new SqliteOidcArtefactStore(database, clock),
+    feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
   }
 }
 

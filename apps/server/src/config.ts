@@ -16,7 +16,9 @@ export interface Config {
   exchangeWindowSeconds: number
   retentionSeconds: number
   pollIntervalMs: number
-  store: 'memory' | 'redis'
+  store: 'memory' | 'redis' | 'sqlite'
+  /** DATA_DIR: where STORE=sqlite keeps its database (qr-login.db), created when missing. */
+  dataDir: string
   /** Processes sharing the port (node:cluster); above 1 only with STORE=redis. */
   workers: number
   /** Connections the kernel may queue before the service accepts them (capped by net.core.somaxconn). */
@@ -252,6 +254,11 @@ function workers(env: Env, store: Config['store']): number {
       `WORKERS=${raw} needs STORE=redis: with the memory store each worker process keeps its own logins, ` +
         'so a PC and the phone that scans its QR could reach different workers and never meet',
     )
+  if (count > 1 && store === 'sqlite')
+    throw new ConfigError(
+      `WORKERS=${raw} needs STORE=redis: the SQLite store serves one process (a status change in one worker ` +
+        'would never reach the watchers another holds)',
+    )
   return count
 }
 
@@ -283,7 +290,7 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = wholeNumber(env, 'PORT', 3000, 0, 65535)
-  const store = oneOf(env, 'STORE', ['memory', 'redis'] as const, 'memory')
+  const store = oneOf(env, 'STORE', ['memory', 'redis', 'sqlite'] as const, 'memory')
   const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379'
   if (!/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`)
@@ -314,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionSeconds: wholeNumber(env, 'RETENTION_SECONDS', 300, 1),
     pollIntervalMs: wholeNumber(env, 'POLL_INTERVAL_MS', 1000, 50),
     store,
+    dataDir: env.DATA_DIR || './data',
     workers: workers(env, store),
     // Node's 511 overflows when thousands of watchers reconnect at once (an instance restarted): queued, not dropped.
     listenBacklog: wholeNumber(env, 'LISTEN_BACKLOG', 4096, 1, 65535),

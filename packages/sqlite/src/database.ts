@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync } from 'node:sqlite'
 import { LoginError, type Clock, type TimerHandle } from '@qr-login/core'
 
 /** "QRLG": what PRAGMA application_id holds in a database this service made, so it never adopts another's. */
@@ -91,7 +91,10 @@ export class DatabaseRefused extends Error {
  * of a newer schema, naming the path.
  */
 export function openDatabase(path: string): DatabaseSync {
-  const db = new DatabaseSync(path)
+  // Loaded when a database is opened, not when this module is: Node 22 prints an ExperimentalWarning as
+  // node:sqlite loads, which a service on another store should not.
+  const { DatabaseSync: Database } = process.getBuiltinModule('node:sqlite')
+  const db = new Database(path)
   try {
     const id = Number((db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id)
     const version = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version)
