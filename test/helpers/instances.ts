@@ -12,6 +12,19 @@ import { freePort } from './redis.js'
 export const serverBundle = 'apps/server/dist/server.js'
 if (!existsSync(serverBundle)) throw new Error(`${serverBundle} is missing: run npm run build (npm test does)`)
 
+/** The service started and left to run until it exits by itself (a refusal at start): its exit code and output. */
+export async function runUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [serverBundle], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+  const [code] = (await once(child, 'exit')) as [number | null]
+  return { code, output }
+}
+
 export interface Instance {
   name: string
   /** The process's id (under WORKERS, the primary's). */

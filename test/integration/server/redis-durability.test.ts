@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { PassThrough } from 'node:stream'
 import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { buildApp } from '@qr-login/server'
 import { loadConfig } from '../../../apps/server/src/config.js'
 import { loggerOptions } from '../../../apps/server/src/logging.js'
-import { serverBundle } from '../../helpers/instances.js'
+import { runUntilExit } from '../../helpers/instances.js'
 import { privateRedis } from '../../helpers/redis.js'
 
 /** The service on STORE=redis with its warnings collected; closed when the test ends. */
@@ -98,21 +96,7 @@ t.test('a Redis that cannot be reached at start: a warning, or with REDIS_REQUIR
 
 t.test('the service process refused by REDIS_REQUIRE_DURABLE=1 exits 1 at once, saying why', async (t) => {
   const redis = await privateRedis(t)
-  const child = spawn(process.execPath, [serverBundle], {
-    env: {
-      ...process.env,
-      STORE: 'redis',
-      REDIS_URL: redis.url,
-      REDIS_REQUIRE_DURABLE: '1',
-      PORT: '0',
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-  const [code] = await once(child, 'exit')
+  const { code, output } = await runUntilExit({ STORE: 'redis', REDIS_URL: redis.url, REDIS_REQUIRE_DURABLE: '1' })
   t.equal(code, 1, output)
   t.match(
     output,

@@ -1,11 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import t from 'tap'
 import { loadConfig } from '../../../apps/server/src/config.js'
-import { serverBundle, startInstance, type Instance } from '../../helpers/instances.js'
+import { runUntilExit, startInstance, type Instance } from '../../helpers/instances.js'
 
 /** One HTTP call as a client makes it: JSON in and out, a bearer token or a cookie, and any sid it is given. */
 async function call(
@@ -97,14 +95,7 @@ t.test(
     )
     const file = join(mkdtempSync(join(tmpdir(), 'qr-data-')), 'a-file')
     writeFileSync(file, 'not a directory')
-    const child = spawn(process.execPath, [serverBundle], {
-      env: { ...process.env, STORE: 'sqlite', DATA_DIR: file, PORT: '0', LOG_LEVEL: 'error' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    const [code] = await once(child, 'exit')
+    const { code, output } = await runUntilExit({ STORE: 'sqlite', DATA_DIR: file })
     t.equal(code, 1, output)
     t.match(output, new RegExp(`Cannot start: DATA_DIR ${file} cannot hold the database`))
   },
