@@ -1,3 +1,4 @@
+import type { Clock } from '@qr-login/core'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -45,9 +46,9 @@ export async function relyingParty(t: Test) {
 }
 
 /** The service with the test app registered, a browser with a PC page, and openid-client's view of the provider. */
-export async function providerWithApp(t: Test, env: Record<string, string> = {}) {
+export async function providerWithApp(t: Test, env: Record<string, string> = {}, { clock }: { clock?: Clock } = {}) {
   const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...env })
+  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...env }, { clock })
   const browser = await launchBrowser(t)
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)

@@ -2,6 +2,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders } from '
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import WebSocket from 'ws'
+import type { Clock } from '@qr-login/core'
 import { buildApp, type App, type AppOverrides } from '@qr-login/server'
 import { loadConfig } from '../../apps/server/src/config.js'
 
@@ -43,13 +44,17 @@ export async function listeningApp(t: Test, env: Record<string, string> = {}, ov
  * Listening on a port chosen first, so PUBLIC_URL (and so every scanUrl) points at this very server.
  * `hostname: 'localhost'` names it as WebAuthn needs (a secure context whose host is not an IP address).
  */
-export async function publicApp(t: Test, env: Record<string, string> = {}, { hostname = '127.0.0.1' } = {}) {
+export async function publicApp(
+  t: Test,
+  env: Record<string, string> = {},
+  { hostname = '127.0.0.1', clock }: { hostname?: string; clock?: Clock } = {},
+) {
   const probe = createServer()
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
   const { port } = probe.address() as AddressInfo
   await new Promise((resolve) => probe.close(resolve))
   const base = `http://${hostname}:${port}`
-  const app = await testApp(t, { PUBLIC_URL: base, ...env })
+  const app = await testApp(t, { PUBLIC_URL: base, ...env }, clock ? { clock } : {})
   await app.listen({ port, host: '127.0.0.1' })
   return { app, base, wsBase: base.replace('http', 'ws') }
 }

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { ManualClock } from '@qr-login/core'
 import * as client from 'openid-client'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { approveOnPhone, readQrFromPage } from '@qr-login/testing'
@@ -197,7 +198,8 @@ t.test('sub is the same for one user across two sign-ins, from two browsers', as
 })
 
 t.test('the provider’s QR page: an expired QR is replaced, any transport works, and it speaks Chinese', async (t) => {
-  const { rp, browser, config } = await providerWithApp(t, { QR_TTL_SECONDS: '1' })
+  const clock = new ManualClock(Date.now())
+  const { rp, browser, config } = await providerWithApp(t, { QR_TTL_SECONDS: '60' }, { clock })
   const chinese = await newPage(browser, { ...desktop, extraHTTPHeaders: { 'accept-language': 'zh-CN' } }, 'pc', [])
   const { url, checks } = await authorizationRequest(config, rp.redirectUri)
   await chinese.page.goto(`${url.href}`)
@@ -206,6 +208,7 @@ t.test('the provider’s QR page: an expired QR is replaced, any transport works
   const first = await chinese.page.locator('main').getAttribute('data-login-id')
   // Every transport watches it: long polling here, then the QR runs out and a new one replaces it.
   await chinese.page.selectOption('#transport', 'long-poll')
+  await clock.advance(60_000)
   await chinese.page.waitForFunction(
     (was) =>
       document.querySelector('main')?.dataset.loginId !== was &&

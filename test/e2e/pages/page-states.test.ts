@@ -1,4 +1,5 @@
 import t from 'tap'
+import { ManualClock } from '@qr-login/core'
 import { decodeQrOnScreen, desktop, launchBrowser, mobile, newPage } from '../../helpers/browser.js'
 import { publicApp } from '../../helpers/server.js'
 
@@ -24,13 +25,15 @@ t.test('cancel on the phone: the PC says so and offers a new QR', async (t) => {
 
 t.test('an expired QR refreshes by itself while the tab is visible', async (t) => {
   const browser = await launchBrowser(t)
-  // Long enough that a loaded machine still reads the new QR before it, too, expires.
-  const { base } = await publicApp(t, { QR_TTL_SECONDS: '4' })
+  // The service's clock moves only when told: the QR runs out at once, and the new one never does here.
+  const clock = new ManualClock(Date.now())
+  const { base } = await publicApp(t, { QR_TTL_SECONDS: '60' }, { clock })
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
   await pc.page.goto(`${base}/?transport=ws`)
   await pc.page.waitForSelector('main[data-state="pending"]')
   const firstId = await pc.page.locator('main').getAttribute('data-login-id')
+  await clock.advance(60_000)
   await pc.page.waitForSelector('main[data-state="expired"]')
   t.equal(await pc.page.locator('#message').textContent(), 'This QR code has expired.')
   t.equal(await pc.page.locator('#renew').isVisible(), true, 'a refresh button')

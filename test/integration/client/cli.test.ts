@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import t from 'tap'
+import { ManualClock } from '@qr-login/core'
 import { publicApp } from '../../helpers/server.js'
 
 const bin = 'apps/cli/bin/qr-login.mjs'
@@ -95,9 +96,11 @@ t.test('human output draws the QR and describes each state; cancel exits 3', asy
 })
 
 t.test('an expired login exits 4; the phone then gets QR_EXPIRED', async (t) => {
-  const { base } = await publicApp(t, { QR_TTL_SECONDS: '1' })
+  const clock = new ManualClock(Date.now())
+  const { base } = await publicApp(t, { QR_TTL_SECONDS: '60' }, { clock })
   const pc = run(['login', '--url', base, '--json', '--transport', 'ws'])
   const created = JSON.parse(await pc.line(/"type":"created"/))
+  await clock.advance(60_000)
   t.equal(await pc.exit, 4)
   const phone = run(['phone', created.scanUrl, '--user', 'alice', '--confirm'])
   t.equal(await phone.exit, 4)
