@@ -99,7 +99,7 @@ async function storage(
       store: overrides.store ?? new MemoryLoginStore(clock),
       passkeyStore: overrides.passkeyStore ?? new MemoryPasskeyStore(clock),
       oidcStore: overrides.oidcStore ?? new MemoryOidcArtefactStore(clock),
-      feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
+      feed: overrides.feed ?? inProcessFeed(app),
     }
   }
   let shortfallReportedAt = -Infinity
@@ -150,6 +150,11 @@ async function storage(
   }
 }
 
+/** Status changes for watchers of this process only (STORE=memory and sqlite: one process). */
+function inProcessFeed(app: FastifyInstance): ChangeFeed {
+  return new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed'))
+}
+
 /**
  * STORE=sqlite: one database file in DATA_DIR holds logins, sessions, history, passkeys and the OpenID
  * provider's artefacts; status changes stay in this process (one process: WORKERS is refused). A
@@ -170,7 +175,7 @@ function sqliteStorage(app: FastifyInstance, config: Config, clock: Clock, overr
     store: overrides.store ?? new SqliteLoginStore(database, clock),
     passkeyStore: overrides.passkeyStore ?? new SqlitePasskeyStore(database, clock),
     oidcStore: overrides.oidcStore ?? new SqliteOidcArtefactStore(database, clock),
-    feed: overrides.feed ?? new MemoryChangeFeed((error) => app.log.error({ err: error }, 'status listener failed')),
+    feed: overrides.feed ?? inProcessFeed(app),
   }
 }
 

@@ -1,4 +1,4 @@
-import type { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { LoginError, type Clock, type TimerHandle } from '@qr-login/core'
 
 /** "QRLG": what PRAGMA application_id holds in a database this service made, so it never adopts another's. */
@@ -169,6 +169,7 @@ const expiring = ['logins', 'user_codes', 'sessions', 'history', 'challenges', '
  */
 export class SqliteDatabase {
   readonly db: DatabaseSync
+  private readonly sweeps: StatementSync[]
   private sweepTimer: TimerHandle | undefined
   private closed = false
 
@@ -177,13 +178,14 @@ export class SqliteDatabase {
     private readonly clock: Clock,
   ) {
     this.db = openDatabase(path)
+    this.sweeps = expiring.map((table) => this.db.prepare(`DELETE FROM ${table} WHERE keep_until <= ?`))
     this.scheduleSweep()
   }
 
   sweep(): void {
     const now = this.clock.now()
     transaction(this.db, () => {
-      for (const table of expiring) this.db.prepare(`DELETE FROM ${table} WHERE keep_until <= ?`).run(now)
+      for (const statement of this.sweeps) statement.run(now)
     })
   }
 
