@@ -1,8 +1,7 @@
 import {
   LoginService,
   ManualClock,
-  MemoryChangeFeed,
-  MemoryLoginStore,
+  memoryBackend,
   createDemoAccounts,
   cryptoSecrets,
   type LoginRecord,
@@ -41,12 +40,14 @@ export function coreFixture(
   overrides: { store?: LoginStore; feed?: ChangeFeed; clock?: ManualClock; settings?: Partial<LoginSettings> } = {},
 ) {
   const clock = overrides.clock ?? new ManualClock()
-  const store = overrides.store ?? new MemoryLoginStore(clock)
-  const feed = overrides.feed ?? new MemoryChangeFeed()
+  const backend = memoryBackend({ clock })
+  /** The login store the service uses: the backend's, or the one given (held up or taken away). */
+  const store = overrides.store ?? backend.logins
+  const feed = overrides.feed ?? backend.feed
   const accounts = createDemoAccounts()
   const backgroundErrors: unknown[] = []
   const service = new LoginService({
-    store,
+    stores: { ...backend, logins: store },
     feed,
     clock,
     secrets: cryptoSecrets,
@@ -56,7 +57,7 @@ export function coreFixture(
   })
   const alice = accounts.find('alice')!
   const bob = accounts.find('bob')!
-  return { clock, store, feed, service, accounts, alice, bob, backgroundErrors }
+  return { clock, backend, store, feed, service, accounts, alice, bob, backgroundErrors }
 }
 
 /** Collects what a watch delivers. */

@@ -4,37 +4,26 @@ import {
   historyLimit,
   type Clock,
   type HistoryEntry,
+  type HistoryStore,
   type LoginStore,
   type SessionRecord,
-  type StoreStats,
+  type SessionStore,
 } from './ports.js'
 
-interface KeptHistoryEntry {
-  entry: HistoryEntry
-  keepUntil: number
-}
-
 /**
- * The embedded store: maps whose entries are forgotten at their own time
- * (one sweep timer per map). Records are treated as immutable values, so
- * readers can never see a half-applied write.
+ * Logins and user codes in this process: maps whose entries are forgotten at their own time (one
+ * sweep timer per map). Records are treated as immutable values, so readers can never see a
+ * half-applied write.
  */
 export class MemoryLoginStore implements LoginStore {
   private readonly logins: ExpiringMap<LoginRecord>
-  private readonly sessions: ExpiringMap<SessionRecord>
-  /** username → token hashes of that user's sessions */
-  private readonly sessionsByUser = new Map<string, Set<string>>()
-  /** username → history, newest first; the list lives as long as its newest entry. Only this store holds the list. */
-  private readonly history: ExpiringMap<KeptHistoryEntry[]>
   /** user code → login id */
   private readonly userCodes: ExpiringMap<string>
   /** Ids of logins not yet ended. In one process the service's expiry timers end each at its expiresAt. */
   private readonly live = new Set<string>()
 
-  constructor(private readonly clock: Clock) {
+  constructor(clock: Clock) {
     this.logins = new ExpiringMap(clock, { onForget: (id) => this.live.delete(id) })
-    this.sessions = new ExpiringMap(clock, { onForget: (hash, session) => this.unindexSession(hash, session) })
-    this.history = new ExpiringMap(clock)
     this.userCodes = new ExpiringMap(clock)
   }
 
@@ -70,6 +59,31 @@ export class MemoryLoginStore implements LoginStore {
     return true
   }
 
+  async countLive(): Promise<number> {
+    return this.live.size
+  }
+
+  stats() {
+    return { logins: this.logins.size, timers: this.logins.timers + this.userCodes.timers }
+  }
+
+  close(): void {
+    this.userCodes.clear()
+    this.logins.clear()
+    this.live.clear()
+  }
+}
+
+/** Sessions in this process, with an index by user so a phone can list its user's computers. */
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions: ExpiringMap<SessionRecord>
+  /** username → token hashes of that user's sessions */
+  private readonly sessionsByUser = new Map<string, Set<string>>()
+
+  constructor(clock: Clock) {
+    this.sessions = new ExpiringMap(clock, { onForget: (hash, session) => this.unindexSession(hash, session) })
+  }
+
   async putSession(session: SessionRecord, keepUntil: number): Promise<void> {
     this.forgetSession(session.tokenHash)
     const hashes = this.sessionsByUser.get(session.username) ?? new Set()
@@ -86,10 +100,6 @@ export class MemoryLoginStore implements LoginStore {
     this.forgetSession(tokenHash)
   }
 
-  async countLive(): Promise<number> {
-    return this.live.size
-  }
-
   async listSessions(username: string): Promise<SessionRecord[]> {
     const sessions: SessionRecord[] = []
     for (const hash of this.sessionsByUser.get(username) ?? []) {
@@ -97,6 +107,40 @@ export class MemoryLoginStore implements LoginStore {
       if (session) sessions.push(session)
     }
     return sessions
+  }
+
+  stats() {
+    return { sessions: this.sessions.size, timers: this.sessions.timers }
+  }
+
+  close(): void {
+    this.sessions.clear()
+    this.sessionsByUser.clear()
+  }
+
+  private forgetSession(tokenHash: string): void {
+    const session = this.sessions.delete(tokenHash)
+    if (session) this.unindexSession(tokenHash, session)
+  }
+
+  private unindexSession(tokenHash: string, session: SessionRecord): void {
+    const hashes = this.sessionsByUser.get(session.username)
+    hashes?.delete(tokenHash)
+    if (hashes?.size === 0) this.sessionsByUser.delete(session.username)
+  }
+}
+
+interface KeptHistoryEntry {
+  entry: HistoryEntry
+  keepUntil: number
+}
+
+/** Each user's history in this process: newest first; the list lives as long as its newest entry. */
+export class MemoryHistoryStore implements HistoryStore {
+  private readonly history: ExpiringMap<KeptHistoryEntry[]>
+
+  constructor(private readonly clock: Clock) {
+    this.history = new ExpiringMap(clock)
   }
 
   async addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
@@ -118,34 +162,11 @@ export class MemoryLoginStore implements LoginStore {
     return (this.history.get(username) ?? []).filter((each) => each.keepUntil > now).map((each) => each.entry)
   }
 
-  /** Held in this process: it answers whenever the process does. */
-  async ping(): Promise<void> {}
-
-  stats(): StoreStats {
-    return {
-      logins: this.logins.size,
-      sessions: this.sessions.size,
-      timers: this.logins.timers + this.sessions.timers + this.userCodes.timers + this.history.timers,
-    }
+  stats() {
+    return { users: this.history.size, timers: this.history.timers }
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.history.clear()
-    this.userCodes.clear()
-    this.logins.clear()
-    this.sessions.clear()
-    this.sessionsByUser.clear()
-    this.live.clear()
-  }
-
-  private forgetSession(tokenHash: string): void {
-    const session = this.sessions.delete(tokenHash)
-    if (session) this.unindexSession(tokenHash, session)
-  }
-
-  private unindexSession(tokenHash: string, session: SessionRecord): void {
-    const hashes = this.sessionsByUser.get(session.username)
-    hashes?.delete(tokenHash)
-    if (hashes?.size === 0) this.sessionsByUser.delete(session.username)
   }
 }

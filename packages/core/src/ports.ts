@@ -1,7 +1,7 @@
 import type { ApprovalMethod, LoginRecord, LoginStatusView, UserProfile } from './login.js'
 
 /**
- * Persistence of logins and sessions. Every write names the moment after which
+ * Persistence of logins and the user codes typed for them. Every write names the moment after which
  * the entry may be forgotten, so no store ever fills with dead logins.
  * Implementations throw LoginError('STORE_UNAVAILABLE') when they cannot answer,
  * and never leave a half-written entry behind.
@@ -24,32 +24,67 @@ export interface LoginStore {
   get(id: string): Promise<LoginRecord | undefined>
   /** Atomic compare-and-set on `version`: exactly one of racing writers of the same version wins. */
   compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean>
-  putSession(session: SessionRecord, keepUntil: number): Promise<void>
-  getSession(tokenHash: string): Promise<SessionRecord | undefined>
-  deleteSession(tokenHash: string): Promise<void>
   /**
    * Logins not yet ended, across every instance sharing the store: counted from insert until a
    * compare-and-set to a terminal status (a store may also stop once expiresAt has passed).
    * What MAX_LIVE_LOGINS caps; approximate under races by design (a cap, not a ledger).
    */
   countLive(): Promise<number>
+  /** Logins held and timers running in this process, where the adapter can count them (not Redis: nothing is held here). */
+  stats?(): { logins: number; timers: number }
+}
+
+/** Signed-in PC and phone sessions, by the hash of their token. Throws LoginError('STORE_UNAVAILABLE'). */
+export interface SessionStore {
+  putSession(session: SessionRecord, keepUntil: number): Promise<void>
+  getSession(tokenHash: string): Promise<SessionRecord | undefined>
+  deleteSession(tokenHash: string): Promise<void>
   /** Every live session of this user, of either kind (a phone lists and revokes its user's PC sessions). */
   listSessions(username: string): Promise<SessionRecord[]>
+  /** Sessions held and timers running in this process, where the adapter can count them. */
+  stats?(): { sessions: number; timers: number }
+}
+
+/** Each user's sign-in history, as the phone lists it. Throws LoginError('STORE_UNAVAILABLE'). */
+export interface HistoryStore {
   /** Adds to a user's sign-in history, kept until `keepUntil`; the store keeps the newest historyLimit entries. */
   addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void>
   /** The user's history still kept, newest first. */
   listHistory(username: string): Promise<HistoryEntry[]>
-  /** Resolves once the store has answered a round trip; STORE_UNAVAILABLE when it cannot be reached. */
-  ping(): Promise<void>
-  /** Entry and timer counts, so tests can prove nothing leaks. */
-  stats(): StoreStats
-  close(): Promise<void>
 }
 
-export interface StoreStats {
-  logins: number
-  sessions: number
-  timers: number
+/** The three stores a LoginService reads and writes. */
+export interface LoginStores {
+  logins: LoginStore
+  sessions: SessionStore
+  history: HistoryStore
+}
+
+/**
+ * The OpenID provider's signing keys: one key set (JSON), made once and then kept for good, so
+ * tokens verify across restarts and across instances. Throws LoginError('STORE_UNAVAILABLE').
+ */
+export interface KeyStore {
+  /** The kept key set; undefined while none is kept. */
+  read(): Promise<string | undefined>
+  /** Keeps `keys` unless a key set is kept already; resolves to the one kept: of racing writers, the first one's. */
+  keepFirst(keys: string): Promise<string>
+}
+
+/**
+ * Everything one kind of storage holds, chosen once (STORE) and owning its connections: the stores,
+ * the change feed that carries status changes between instances, and the signing keys.
+ */
+export interface Backend extends LoginStores {
+  readonly name: 'memory' | 'sqlite' | 'redis'
+  passkeys: PasskeyStore
+  oidc: OidcArtefactStore
+  keys: KeyStore
+  feed: ChangeFeed
+  /** Resolves once the storage has answered a round trip (what /readyz asks); STORE_UNAVAILABLE when it cannot. */
+  ping(): Promise<void>
+  /** Ends the feed and every store, and closes the connections or files they share; once. */
+  close(): Promise<void>
 }
 
 export type SessionKind = 'pc' | 'phone'
@@ -129,8 +164,8 @@ export interface PasskeyStore {
   putChallenge(key: string, challenge: string, keepUntil: number): Promise<void>
   /** The challenge kept under `key`, removed as it is read: of racing takers, one gets it. */
   takeChallenge(key: string): Promise<string | undefined>
-  stats(): { passkeys: number; challenges: number; timers: number }
-  close(): Promise<void>
+  /** Entries held and timers running in this process, where the adapter can count them. */
+  stats?(): { passkeys: number; challenges: number; timers: number }
 }
 
 /** What an OIDC provider stores: one artefact (an interaction, a code, a session, a grant, a token…) by kind and id. */
@@ -153,8 +188,8 @@ export interface OidcArtefactStore {
   destroy(kind: string, id: string): Promise<void>
   /** Destroys every artefact of the grant (codes, tokens, device codes). */
   revokeByGrantId(grantId: string): Promise<void>
-  stats(): { artefacts: number; timers: number }
-  close(): Promise<void>
+  /** Entries held and timers running in this process, where the adapter can count them. */
+  stats?(): { artefacts: number; timers: number }
 }
 
 /** Kinds whose artefacts belong to a grant: revoking the grant destroys them. */

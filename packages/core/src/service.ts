@@ -13,7 +13,17 @@ import {
   type Requester,
   type UserProfile,
 } from './login.js'
-import type { Accounts, ChangeFeed, Clock, HistoryEntry, LoginStore, Secrets, SessionKind } from './ports.js'
+import type {
+  Accounts,
+  ChangeFeed,
+  Clock,
+  HistoryEntry,
+  HistoryStore,
+  LoginStore,
+  LoginStores,
+  Secrets,
+  SessionKind,
+} from './ports.js'
 import {
   Sessions,
   type MintedSession,
@@ -50,7 +60,7 @@ export interface ConfirmOptions {
 }
 
 export interface LoginServiceDeps {
-  store: LoginStore
+  stores: LoginStores
   feed: ChangeFeed
   clock: Clock
   secrets: Secrets
@@ -178,6 +188,7 @@ const defaultHistoryRetentionMs = 30 * 24 * 3600 * 1000
 
 export class LoginService {
   private readonly store: LoginStore
+  private readonly historyStore: HistoryStore
   private readonly feed: ChangeFeed
   private readonly clock: Clock
   private readonly secrets: Secrets
@@ -194,7 +205,8 @@ export class LoginService {
   readonly sessions: Sessions
 
   constructor(deps: LoginServiceDeps) {
-    this.store = deps.store
+    this.store = deps.stores.logins
+    this.historyStore = deps.stores.history
     this.feed = deps.feed
     this.clock = deps.clock
     this.secrets = deps.secrets
@@ -204,7 +216,7 @@ export class LoginService {
     this.onTransition = deps.onTransition ?? (() => {})
     this.expiry = new ExpiryTimers(this.clock, (id) => this.expireIfDue(id))
     this.sessions = new Sessions({
-      store: this.store,
+      store: deps.stores.sessions,
       clock: this.clock,
       secrets: this.secrets,
       accounts: this.accounts,
@@ -405,15 +417,10 @@ export class LoginService {
 
   /** A user's sign-in history, newest first: what the phone lists. */
   history(user: UserProfile): Promise<HistoryEntry[]> {
-    return this.store.listHistory(user.username)
+    return this.historyStore.listHistory(user.username)
   }
 
   // ---- Housekeeping ------------------------------------------------------------
-
-  /** Resolves once the store answers (an instance is ready to serve); STORE_UNAVAILABLE while it does not. */
-  checkStore(): Promise<void> {
-    return this.store.ping()
-  }
 
   /** Counts of everything this instance holds, so tests can prove nothing leaks. */
   stats() {
@@ -421,14 +428,12 @@ export class LoginService {
       watches: this.openWatches,
       expiryTimers: this.expiry.size,
       feed: this.feed.stats(),
-      store: this.store.stats(),
     }
   }
 
-  async close(): Promise<void> {
+  /** Stops this instance's expiry timers; the stores and the feed belong to whoever gave them (their backend). */
+  close(): void {
     this.expiry.clear()
-    await this.feed.close()
-    await this.store.close()
   }
 
   // ---- Internals -----------------------------------------------------------
@@ -499,7 +504,7 @@ export class LoginService {
     const entry: HistoryEntry = { loginId: next.id, outcome, at, ip, browser, os }
     if (next.app) entry.app = next.app.name
     if (outcome === 'approved') entry.method = next.approvedWith ?? 'tap'
-    await this.store
+    await this.historyStore
       .addHistory(username, entry, at + (this.settings.historyRetentionMs ?? defaultHistoryRetentionMs))
       .catch((error: unknown) => this.reportBackgroundError(error, 'history'))
   }

@@ -1,6 +1,6 @@
 import { LoginError } from './errors.js'
 import type { ApprovalMethod, Requester, UserProfile } from './login.js'
-import type { Accounts, Clock, LoginStore, Secrets, SessionKind, SessionRecord } from './ports.js'
+import type { Accounts, Clock, Secrets, SessionKind, SessionRecord, SessionStore } from './ports.js'
 
 /** A PC session as its user's phone sees it: where and when, never the secret. */
 export interface PcSession {
@@ -27,7 +27,7 @@ export interface PcSessionHolder {
 export type PcDescription = Omit<Requester, 'createdAt'>
 
 export interface SessionDeps {
-  store: LoginStore
+  store: SessionStore
   clock: Clock
   secrets: Secrets
   accounts: Accounts

@@ -71,10 +71,10 @@ export class RedisChangeFeed implements ChangeFeed {
     return { ...this.listeners.stats(), messages: this.messages }
   }
 
+  /** Stops following; the subscriber connection is its backend's to close. */
   async close(): Promise<void> {
     this.closed = true
     this.listeners.clear()
-    this.subscriber.disconnect()
   }
 
   private async establish(): Promise<void> {

@@ -1,14 +1,23 @@
 import type { Cluster } from 'ioredis'
-import type { Clock, LoginStatusView } from '@qr-login/core'
-import { commandConnection, subscriberConnection, type RedisConnectionOptions, type RedisTarget } from './client.js'
+import type { Backend, Clock, LoginStatusView } from '@qr-login/core'
+import {
+  commandConnection,
+  subscriberConnection,
+  type RedisClient,
+  type RedisConnectionOptions,
+  type RedisTarget,
+} from './client.js'
 import { RedisChangeFeed } from './feed.js'
 import { ShardedRedisChangeFeed } from './sharded-feed.js'
-import { RedisLoginStore, type LiveIndex } from './store.js'
+import { RedisHistoryStore, RedisLoginStore, RedisSessionStore, type LiveIndex } from './store.js'
+import { RedisKeyStore } from './key-store.js'
 import type { Durability } from './durability.js'
+import { guard } from './guard.js'
 import { RedisPasskeyStore } from './passkey-store.js'
 import { RedisOidcArtefactStore } from './oidc-store.js'
 
-export { RedisLoginStore, type LiveIndex } from './store.js'
+export { RedisLoginStore, RedisSessionStore, RedisHistoryStore, type LiveIndex } from './store.js'
+export { RedisKeyStore } from './key-store.js'
 export { RedisPasskeyStore } from './passkey-store.js'
 export { RedisOidcArtefactStore } from './oidc-store.js'
 export { RedisChangeFeed } from './feed.js'
@@ -25,8 +34,18 @@ export interface RedisBackendOptions extends RedisConnectionOptions {
   prefix?: string
   durability?: Durability
   liveIndex?: LiveIndex
-  reload: (store: RedisLoginStore) => (id: string) => Promise<LoginStatusView | undefined>
+  /** What a watcher is told when its feed resubscribes: the login as the store holds it now. */
+  reload: (logins: RedisLoginStore) => (id: string) => Promise<LoginStatusView | undefined>
   onError?: (error: unknown, context: string) => void
+}
+
+export interface RedisBackend extends Backend {
+  logins: RedisLoginStore
+  /** The command connection every store shares (the rate limits use it too). */
+  commands: RedisClient
+  subscriber: RedisClient
+  /** Settles once both connections are up; rejects if Redis cannot be reached then (they keep retrying). */
+  connected: Promise<void>
 }
 
 /**
@@ -35,24 +54,40 @@ export interface RedisBackendOptions extends RedisConnectionOptions {
  * Does not wait for Redis: while it is away requests get 503 and the
  * connections keep retrying; service resumes by itself.
  */
-export function redisBackend(options: RedisBackendOptions) {
+export function redisBackend(options: RedisBackendOptions): RedisBackend {
+  const prefix = options.prefix ?? 'qr:'
   const commands = commandConnection(options.target, options)
   const subscriber = subscriberConnection(options.target)
   const onError = options.onError ?? (() => {})
   commands.on('error', (error: unknown) => onError(error, 'redis commands'))
-  const store = new RedisLoginStore(commands, options.clock, options.prefix, options.durability, options.liveIndex)
-  const passkeys = new RedisPasskeyStore(commands, options.clock, options.prefix, options.durability)
-  const oidc = new RedisOidcArtefactStore(commands, options.clock, options.prefix, options.durability)
+  const logins = new RedisLoginStore(commands, options.clock, prefix, options.durability, options.liveIndex)
   const feed =
     'cluster' in options.target
-      ? new ShardedRedisChangeFeed(
-          commands as Cluster,
-          subscriber as Cluster,
-          options.reload(store),
-          onError,
-          options.prefix,
-        )
-      : new RedisChangeFeed(commands, subscriber, options.reload(store), onError, options.prefix)
+      ? new ShardedRedisChangeFeed(commands as Cluster, subscriber as Cluster, options.reload(logins), onError, prefix)
+      : new RedisChangeFeed(commands, subscriber, options.reload(logins), onError, prefix)
   const connected = Promise.all([commands.connect(), feed.start()]).then(() => undefined)
-  return { store, passkeys, oidc, feed, commands, subscriber, connected }
+  let closed: Promise<void> | undefined
+  return {
+    name: 'redis',
+    logins,
+    sessions: new RedisSessionStore(commands, options.clock, prefix, options.durability),
+    history: new RedisHistoryStore(commands, options.clock, prefix),
+    passkeys: new RedisPasskeyStore(commands, options.clock, prefix, options.durability),
+    oidc: new RedisOidcArtefactStore(commands, options.clock, prefix, options.durability),
+    keys: new RedisKeyStore(commands, `${prefix}oidc-keys`, options.durability),
+    feed,
+    commands,
+    subscriber,
+    connected,
+    ping: () =>
+      guard(async () => {
+        await commands.ping()
+      }),
+    close: () =>
+      (closed ??= (async () => {
+        await feed.close()
+        commands.disconnect()
+        subscriber.disconnect()
+      })()),
+  }
 }

@@ -111,15 +111,6 @@ export class RedisOidcArtefactStore implements OidcArtefactStore {
     })
   }
 
-  /** Nothing is held in this process. */
-  stats() {
-    return { artefacts: 0, timers: 0 }
-  }
-
-  async close(): Promise<void> {
-    this.redis.disconnect()
-  }
-
   private findIndexed(kind: string, index: 'code' | 'uid', value: string): Promise<OidcPayload | undefined> {
     return guard(async () => {
       const id = await this.redis.get(keys.oidcIndex(this.prefix, kind, index, value))

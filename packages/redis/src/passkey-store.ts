@@ -125,13 +125,4 @@ export class RedisPasskeyStore implements PasskeyStore {
   takeChallenge(key: string): Promise<string | undefined> {
     return guard(async () => (await this.redis.getdel(keys.challenge(this.prefix, key))) ?? undefined)
   }
-
-  /** Nothing is held in this process. */
-  stats() {
-    return { passkeys: 0, challenges: 0, timers: 0 }
-  }
-
-  async close(): Promise<void> {
-    this.redis.disconnect()
-  }
 }

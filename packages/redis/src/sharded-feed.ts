@@ -75,10 +75,10 @@ export class ShardedRedisChangeFeed implements ChangeFeed {
     return { ...this.listeners.stats(), messages: this.messages }
   }
 
+  /** Stops following; the subscriber connection is its backend's to close. */
   async close(): Promise<void> {
     this.closed = true
     this.listeners.clear()
-    this.subscriber.disconnect()
   }
 
   private channel(id: string): string {

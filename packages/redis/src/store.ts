@@ -7,8 +7,9 @@ import {
   type HistoryEntry,
   type LoginRecord,
   type LoginStore,
+  type HistoryStore,
   type SessionRecord,
-  type StoreStats,
+  type SessionStore,
 } from '@qr-login/core'
 import { guard, relativeTtl } from './guard.js'
 import type { Durability } from './durability.js'
@@ -91,11 +92,11 @@ export interface LiveIndex {
 }
 
 /**
- * Logins and sessions in Redis. Every transition is one Lua script, so
+ * Logins and their user codes in Redis. Every transition is one Lua script, so
  * compare-and-set is atomic across every instance; every key carries a TTL,
  * so Redis never fills with dead logins.
  *
- * With `durability.replicas` above 0, a login's writes and new sessions are
+ * With `durability.replicas` above 0, a login's writes are
  * acknowledged only once that many replicas have them: a master that dies
  * right after a confirm cannot take the confirmation with it, because the
  * replica that takes over already holds it.
@@ -110,17 +111,17 @@ export class RedisLoginStore implements LoginStore {
   ) {
     redis.defineCommand('qrInsert', { numberOfKeys: 1, lua: insertScript })
     redis.defineCommand('qrCompareAndSet', { numberOfKeys: 1, lua: compareAndSetScript })
-    redis.defineCommand('qrIndexSession', { numberOfKeys: 1, lua: indexSessionScript })
     redis.defineCommand('qrIndexLive', { numberOfKeys: 1, lua: indexLiveScript })
-    redis.defineCommand('qrAddHistory', { numberOfKeys: 1, lua: addHistoryScript })
     redis.defineCommand('qrReleaseUserCode', { numberOfKeys: 1, lua: releaseUserCodeScript })
   }
 
   insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
-    return this.guard(async () => {
+    return guard(async () => {
       const key = keys.login(this.prefix, record.id)
-      const args = [key, String(record.version), JSON.stringify(record), this.ttl(keepUntil)] as const
-      const done = await this.durably(
+      const args = [key, String(record.version), JSON.stringify(record), ttl(this.clock, keepUntil)] as const
+      const done = await durably(
+        this.redis,
+        this.durability,
         () => this.redis.qrInsert(...args),
         (pipeline) => pipeline.qrInsert(...args),
       )
@@ -133,70 +134,52 @@ export class RedisLoginStore implements LoginStore {
   }
 
   reserveUserCode(code: string, loginId: string, keepUntil: number): Promise<boolean> {
-    return this.guard(async () => {
-      const done = await this.redis.set(keys.userCode(this.prefix, code), loginId, 'PX', this.ttl(keepUntil), 'NX')
+    return guard(async () => {
+      const done = await this.redis.set(
+        keys.userCode(this.prefix, code),
+        loginId,
+        'PX',
+        ttl(this.clock, keepUntil),
+        'NX',
+      )
       return done === 'OK'
     })
   }
 
   findByUserCode(code: string): Promise<string | undefined> {
-    return this.guard(async () => (await this.redis.get(keys.userCode(this.prefix, code))) ?? undefined)
+    return guard(async () => (await this.redis.get(keys.userCode(this.prefix, code))) ?? undefined)
   }
 
   releaseUserCode(code: string, loginId: string): Promise<void> {
-    return this.guard(async () => {
+    return guard(async () => {
       await this.redis.qrReleaseUserCode(keys.userCode(this.prefix, code), loginId)
     })
   }
 
   get(id: string): Promise<LoginRecord | undefined> {
-    return this.guard(async () => {
+    return guard(async () => {
       const json = await this.redis.hget(keys.login(this.prefix, id), 'd')
       return json ? (JSON.parse(json) as LoginRecord) : undefined
     })
   }
 
   compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean> {
-    return this.guard(async () => {
+    return guard(async () => {
       const args = [
         keys.login(this.prefix, next.id),
         String(expectedVersion),
         String(next.version),
         JSON.stringify(next),
-        this.ttl(keepUntil),
+        ttl(this.clock, keepUntil),
       ] as const
-      const done = await this.durably(
+      const done = await durably(
+        this.redis,
+        this.durability,
         () => this.redis.qrCompareAndSet(...args),
         (pipeline) => pipeline.qrCompareAndSet(...args),
       )
       if (done === 1) this.indexLive(next)
       return done === 1
-    })
-  }
-
-  putSession(session: SessionRecord, keepUntil: number): Promise<void> {
-    return this.guard(async () => {
-      const ttl = this.ttl(keepUntil)
-      // The index first: if the session write then fails, the index only holds a hash that readers prune.
-      await this.redis.qrIndexSession(keys.userSessions(this.prefix, session.username), session.tokenHash, ttl)
-      const args = [keys.session(this.prefix, session.tokenHash), JSON.stringify(session), 'PX', Number(ttl)] as const
-      await this.durably(
-        () => this.redis.set(...args),
-        (pipeline) => pipeline.set(...args),
-      )
-    })
-  }
-
-  getSession(tokenHash: string): Promise<SessionRecord | undefined> {
-    return this.guard(async () => {
-      const json = await this.redis.get(keys.session(this.prefix, tokenHash))
-      return json ? (JSON.parse(json) as SessionRecord) : undefined
-    })
-  }
-
-  deleteSession(tokenHash: string): Promise<void> {
-    return this.guard(async () => {
-      await this.redis.del(keys.session(this.prefix, tokenHash))
     })
   }
 
@@ -216,7 +199,7 @@ export class RedisLoginStore implements LoginStore {
   private readLiveCount(): Promise<number> {
     const readAt = this.clock.now()
     const insertsBefore = this.insertsCounted
-    return this.guard(async () => {
+    return guard(async () => {
       const counts = await Promise.all(
         Array.from({ length: this.live.keys }, (_, part) =>
           this.redis.zcount(keys.liveLogins(this.prefix, part, this.live.keys), `(${readAt}`, '+inf'),
@@ -245,35 +228,76 @@ export class RedisLoginStore implements LoginStore {
         record.id,
         String(record.expiresAt),
         isTerminal(record.status) ? '1' : '0',
-        this.ttl(record.expiresAt),
+        ttl(this.clock, record.expiresAt),
       )
       .catch(() => undefined)
   }
+}
 
-  addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
-    return this.guard(async () => {
-      const json = JSON.stringify({ entry, keepUntil })
-      await this.redis.qrAddHistory(
-        keys.history(this.prefix, username),
-        json,
-        String(historyLimit),
-        this.ttl(keepUntil),
+/**
+ * Runs a write; with replicas to wait for, sends it with WAIT in one pipeline, so both reach the
+ * same master (on a cluster, the one that owns the key) and WAIT covers this write.
+ */
+export async function durably<T>(
+  redis: RedisClient,
+  durability: Durability,
+  write: () => Promise<T>,
+  queue: (pipeline: ChainableCommander) => ChainableCommander,
+): Promise<T> {
+  const { replicas, timeoutMs, onShortfall } = durability
+  if (replicas === 0) return write()
+  const results = (await queue(redis.pipeline()).wait(replicas, timeoutMs).exec()) ?? []
+  const [[writeError, written], [waitError, acknowledged]] = results as [[Error | null, T], [Error | null, number]]
+  if (writeError) throw writeError
+  // The write stands either way; too few copies is worth knowing, not worth failing a login for.
+  if (waitError || acknowledged < replicas) onShortfall?.(waitError ? 0 : acknowledged, replicas)
+  return written
+}
+
+/**
+ * Sessions in Redis, each under its own key with a TTL, and a per-user index of their hashes (readers
+ * prune what has expired). A new session waits for `durability`'s replicas before it is handed out.
+ */
+export class RedisSessionStore implements SessionStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly clock: Clock,
+    private readonly prefix = 'qr:',
+    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
+  ) {
+    redis.defineCommand('qrIndexSession', { numberOfKeys: 1, lua: indexSessionScript })
+  }
+
+  putSession(session: SessionRecord, keepUntil: number): Promise<void> {
+    return guard(async () => {
+      const ttlMs = ttl(this.clock, keepUntil)
+      // The index first: if the session write then fails, the index only holds a hash that readers prune.
+      await this.redis.qrIndexSession(keys.userSessions(this.prefix, session.username), session.tokenHash, ttlMs)
+      const args = [keys.session(this.prefix, session.tokenHash), JSON.stringify(session), 'PX', Number(ttlMs)] as const
+      await durably(
+        this.redis,
+        this.durability,
+        () => this.redis.set(...args),
+        (pipeline) => pipeline.set(...args),
       )
     })
   }
 
-  listHistory(username: string): Promise<HistoryEntry[]> {
-    return this.guard(async () => {
-      const now = this.clock.now()
-      const kept = (await this.redis.lrange(keys.history(this.prefix, username), 0, -1)).map(
-        (json) => JSON.parse(json) as { entry: HistoryEntry; keepUntil: number },
-      )
-      return kept.filter((each) => each.keepUntil > now).map((each) => each.entry)
+  getSession(tokenHash: string): Promise<SessionRecord | undefined> {
+    return guard(async () => {
+      const json = await this.redis.get(keys.session(this.prefix, tokenHash))
+      return json ? (JSON.parse(json) as SessionRecord) : undefined
+    })
+  }
+
+  deleteSession(tokenHash: string): Promise<void> {
+    return guard(async () => {
+      await this.redis.del(keys.session(this.prefix, tokenHash))
     })
   }
 
   listSessions(username: string): Promise<SessionRecord[]> {
-    return this.guard(async () => {
+    return guard(async () => {
       const index = keys.userSessions(this.prefix, username)
       const hashes = await this.redis.smembers(index)
       if (hashes.length === 0) return []
@@ -284,47 +308,44 @@ export class RedisLoginStore implements LoginStore {
       return found.filter((json): json is string => Boolean(json)).map((json) => JSON.parse(json) as SessionRecord)
     })
   }
+}
 
-  ping(): Promise<void> {
-    return this.guard(async () => {
-      await this.redis.ping()
+/** Each user's history in Redis: one list, newest first, trimmed by the script that adds to it. */
+export class RedisHistoryStore implements HistoryStore {
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly clock: Clock,
+    private readonly prefix = 'qr:',
+  ) {
+    redis.defineCommand('qrAddHistory', { numberOfKeys: 1, lua: addHistoryScript })
+  }
+
+  addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
+    return guard(async () => {
+      const json = JSON.stringify({ entry, keepUntil })
+      await this.redis.qrAddHistory(
+        keys.history(this.prefix, username),
+        json,
+        String(historyLimit),
+        ttl(this.clock, keepUntil),
+      )
     })
   }
 
-  /** Nothing is held in this process: every entry lives in Redis, under its TTL. */
-  stats(): StoreStats {
-    return { logins: 0, sessions: 0, timers: 0 }
+  listHistory(username: string): Promise<HistoryEntry[]> {
+    return guard(async () => {
+      const now = this.clock.now()
+      const kept = (await this.redis.lrange(keys.history(this.prefix, username), 0, -1)).map(
+        (json) => JSON.parse(json) as { entry: HistoryEntry; keepUntil: number },
+      )
+      return kept.filter((each) => each.keepUntil > now).map((each) => each.entry)
+    })
   }
+}
 
-  async close(): Promise<void> {
-    this.redis.disconnect()
-  }
-
-  /**
-   * Runs a write; with replicas to wait for, sends it with WAIT in one pipeline, so both reach the
-   * same master (on a cluster, the one that owns the key) and WAIT covers this write.
-   */
-  private async durably<T>(
-    write: () => Promise<T>,
-    queue: (pipeline: ChainableCommander) => ChainableCommander,
-  ): Promise<T> {
-    const { replicas, timeoutMs, onShortfall } = this.durability
-    if (replicas === 0) return write()
-    const results = (await queue(this.redis.pipeline()).wait(replicas, timeoutMs).exec()) ?? []
-    const [[writeError, written], [waitError, acknowledged]] = results as [[Error | null, T], [Error | null, number]]
-    if (writeError) throw writeError
-    // The write stands either way; too few copies is worth knowing, not worth failing a login for.
-    if (waitError || acknowledged < replicas) onShortfall?.(waitError ? 0 : acknowledged, replicas)
-    return written
-  }
-
-  private ttl(keepUntil: number): string {
-    return String(relativeTtl(this.clock, keepUntil))
-  }
-
-  private guard<T>(operation: () => Promise<T>): Promise<T> {
-    return guard(operation)
-  }
+/** A TTL for Redis, relative to now, as the string a script argument takes. */
+function ttl(clock: Clock, keepUntil: number): string {
+  return String(relativeTtl(clock, keepUntil))
 }
 
 /** Which key of a split live index holds this login: a string hash (FNV-1a) of its id. */

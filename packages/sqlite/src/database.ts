@@ -71,6 +71,12 @@ const migrations: string[] = [
   CREATE INDEX oidc_artefacts_uid ON oidc_artefacts (kind, uid) WHERE uid IS NOT NULL;
   CREATE INDEX oidc_artefacts_keep_until ON oidc_artefacts (keep_until) WHERE keep_until IS NOT NULL;
   `,
+  `
+  CREATE TABLE provider_keys (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
 ]
 
 /** The migrations this build knows; the schema version a database it made carries is their count. */
@@ -187,6 +193,23 @@ export class SqliteDatabase {
     transaction(this.db, () => {
       for (const statement of this.sweeps) statement.run(now)
     })
+  }
+
+  /** A round trip to the file (what /readyz asks): STORE_UNAVAILABLE once it cannot be read. */
+  ping(): void {
+    guarded(() => this.db.prepare('SELECT count(*) FROM sqlite_schema').get())
+  }
+
+  /**
+   * A consistent copy of the whole database at `target`, taken while the service goes on writing:
+   * SQLite's online backup API, a few pages at a time (Node 22.16 and later), or VACUUM INTO before it.
+   */
+  async backup(target: string): Promise<void> {
+    const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite') & {
+      backup?: (source: DatabaseSync, path: string, options?: { rate?: number }) => Promise<number>
+    }
+    if (sqlite.backup) await sqlite.backup(this.db, target, { rate: 256 })
+    else this.db.prepare('VACUUM INTO ?').run(target)
   }
 
   get timers(): number {

@@ -1,4 +1,6 @@
-export { SqliteLoginStore } from './store.js'
+export { SqliteLoginStore, SqliteSessionStore, SqliteHistoryStore } from './store.js'
 export { SqlitePasskeyStore } from './passkey-store.js'
 export { SqliteOidcArtefactStore } from './oidc-store.js'
+export { SqliteKeyStore } from './key-store.js'
+export { sqliteBackend, type SqliteBackendOptions } from './backend.js'
 export { DatabaseRefused, SqliteDatabase, applicationId, openDatabase, schemaMigrations } from './database.js'

@@ -86,9 +86,6 @@ export class SqliteOidcArtefactStore implements OidcArtefactStore {
     return { artefacts: Number((this.statements.count.get(this.clock.now()) as { n: number }).n), timers: 0 }
   }
 
-  /** The database is closed by its owner. */
-  async close(): Promise<void> {}
-
   private read(statement: StatementSync, kind: string, value: string): OidcPayload | undefined {
     const row = guarded(() => statement.get(kind, value, this.clock.now())) as ArtefactRow | undefined
     if (!row) return undefined

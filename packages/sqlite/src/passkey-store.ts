@@ -75,7 +75,4 @@ export class SqlitePasskeyStore implements PasskeyStore {
     const counts = this.statements.counts.get(this.clock.now()) as { passkeys: number; challenges: number }
     return { passkeys: Number(counts.passkeys), challenges: Number(counts.challenges), timers: 0 }
   }
-
-  /** The database is closed by its owner. */
-  async close(): Promise<void> {}
 }

@@ -1,33 +1,31 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import type { StatementSync } from 'node:sqlite'
 import {
   historyLimit,
   isTerminal,
   type Clock,
   type HistoryEntry,
+  type HistoryStore,
   type LoginRecord,
   type LoginStore,
   type SessionRecord,
-  type StoreStats,
+  type SessionStore,
 } from '@qr-login/core'
 import { guarded, transaction, type SqliteDatabase } from './database.js'
 
-/**
- * Logins, user codes, sessions and history in SQLite. Each write is one transaction, committed before
- * the promise resolves; a row past its keepUntil is as good as gone for every read, and the
- * database's indexed sweep deletes such rows once a minute. The history is trimmed to historyLimit in the transaction that
- * adds to it. One process only: SQLite's own locking keeps a second one from corrupting anything, but
- * change notifications do not cross processes.
- */
+// Each write is one transaction, committed before its promise resolves; a row past its keepUntil is as
+// good as gone for every read, and the database's indexed sweep deletes such rows once a minute. One
+// process only: SQLite's own locking keeps a second one from corrupting anything, but change
+// notifications do not cross processes.
+
+/** Logins and the user codes reserved for them. */
 export class SqliteLoginStore implements LoginStore {
   private readonly statements: Record<string, StatementSync>
-  private readonly db: DatabaseSync
 
   constructor(
     private readonly database: SqliteDatabase,
     private readonly clock: Clock,
   ) {
-    const db = (this.db = database.db)
-    const sql = (text: string) => db.prepare(text)
+    const sql = (text: string) => database.db.prepare(text)
     this.statements = {
       forgetLogin: sql('DELETE FROM logins WHERE id = ? AND keep_until <= ?'),
       insertLogin: sql('INSERT OR IGNORE INTO logins (id, version, record, live, keep_until) VALUES (?, ?, ?, ?, ?)'),
@@ -40,25 +38,13 @@ export class SqliteLoginStore implements LoginStore {
       reserveCode: sql('INSERT OR IGNORE INTO user_codes (code, login_id, keep_until) VALUES (?, ?, ?)'),
       findCode: sql('SELECT login_id FROM user_codes WHERE code = ? AND keep_until > ?'),
       releaseCode: sql('DELETE FROM user_codes WHERE code = ? AND login_id = ?'),
-      putSession: sql('INSERT OR REPLACE INTO sessions (token_hash, username, record, keep_until) VALUES (?, ?, ?, ?)'),
-      getSession: sql('SELECT record FROM sessions WHERE token_hash = ? AND keep_until > ?'),
-      deleteSession: sql('DELETE FROM sessions WHERE token_hash = ?'),
-      listSessions: sql('SELECT record FROM sessions WHERE username = ? AND keep_until > ?'),
-      addHistory: sql('INSERT INTO history (username, entry, keep_until) VALUES (?, ?, ?)'),
-      trimHistory: sql(
-        'DELETE FROM history WHERE username = ? AND id NOT IN (SELECT id FROM history WHERE username = ? ORDER BY id DESC LIMIT ?)',
-      ),
-      listHistory: sql('SELECT entry FROM history WHERE username = ? AND keep_until > ? ORDER BY id DESC'),
-      ping: sql('SELECT 1'),
-      count: sql(
-        'SELECT (SELECT count(*) FROM logins WHERE keep_until > ?) AS logins, (SELECT count(*) FROM sessions WHERE keep_until > ?) AS sessions',
-      ),
+      count: sql('SELECT count(*) AS n FROM logins WHERE keep_until > ?'),
     }
   }
 
   async insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
     const now = this.clock.now()
-    return transaction(this.db, () => {
+    return transaction(this.database.db, () => {
       this.statements.forgetLogin.run(record.id, now)
       const live = isTerminal(record.status) ? 0 : 1
       return (
@@ -70,7 +56,7 @@ export class SqliteLoginStore implements LoginStore {
 
   async reserveUserCode(code: string, loginId: string, keepUntil: number): Promise<boolean> {
     const now = this.clock.now()
-    return transaction(this.db, () => {
+    return transaction(this.database.db, () => {
       this.statements.forgetCode.run(code, now)
       return this.statements.reserveCode.run(code, loginId, keepUntil).changes === 1
     })
@@ -106,6 +92,34 @@ export class SqliteLoginStore implements LoginStore {
     return changed.changes === 1
   }
 
+  async countLive(): Promise<number> {
+    return Number((guarded(() => this.statements.countLive.get(this.clock.now())) as { n: number }).n)
+  }
+
+  stats() {
+    const { n } = this.statements.count.get(this.clock.now()) as { n: number }
+    return { logins: Number(n), timers: this.database.timers }
+  }
+}
+
+/** PC and phone sessions, indexed by user. */
+export class SqliteSessionStore implements SessionStore {
+  private readonly statements: Record<string, StatementSync>
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly clock: Clock,
+  ) {
+    const sql = (text: string) => database.db.prepare(text)
+    this.statements = {
+      putSession: sql('INSERT OR REPLACE INTO sessions (token_hash, username, record, keep_until) VALUES (?, ?, ?, ?)'),
+      getSession: sql('SELECT record FROM sessions WHERE token_hash = ? AND keep_until > ?'),
+      deleteSession: sql('DELETE FROM sessions WHERE token_hash = ?'),
+      listSessions: sql('SELECT record FROM sessions WHERE username = ? AND keep_until > ?'),
+      count: sql('SELECT count(*) AS n FROM sessions WHERE keep_until > ?'),
+    }
+  }
+
   async putSession(session: SessionRecord, keepUntil: number): Promise<void> {
     guarded(() =>
       this.statements.putSession.run(session.tokenHash, session.username, JSON.stringify(session), keepUntil),
@@ -122,17 +136,37 @@ export class SqliteLoginStore implements LoginStore {
     guarded(() => this.statements.deleteSession.run(tokenHash))
   }
 
-  async countLive(): Promise<number> {
-    return Number((guarded(() => this.statements.countLive.get(this.clock.now())) as { n: number }).n)
-  }
-
   async listSessions(username: string): Promise<SessionRecord[]> {
     const rows = guarded(() => this.statements.listSessions.all(username, this.clock.now())) as { record: string }[]
     return rows.map((row) => JSON.parse(row.record) as SessionRecord)
   }
 
+  stats() {
+    const { n } = this.statements.count.get(this.clock.now()) as { n: number }
+    return { sessions: Number(n), timers: this.database.timers }
+  }
+}
+
+/** Each user's history, trimmed to historyLimit in the transaction that adds to it. */
+export class SqliteHistoryStore implements HistoryStore {
+  private readonly statements: Record<string, StatementSync>
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    private readonly clock: Clock,
+  ) {
+    const sql = (text: string) => database.db.prepare(text)
+    this.statements = {
+      addHistory: sql('INSERT INTO history (username, entry, keep_until) VALUES (?, ?, ?)'),
+      trimHistory: sql(
+        'DELETE FROM history WHERE username = ? AND id NOT IN (SELECT id FROM history WHERE username = ? ORDER BY id DESC LIMIT ?)',
+      ),
+      listHistory: sql('SELECT entry FROM history WHERE username = ? AND keep_until > ? ORDER BY id DESC'),
+    }
+  }
+
   async addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
-    transaction(this.db, () => {
+    transaction(this.database.db, () => {
       this.statements.addHistory.run(username, JSON.stringify(entry), keepUntil)
       this.statements.trimHistory.run(username, username, historyLimit)
     })
@@ -142,17 +176,4 @@ export class SqliteLoginStore implements LoginStore {
     const rows = guarded(() => this.statements.listHistory.all(username, this.clock.now())) as { entry: string }[]
     return rows.map((row) => JSON.parse(row.entry) as HistoryEntry)
   }
-
-  async ping(): Promise<void> {
-    guarded(() => this.statements.ping.get())
-  }
-
-  stats(): StoreStats {
-    const now = this.clock.now()
-    const counts = this.statements.count.get(now, now) as { logins: number; sessions: number }
-    return { logins: Number(counts.logins), sessions: Number(counts.sessions), timers: this.database.timers }
-  }
-
-  /** The database is closed by its owner: it also holds the other stores. */
-  async close(): Promise<void> {}
 }

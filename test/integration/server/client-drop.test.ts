@@ -137,7 +137,15 @@ async function nothingHeld(t: Test, app: App, what: string) {
 }
 
 const stores: { name: string; make: (t: Test) => Promise<{ env: Record<string, string>; store: LoginStore }> }[] = [
-  { name: 'memory', make: async () => ({ env: {}, store: new MemoryLoginStore(systemClock) }) },
+  // The store given to the app stays the test's: it closes it, and its connection.
+  {
+    name: 'memory',
+    make: async (t) => {
+      const store = new MemoryLoginStore(systemClock)
+      t.teardown(() => store.close())
+      return { env: {}, store }
+    },
+  },
   {
     name: 'redis',
     make: async (t) => {
@@ -145,6 +153,7 @@ const stores: { name: string; make: (t: Test) => Promise<{ env: Record<string, s
       cleanUpPrefix(t, prefix)
       const redis = commandConnection(sharedRedisUrl)
       await redis.connect()
+      t.teardown(() => redis.disconnect())
       return {
         env: { STORE: 'redis', REDIS_URL: sharedRedisUrl, REDIS_PREFIX: prefix },
         store: new RedisLoginStore(redis, systemClock, prefix),
@@ -161,7 +170,7 @@ for (const { name: storeName, make } of stores) {
         async (t) => {
           const { env, store } = await make(t)
           const gate = gatedStore(store)
-          const { app, base } = await listeningApp(t, env, { store: gate.store })
+          const { app, base } = await listeningApp(t, env, { stores: { logins: gate.store } })
           const port = Number(new URL(base).port)
 
           const partial = await createLogin(app)
@@ -201,7 +210,7 @@ for (const { name: storeName, make } of stores) {
       const { app, base } = await listeningApp(
         t,
         { ...env, MAX_WATCHERS_PER_IP: '50', RATE_LIMIT_POLLS_PER_INTERVAL: '1000' },
-        { store },
+        { stores: { logins: store } },
       )
       const port = Number(new URL(base).port)
       for (const transport of transports) {

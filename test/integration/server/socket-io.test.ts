@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { ManualClock, MemoryLoginStore } from '@qr-login/core'
+import { memoryBackend, systemClock } from '@qr-login/core'
 import {
   approve,
   bearer,
@@ -13,7 +13,7 @@ import {
   type CreatedLogin,
 } from '../../helpers/server.js'
 import { openSocketIo } from '../../helpers/socket-io.js'
-import { switchableStore } from '../../helpers/switchable-store.js'
+import { switchableBackend } from '../../helpers/switchable-store.js'
 import type { App } from '@qr-login/server'
 
 const ways: { name: string; options: { transports?: ('polling' | 'websocket')[] } }[] = [
@@ -132,11 +132,11 @@ t.test('sends the very object the other transports send for the same version', a
 })
 
 t.test('refusals are connect_error with the code as message and the error body as data', async (t) => {
-  const store = switchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
+  const store = switchableBackend(memoryBackend({ clock: systemClock }))
   const { app, base } = await listeningApp(
     t,
     { MAX_WATCHERS_PER_LOGIN: '1', ALLOWED_ORIGINS: 'https://pc.example' },
-    { store },
+    { backend: store },
   )
   const login = await createLogin(app)
   const other = await createLogin(app)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ManualClock, MemoryLoginStore } from '@qr-login/core'
+import { memoryBackend, systemClock } from '@qr-login/core'
 import {
   bearer,
   createLogin,
@@ -10,11 +10,11 @@ import {
   phoneToken,
   testApp,
 } from '../../helpers/server.js'
-import { switchableStore } from '../../helpers/switchable-store.js'
+import { switchableBackend } from '../../helpers/switchable-store.js'
 
 t.test('an unreachable store gives 503 STORE_UNAVAILABLE, never 500, and loses nothing', async (t) => {
-  const store = switchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
-  const app = await testApp(t, {}, { store })
+  const store = switchableBackend(memoryBackend({ clock: systemClock }))
+  const app = await testApp(t, {}, { backend: store })
   const login = await createLogin(app)
   const alice = await phoneToken(app)
   await phoneAction(app, 'scan', login.id, alice)
@@ -49,8 +49,8 @@ t.test('an unreachable store gives 503 STORE_UNAVAILABLE, never 500, and loses n
 })
 
 t.test('SSE and WebSocket refuse with a plain 503 while the store is unreachable', async (t) => {
-  const store = switchableStore(new MemoryLoginStore(new ManualClock(Date.now())))
-  const { app, base, wsBase } = await listeningApp(t, {}, { store })
+  const store = switchableBackend(memoryBackend({ clock: systemClock }))
+  const { app, base, wsBase } = await listeningApp(t, {}, { backend: store })
   const login = await createLogin(app)
   store.down = true
   const stream = openSse(`${base}/api/qr/${login.id}/events`, bearer(login.watchToken))

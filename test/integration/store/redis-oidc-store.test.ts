@@ -11,7 +11,7 @@ oidcStoreContract(t, async () => {
   const redis = commandConnection(sharedRedisUrl)
   await redis.connect()
   const store = new RedisOidcArtefactStore(redis, systemClock, prefix)
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   return { store, letTimePass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }
 })
 
@@ -21,7 +21,7 @@ t.test('every OIDC key carries a TTL when its artefact does, and a cluster hash 
   const redis = commandConnection(sharedRedisUrl)
   await redis.connect()
   const store = new RedisOidcArtefactStore(redis, systemClock, prefix)
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   await store.upsert('DeviceCode', 'dc1', { grantId: 'g1', userCode: 'BCDFGHJK' }, 600)
   const found = (await redis.keys(`${prefix}*`)).sort()
   t.same(found, [
@@ -47,7 +47,7 @@ t.test('with REDIS_WAIT_REPLICAS, every write of an OpenID artefact waits for it
     timeoutMs: 10,
     onShortfall: (acknowledged, wanted) => shortfalls.push([acknowledged, wanted]),
   })
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   await store.upsert('RefreshToken', 'rt1', { grantId: 'g1' }, 3600)
   t.same(shortfalls, [[0, 1]], 'upsert: waited, and told 0 of 1')
   await store.find('RefreshToken', 'rt1')

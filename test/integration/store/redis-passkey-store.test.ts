@@ -11,7 +11,7 @@ passkeyStoreContract(t, async () => {
   const redis = commandConnection(sharedRedisUrl)
   await redis.connect()
   const store = new RedisPasskeyStore(redis, systemClock, prefix)
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   return { store, now: () => Date.now(), letTimePass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) }
 })
 
@@ -21,7 +21,7 @@ t.test('passkeys are account data (no TTL); challenges carry one; keys carry a c
   const redis = commandConnection(sharedRedisUrl)
   await redis.connect()
   const store = new RedisPasskeyStore(redis, systemClock, prefix)
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   const passkey = {
     id: 'Y3JlZA',
     publicKey: 'a2V5',
@@ -51,7 +51,7 @@ t.test('an unreachable Redis is STORE_UNAVAILABLE at once, and an add leaves no 
   redis.on('error', () => undefined)
   redis.connect().catch(() => undefined)
   const store = new RedisPasskeyStore(redis, systemClock, 'unreachable:')
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   await t.rejects(store.listPasskeys('alice'), { name: 'LoginError', code: 'STORE_UNAVAILABLE' })
   await t.rejects(store.takeChallenge('x'), { name: 'LoginError', code: 'STORE_UNAVAILABLE' })
 })
@@ -68,7 +68,7 @@ t.test('with REDIS_WAIT_REPLICAS, each write of a passkey waits for its replicas
     timeoutMs: 10,
     onShortfall: (acknowledged, wanted) => shortfalls.push([acknowledged, wanted]),
   })
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   const passkey = {
     id: 'd2FpdA',
     publicKey: 'a2V5',

@@ -1,23 +1,43 @@
 import t from 'tap'
 import { systemClock } from '@qr-login/core'
-import { RedisLoginStore, commandConnection } from '@qr-login/redis'
+import { RedisKeyStore, RedisLoginStore, commandConnection, redisBackend } from '@qr-login/redis'
 import { storeContract } from '../../helpers/contracts/store-contract.js'
+import { keyStoreContract } from '../../helpers/contracts/key-store-contract.js'
 import { cleanUpPrefix, sharedRedisUrl, uniquePrefix } from '../../helpers/redis.js'
 import { pendingRecord } from '../../helpers/core.js'
 
-// The same suite as the memory store. Redis forgets by its own clock, so time passes for real here.
+// The same suites as the memory and SQLite backends. Redis forgets by its own clock, so time passes for real here.
 storeContract(t, async () => {
   const prefix = uniquePrefix('store')
   cleanUpPrefix(t, prefix)
-  const redis = commandConnection(sharedRedisUrl)
-  await redis.connect()
-  const store = new RedisLoginStore(redis, systemClock, prefix)
-  t.teardown(() => store.close())
+  const backend = redisBackend({
+    target: { url: sharedRedisUrl },
+    prefix,
+    clock: systemClock,
+    reload: () => async () => undefined,
+  })
+  await backend.connected
+  t.teardown(() => backend.close())
   return {
-    store,
+    stores: backend,
+    ping: backend.ping,
     now: () => Date.now(),
     letTimePass: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }
+})
+
+t.test('key store', async (t) => {
+  keyStoreContract(t, async () => {
+    const prefix = uniquePrefix('keys')
+    cleanUpPrefix(t, prefix)
+    const connect = async () => {
+      const redis = commandConnection(sharedRedisUrl)
+      await redis.connect()
+      t.teardown(() => redis.disconnect())
+      return new RedisKeyStore(redis, `${prefix}oidc-keys`)
+    }
+    return { keys: await connect(), reopen: connect }
+  })
 })
 
 t.test('keys carry TTLs and a cluster hash tag', async (t) => {
@@ -26,7 +46,7 @@ t.test('keys carry TTLs and a cluster hash tag', async (t) => {
   const redis = commandConnection(sharedRedisUrl)
   await redis.connect()
   const store = new RedisLoginStore(redis, systemClock, prefix)
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   const id = 'TTLtestTTLtestTTLtest'
   const expiresAt = Date.now() + 30_000
   await store.insert(pendingRecord(id, expiresAt), Date.now() + 60_000)
@@ -43,7 +63,14 @@ t.test('an unreachable Redis is STORE_UNAVAILABLE at once, not a hang', async (t
   redis.on('error', () => undefined)
   redis.connect().catch(() => undefined)
   const store = new RedisLoginStore(redis, systemClock, 'unreachable:')
-  t.teardown(() => store.close())
+  t.teardown(() => redis.disconnect())
   await t.rejects(store.get('x'.repeat(21)), { name: 'LoginError', code: 'STORE_UNAVAILABLE' })
-  await t.rejects(store.ping(), { name: 'LoginError', code: 'STORE_UNAVAILABLE' }, 'ping too: not ready')
+  const backend = redisBackend({
+    target: { url: 'redis://127.0.0.1:9' },
+    clock: systemClock,
+    reload: () => async () => undefined,
+  })
+  await backend.connected.catch(() => undefined)
+  t.teardown(() => backend.close())
+  await t.rejects(backend.ping(), { name: 'LoginError', code: 'STORE_UNAVAILABLE' }, 'ping too: not ready')
 })

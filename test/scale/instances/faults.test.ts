@@ -103,7 +103,8 @@ t.test('a change published while the subscriber was cut off reaches watchers aft
   await feed.start()
   t.teardown(async () => {
     await feed.close()
-    await store.close()
+    commands.disconnect()
+    subscriber.disconnect()
   })
   const record = pendingRecord('RESYNCresyncRESYNCres', Date.now() + 60_000, Date.now())
   await store.insert(record, Date.now() + 60_000)

@@ -1,16 +1,19 @@
 import t, { type Test } from 'tap'
 import { ManualClock, systemClock } from '@qr-login/core'
 import {
+  RedisKeyStore,
   RedisLoginStore,
   RedisOidcArtefactStore,
   RedisPasskeyStore,
   commandConnection,
   keys,
+  redisBackend,
   type RedisClient,
 } from '@qr-login/redis'
 import { storeContract } from '../../helpers/contracts/store-contract.js'
 import { passkeyStoreContract } from '../../helpers/contracts/passkey-store-contract.js'
 import { oidcStoreContract } from '../../helpers/contracts/oidc-store-contract.js'
+import { keyStoreContract } from '../../helpers/contracts/key-store-contract.js'
 import { uniquePrefix } from '../../helpers/redis.js'
 import { redisCluster } from '../../helpers/redis-cluster.js'
 import { pendingRecord } from '../../helpers/core.js'
@@ -25,27 +28,7 @@ async function connection(): Promise<RedisClient> {
   return redis
 }
 
-t.test('login store', async (t) => {
-  storeContract(t, async () => {
-    // Every login write waits for its replica, as the service does on a cluster by default; the live
-    // index is split as there too, its count read every time (the cache is tested below).
-    const store = new RedisLoginStore(
-      await connection(),
-      systemClock,
-      uniquePrefix('store'),
-      {
-        replicas: 1,
-        timeoutMs: 1000,
-        onShortfall: (acknowledged, wanted) => t.fail(`a write reached ${acknowledged} of ${wanted} replicas`),
-      },
-      { keys: 16, countCacheMs: 0 },
-    )
-    t.teardown(() => store.close())
-    return { store, now: () => Date.now(), letTimePass }
-  })
-})
-
-// Passkeys and OpenID artefacts wait for their replica too, as the service's do on a cluster by default.
+// Every store's writes wait for their replica, as the service's do on a cluster by default.
 const everyWriteReplicated = (t: Test) => ({
   replicas: 1,
   timeoutMs: 1000,
@@ -53,28 +36,50 @@ const everyWriteReplicated = (t: Test) => ({
     t.fail(`a write reached ${acknowledged} of ${wanted} replicas`),
 })
 
+t.test('login, session and history stores', async (t) => {
+  storeContract(t, async () => {
+    // Every write waits for its replica, as the service's do on a cluster by default; the live index is
+    // split as there too, its count read every time (the cache is tested below).
+    const backend = redisBackend({
+      target: { cluster: cluster.seeds.split(',') },
+      prefix: uniquePrefix('store'),
+      clock: systemClock,
+      durability: everyWriteReplicated(t),
+      liveIndex: { keys: 16, countCacheMs: 0 },
+      reload: () => async () => undefined,
+    })
+    await backend.connected
+    t.teardown(() => backend.close())
+    return { stores: backend, ping: backend.ping, now: () => Date.now(), letTimePass }
+  })
+})
+
+t.test('key store', async (t) => {
+  keyStoreContract(t, async () => {
+    const key = `${uniquePrefix('keys')}oidc-keys`
+    const open = async () => {
+      const redis = await connection()
+      t.teardown(() => redis.disconnect())
+      return new RedisKeyStore(redis, key, everyWriteReplicated(t))
+    }
+    return { keys: await open(), reopen: open }
+  })
+})
+
 t.test('passkey store', async (t) => {
   passkeyStoreContract(t, async () => {
-    const store = new RedisPasskeyStore(
-      await connection(),
-      systemClock,
-      uniquePrefix('passkeys'),
-      everyWriteReplicated(t),
-    )
-    t.teardown(() => store.close())
+    const redis = await connection()
+    t.teardown(() => redis.disconnect())
+    const store = new RedisPasskeyStore(redis, systemClock, uniquePrefix('passkeys'), everyWriteReplicated(t))
     return { store, now: () => Date.now(), letTimePass }
   })
 })
 
 t.test('OIDC artefact store', async (t) => {
   oidcStoreContract(t, async () => {
-    const store = new RedisOidcArtefactStore(
-      await connection(),
-      systemClock,
-      uniquePrefix('oidc'),
-      everyWriteReplicated(t),
-    )
-    t.teardown(() => store.close())
+    const redis = await connection()
+    t.teardown(() => redis.disconnect())
+    const store = new RedisOidcArtefactStore(redis, systemClock, uniquePrefix('oidc'), everyWriteReplicated(t))
     return { store, letTimePass }
   })
 })
@@ -168,9 +173,10 @@ t.test(
   async (t) => {
     const prefix = uniquePrefix('live-cache')
     const clock = new ManualClock(Date.now())
-    const here = new RedisLoginStore(await connection(), clock, prefix, undefined, { keys: 16, countCacheMs: 100 })
-    const there = new RedisLoginStore(await connection(), clock, prefix, undefined, { keys: 16, countCacheMs: 100 })
-    t.teardown(() => Promise.all([here.close(), there.close()]))
+    const [hereRedis, thereRedis] = [await connection(), await connection()]
+    t.teardown(() => [hereRedis, thereRedis].forEach((redis) => redis.disconnect()))
+    const here = new RedisLoginStore(hereRedis, clock, prefix, undefined, { keys: 16, countCacheMs: 100 })
+    const there = new RedisLoginStore(thereRedis, clock, prefix, undefined, { keys: 16, countCacheMs: 100 })
     const expiresAt = clock.now() + 30_000
     const reads = countZcounts(here)
     t.equal(await here.countLive(), 0)

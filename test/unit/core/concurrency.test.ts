@@ -17,16 +17,16 @@ t.test('100 racing confirms: exactly one wins, the rest get a 409 code', async (
 })
 
 t.test('100 racing exchanges: exactly one session is minted', async (t) => {
-  const { service, alice, store } = coreFixture()
+  const { service, alice, backend } = coreFixture()
   const { status, watchToken } = await service.createLogin(pc)
   await service.scan(status.id, alice)
   await service.confirm(status.id, alice)
-  const sessionsBefore = store.stats().sessions
+  const sessionsBefore = backend.sessions.stats().sessions
   const results = await Promise.allSettled(
     Array.from({ length: 100 }, () => service.exchange(status.id, watchToken, pc)),
   )
   t.same(outcomes(results), { won: 1, codes: ['ALREADY_CONSUMED'] })
-  t.equal(store.stats().sessions, sessionsBefore + 1, 'losers leave no session behind')
+  t.equal(backend.sessions.stats().sessions, sessionsBefore + 1, 'losers leave no session behind')
   t.equal((await service.read(status.id, watchToken)).version, 4)
 })
 

@@ -67,7 +67,7 @@ t.test('finished logins stay readable for the retention time, then are forgotten
 })
 
 t.test('nothing is left behind once watchers leave and logins end', async (t) => {
-  const { service, clock, alice, bob } = coreFixture()
+  const { service, clock, alice, bob, backend } = coreFixture()
   const logins = await Promise.all(Array.from({ length: 20 }, () => service.createLogin(pc)))
   const watches = await Promise.all(logins.map((l) => service.watch(l.status.id, l.watchToken, recorder())))
   const sinceFirstRecorders = logins.map(() => recorder())
@@ -101,6 +101,8 @@ t.test('nothing is left behind once watchers leave and logins end', async (t) =>
 
   // Past the longest keep of anything: a login's retention after a session's lifetime, and the history's.
   await clock.advance(Math.max(settings.retentionMs + settings.sessionTtlMs, settings.historyRetentionMs!))
-  t.same(service.stats().store, { logins: 0, sessions: 0, timers: 0 })
+  t.same(backend.logins.stats(), { logins: 0, timers: 0 })
+  t.same(backend.sessions.stats(), { sessions: 0, timers: 0 })
+  t.same(backend.history.stats(), { users: 0, timers: 0 })
   t.equal(clock.pendingTimers, 0, 'no timer of any kind remains')
 })

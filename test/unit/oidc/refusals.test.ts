@@ -50,10 +50,8 @@ t.test('a store that cannot be reached is 503 temporarily_unavailable at the pro
     consume: down,
     destroy: down,
     revokeByGrantId: down,
-    stats: () => ({ artefacts: 0, timers: 0 }),
-    close: async () => undefined,
   }
-  const app = await testApp(t, {}, { oidcStore: unreachable })
+  const app = await testApp(t, {}, { stores: { oidc: unreachable } })
   const response = await app.inject({
     method: 'POST',
     url: '/oidc/device/auth',

@@ -1,11 +1,11 @@
 import { PassThrough } from 'node:stream'
 import t from 'tap'
-import { MemoryChangeFeed, MemoryLoginStore, systemClock } from '@qr-login/core'
+import { memoryBackend, systemClock } from '@qr-login/core'
 import { buildApp } from '@qr-login/server'
 import { loadConfig } from '../../../apps/server/src/config.js'
 import { loggerOptions } from '../../../apps/server/src/logging.js'
 import { createLogin, testApp } from '../../helpers/server.js'
-import { switchableStore } from '../../helpers/switchable-store.js'
+import { switchableBackend } from '../../helpers/switchable-store.js'
 
 t.test('/healthz and /readyz answer without credentials, every time, and never to be cached', async (t) => {
   const app = await testApp(t, { RATE_LIMIT_CREATE_PER_MINUTE: '2' })
@@ -25,8 +25,8 @@ t.test('/healthz and /readyz answer without credentials, every time, and never t
 })
 
 t.test('/readyz follows the store: 503 STORE_UNAVAILABLE while it cannot be reached, ready again after', async (t) => {
-  const store = switchableStore(new MemoryLoginStore(systemClock))
-  const app = await testApp(t, {}, { store, feed: new MemoryChangeFeed() })
+  const store = switchableBackend(memoryBackend({ clock: systemClock }))
+  const app = await testApp(t, {}, { backend: store })
   t.equal((await app.inject({ url: '/readyz' })).statusCode, 200)
   store.down = true
   const down = await app.inject({ url: '/readyz' })

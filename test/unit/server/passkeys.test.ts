@@ -41,7 +41,7 @@ async function scannedBy(app: App, username = 'alice') {
 t.test('a passkey prompt is only for the user who scanned, while the login waits for them', async (t) => {
   const passkeyStore = new MemoryPasskeyStore(new ManualClock())
   await passkeyStore.addPasskey('alice', storedPasskey('YWxpY2Uta2V5'), 10)
-  const app = await testApp(t, {}, { passkeyStore })
+  const app = await testApp(t, {}, { stores: { passkeys: passkeyStore } })
   const alice = await phoneToken(app, 'alice')
   const bob = await phoneToken(app, 'bob')
   const pending = await createLogin(app)
@@ -76,7 +76,11 @@ t.test('a passkey prompt is only for the user who scanned, while the login waits
 t.test('a passkey only prompts on the host it was added on', async (t) => {
   const passkeyStore = new MemoryPasskeyStore(new ManualClock())
   await passkeyStore.addPasskey('alice', storedPasskey('b24tbG9jYWxob3N0', 'localhost'), 10)
-  const app = await testApp(t, { ALLOWED_ORIGINS: 'http://qr.test:3000,http://localhost:3000' }, { passkeyStore })
+  const app = await testApp(
+    t,
+    { ALLOWED_ORIGINS: 'http://qr.test:3000,http://localhost:3000' },
+    { stores: { passkeys: passkeyStore } },
+  )
   const { login, token } = await scannedBy(app)
   const onPublicUrl = await post(app, `/api/qr/${login.id}/passkey-options`, token)
   t.equal(onPublicUrl.json().code, 'NO_PASSKEY', 'added on localhost: no use on qr.test')
@@ -89,7 +93,7 @@ t.test('a passkey only prompts on the host it was added on', async (t) => {
 t.test('a confirm with a passkey answer that does not verify is refused, and the login still waits', async (t) => {
   const passkeyStore = new MemoryPasskeyStore(new ManualClock())
   await passkeyStore.addPasskey('alice', storedPasskey('Y3JlZGVudGlhbA'), 10)
-  const app = await testApp(t, {}, { passkeyStore })
+  const app = await testApp(t, {}, { stores: { passkeys: passkeyStore } })
   const { login, token } = await scannedBy(app)
   const confirm = (payload: object) => post(app, `/api/qr/${login.id}/confirm`, token, payload)
 
@@ -159,7 +163,7 @@ t.test('the PC session records a tap: the exchange and /api/me say approvedWith'
 
 t.test('adding a passkey: a prompt first, one answer per prompt, bounded, removable by its owner only', async (t) => {
   const passkeyStore = new MemoryPasskeyStore(new ManualClock())
-  const app = await testApp(t, { MAX_PASSKEYS_PER_USER: '2' }, { passkeyStore })
+  const app = await testApp(t, { MAX_PASSKEYS_PER_USER: '2' }, { stores: { passkeys: passkeyStore } })
   const alice = await phoneToken(app, 'alice')
   const bob = await phoneToken(app, 'bob')
 
@@ -214,7 +218,7 @@ t.test('adding a passkey: a prompt first, one answer per prompt, bounded, remova
 
 t.test('passkeys use one list of algorithms every supported Node verifies, whatever Node made them', async (t) => {
   const passkeyStore = new MemoryPasskeyStore(new ManualClock())
-  const app = await testApp(t, {}, { passkeyStore })
+  const app = await testApp(t, {}, { stores: { passkeys: passkeyStore } })
   const alice = await phoneToken(app, 'alice')
   const ask = async () => {
     const options = await post(app, '/api/mobile/passkeys/options', alice)

@@ -6,13 +6,18 @@ import t, { type Test } from 'tap'
 import { ManualClock } from '@qr-login/core'
 import {
   SqliteDatabase,
+  SqliteHistoryStore,
+  SqliteKeyStore,
   SqliteLoginStore,
   SqliteOidcArtefactStore,
   SqlitePasskeyStore,
+  SqliteSessionStore,
   applicationId,
   schemaMigrations,
+  sqliteBackend,
 } from '@qr-login/sqlite'
 import { storeContract } from '../../helpers/contracts/store-contract.js'
+import { keyStoreContract } from '../../helpers/contracts/key-store-contract.js'
 import { passkeyStoreContract } from '../../helpers/contracts/passkey-store-contract.js'
 import { oidcStoreContract } from '../../helpers/contracts/oidc-store-contract.js'
 import { pendingRecord } from '../../helpers/core.js'
@@ -27,11 +32,23 @@ function database(t: Test, clock: ManualClock, path = freshPath()) {
 }
 
 // The same suites as the memory and Redis stores, each on a database file of its own.
-t.test('login store', async (t) => {
+t.test('login, session and history stores', async (t) => {
   storeContract(t, async () => {
     const clock = new ManualClock()
-    const store = new SqliteLoginStore(database(t, clock), clock)
-    return { store, now: () => clock.now(), letTimePass: (ms) => clock.advance(ms) }
+    const backend = sqliteBackend({ path: freshPath(), clock })
+    t.teardown(() => backend.close())
+    return { stores: backend, ping: backend.ping, now: () => clock.now(), letTimePass: (ms) => clock.advance(ms) }
+  })
+})
+
+t.test('key store', async (t) => {
+  keyStoreContract(t, async () => {
+    const path = freshPath()
+    const clock = new ManualClock()
+    return {
+      keys: new SqliteKeyStore(database(t, clock, path)),
+      reopen: async () => new SqliteKeyStore(database(t, clock, path)),
+    }
   })
 })
 
@@ -57,13 +74,13 @@ t.test('what a write returned is in the file: another connection, opened after, 
   const store = new SqliteLoginStore(database(t, clock, path), clock)
   const login = pendingRecord('sqlitewrite0000000001', clock.now() + 60_000, clock.now())
   t.equal(await store.insert(login, clock.now() + 120_000), true)
-  await store.putSession(
+  await new SqliteSessionStore(database(t, clock, path), clock).putSession(
     { tokenHash: 'h1', kind: 'pc', username: 'alice', createdAt: clock.now(), expiresAt: clock.now() + 1000 },
     clock.now() + 1000,
   )
-  const other = new SqliteLoginStore(database(t, clock, path), clock)
-  t.same(await other.get(login.id), login)
-  t.equal((await other.getSession('h1'))?.username, 'alice')
+  const other = database(t, clock, path)
+  t.same(await new SqliteLoginStore(other, clock).get(login.id), login)
+  t.equal((await new SqliteSessionStore(other, clock).getSession('h1'))?.username, 'alice')
   const raw = new DatabaseSync(path)
   t.teardown(() => raw.close())
   t.equal((raw.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal')
@@ -155,6 +172,7 @@ t.test('a database that takes no writes: STORE_UNAVAILABLE, nothing half-written
   const clock = new ManualClock()
   const opened = database(t, clock)
   const store = new SqliteLoginStore(opened, clock)
+  const history = new SqliteHistoryStore(opened, clock)
   const passkeys = new SqlitePasskeyStore(opened, clock)
   // What SQLite says of a disk turned read-only: every write refused.
   opened.db.exec('PRAGMA query_only = ON')
@@ -162,11 +180,13 @@ t.test('a database that takes no writes: STORE_UNAVAILABLE, nothing half-written
     name: 'LoginError',
     code: 'STORE_UNAVAILABLE',
   })
-  await t.rejects(store.addHistory('alice', historyFixture(clock), clock.now() + 1000), { code: 'STORE_UNAVAILABLE' })
+  await t.rejects(history.addHistory('alice', historyFixture(clock), clock.now() + 1000), {
+    code: 'STORE_UNAVAILABLE',
+  })
   await t.rejects(passkeys.addPasskey('alice', passkeyFixture(), 10), { code: 'STORE_UNAVAILABLE' })
-  t.same(await store.listHistory('alice'), [], 'nothing of the failed transactions stands')
+  t.same(await history.listHistory('alice'), [], 'nothing of the failed transactions stands')
   t.same(await passkeys.listPasskeys('alice'), [])
-  await t.resolves(store.ping(), 'reads still answer')
+  t.doesNotThrow(() => opened.ping(), 'reads still answer')
   opened.db.exec('PRAGMA query_only = OFF')
   t.equal(
     await store.insert(pendingRecord('sqlitereadonly0000001', clock.now() + 1000), clock.now() + 1000),

@@ -189,14 +189,6 @@ export class Passkeys {
       this.deps.clock.now(),
     )
   }
-
-  stats() {
-    return this.deps.store.stats()
-  }
-
-  close(): Promise<void> {
-    return this.deps.store.close()
-  }
 }
 
 const coseAlgorithmLabel = 3 // COSE_Key's "alg" (RFC 9052, section 7.1); the library keeps its label table private

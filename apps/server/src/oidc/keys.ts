@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose'
-import { replicated, type RedisClient } from '@qr-login/redis'
+import type { KeyStore } from '@qr-login/core'
 import type { Config } from '../config.js'
 import { ConfigError } from '../config-error.js'
 
@@ -24,12 +23,7 @@ async function generateKeys(): Promise<ProviderKeys> {
 
 /** Checks the operator's key file at start, so a bad one stops the service with a message naming the variable. */
 export function checkOperatorKeys(file: string): void {
-  try {
-    parseKeys(readFileSync(file, 'utf8'), file)
-  } catch (error) {
-    if (error instanceof ConfigError) throw error
-    throw new ConfigError(`OIDC_KEYS_FILE: cannot read "${file}" (${(error as Error).message})`)
-  }
+  readKeyFile(file)
 }
 
 /** Reads a key file: ours ({ jwks, cookieKeys }) or the operator's plain private JWKS ({ keys }). */
@@ -51,44 +45,24 @@ function parseKeys(json: string, file: string): ProviderKeys {
 
 /**
  * Signing keys made once and kept, so tokens verify across restarts and instances: the operator's
- * (OIDC_KEYS_FILE), or in Redis (STORE=redis: the first instance to start writes them, every other
- * one reads them), or in a file (the memory store).
+ * (OIDC_KEYS_FILE), or the ones the store keeps (the database, Redis, or with STORE=memory a private
+ * file). A store that keeps none yet takes over the key file an earlier version wrote (.oidc/keys.json),
+ * once, so apps' tokens keep verifying; failing that, the first instance to start makes them.
  */
-export async function providerKeys(
-  config: Config,
-  redis: RedisClient | undefined,
-  redisKey: string,
-): Promise<ProviderKeys> {
+export async function providerKeys(config: Config, store: KeyStore): Promise<ProviderKeys> {
   const { keysFile, operatorKeys } = config.oidc
-  if (operatorKeys || !redis) {
-    try {
-      return parseKeys(readFileSync(keysFile, 'utf8'), keysFile)
-    } catch (error) {
-      if (operatorKeys || (error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        if (error instanceof ConfigError) throw error
-        throw new ConfigError(`OIDC_KEYS_FILE: cannot read "${keysFile}" (${(error as Error).message})`)
-      }
-    }
-    const made = await generateKeys()
-    mkdirSync(dirname(keysFile), { recursive: true, mode: 0o700 })
-    // Written aside, then linked into place: a process starting at the same moment reads whole keys or none,
-    // and the one that loses the race uses the winner's.
-    const aside = `${keysFile}.${process.pid}.${randomBytes(4).toString('hex')}`
-    writeFileSync(aside, JSON.stringify(made), { mode: 0o600 })
-    try {
-      linkSync(aside, keysFile)
-      return made
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      return parseKeys(readFileSync(keysFile, 'utf8'), keysFile)
-    } finally {
-      unlinkSync(aside)
-    }
+  if (operatorKeys) return readKeyFile(keysFile)
+  const kept = await store.read()
+  if (kept) return parseKeys(kept, 'the kept signing keys')
+  const earlier = existsSync(keysFile) ? readKeyFile(keysFile) : await generateKeys()
+  return parseKeys(await store.keepFirst(JSON.stringify(earlier)), 'the kept signing keys')
+}
+
+function readKeyFile(file: string): ProviderKeys {
+  try {
+    return parseKeys(readFileSync(file, 'utf8'), file)
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new ConfigError(`OIDC_KEYS_FILE: cannot read "${file}" (${(error as Error).message})`)
   }
-  const made = await generateKeys()
-  await redis.set(redisKey, JSON.stringify(made), 'NX')
-  // Every token the provider signs names these keys: they reach REDIS_WAIT_REPLICAS before any is used.
-  await replicated(redis, [redisKey], config.redisWait)
-  const kept = await redis.get(redisKey)
-  return kept ? parseKeys(kept, `redis ${redisKey}`) : made
 }

@@ -1,13 +1,12 @@
 import type Provider from 'oidc-provider'
-import { formatUserCode, type LoginService, type OidcArtefactStore } from '@qr-login/core'
-import type { RedisClient } from '@qr-login/redis'
+import { formatUserCode, type KeyStore, type LoginService, type OidcArtefactStore } from '@qr-login/core'
 import type { Config } from '../config.js'
 import { providerKeys } from './keys.js'
 import { createProvider } from './provider.js'
 
 /**
- * The OpenID provider, made on first use: its keys may live in Redis, which may not be up when the
- * service starts. Until they are loaded, /oidc answers 503, and the next request tries again.
+ * The OpenID provider, made on first use: its keys live in the store, which (Redis) may not be up when
+ * the service starts. Until they are loaded, /oidc answers 503, and the next request tries again.
  */
 export class OidcService {
   private made?: Promise<Provider>
@@ -17,15 +16,14 @@ export class OidcService {
       config: Config
       logins: LoginService
       store: OidcArtefactStore
-      redis?: RedisClient
-      redisKeysKey: string
+      keys: KeyStore
     },
   ) {}
 
   provider(): Promise<Provider> {
     this.made ??= (async () => {
-      const { config, logins, store, redis, redisKeysKey } = this.deps
-      const keys = await providerKeys(config, redis, redisKeysKey)
+      const { config, logins, store } = this.deps
+      const keys = await providerKeys(config, this.deps.keys)
       return createProvider({ config, logins, store, keys })
     })().catch((error: unknown) => {
       this.made = undefined
@@ -43,9 +41,5 @@ export class OidcService {
     const code = await provider.DeviceCode.findByUserCode(userCode)
     if (!code || code.accountId || code.error || code.inFlight) return undefined
     return `${this.deps.config.publicUrl}/oidc/device?user_code=${formatUserCode(userCode)}`
-  }
-
-  close(): Promise<void> {
-    return this.deps.store.close()
   }
 }

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
-import type { RedisClient } from '@qr-login/redis'
+import type { RateLimitStorage } from '../backend.js'
 import { HttpError } from '../errors.js'
 import { WatcherCaps } from '../lib/watcher-caps.js'
 import { presentedToken } from '../lib/request-auth.js'
@@ -44,11 +44,11 @@ function rateLimited(message: string, ttlMs: number): HttpError {
  * process on the embedded store, in Redis (shared by every instance) with
  * STORE=redis. Watcher caps count this instance's own open connections.
  */
-export default fp<{ redis?: RedisClient }>(async function limits(app, options) {
-  const { limits: settings, pollIntervalMs, redisPrefix } = app.config
+export default fp<{ storage: RateLimitStorage }>(async function limits(app, options) {
+  const { limits: settings, pollIntervalMs } = app.config
   await app.register(rateLimit, {
     global: false,
-    ...(options.redis ? { redis: options.redis, nameSpace: `${redisPrefix}rate:` } : { cache: 100_000 }),
+    ...options.storage,
     // A rate limiter must not turn a Redis hiccup into refusals of its own: the store answers 503 anyway.
     skipOnError: true,
     errorResponseBuilder: (_request, context) =>

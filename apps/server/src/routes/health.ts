@@ -44,7 +44,7 @@ export default async function healthRoutes(fastify: FastifyInstance) {
     },
     async (_request, reply) => {
       reply.header('cache-control', 'no-store')
-      await app.logins.checkStore()
+      await app.backend.ping()
       // A shutdown that began while the store was asked (before it, the shutdown plugin answers).
       if (app.shuttingDown) throw new HttpError('SHUTTING_DOWN')
       return { status: 'ready' as const }
