@@ -23,7 +23,7 @@ const builds = [
     ...node,
     entryPoints: ['apps/cli/src/cli.ts'],
     outfile: 'apps/cli/dist/cli.js',
-    external: externalsOf('packages/client', 'apps/cli'),
+    external: externalsOf('packages/client', 'packages/sqlite', 'apps/cli'),
   }),
 ]
 if (existsSync(new URL('../apps/web/src', import.meta.url))) {

@@ -6,7 +6,10 @@
 // CI runs it on every supported Node line.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
 const { values } = parseArgs({ options: { 'allow-warning': { type: 'string', multiple: true, default: [] } } })
@@ -19,8 +22,10 @@ const port = await new Promise((resolve) => {
   })
 })
 const base = `http://127.0.0.1:${port}`
+const dataDir = mkdtempSync(join(tmpdir(), 'qr-start-check-'))
 const child = spawn(process.execPath, ['apps/server/dist/server.js'], {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, LOG_LEVEL: 'warn' },
+  // The default store (SQLite), in a DATA_DIR of its own.
+  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 let output = ''
@@ -90,4 +95,5 @@ const warnings = output
   .filter((line) => (/warn/i.test(line) && !/"level":30/.test(line)) || Number(/"level":(\d+)/.exec(line)?.[1]) >= 40)
   .filter((line) => !allowed.some((pattern) => pattern.test(line)))
 if (warnings.length) fail(`it warned:\n${warnings.join('\n')}`)
+rmSync(dataDir, { recursive: true, force: true })
 console.log(`start-check on Node ${process.version}: started, signed alice in over the HTTP API, stopped with exit 0`)

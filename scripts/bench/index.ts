@@ -3,9 +3,9 @@
 // The server (and the floor) run in processes of their own, the load
 // generator in another; this process only orchestrates and measures.
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { cpus, totalmem, release } from 'node:os'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { cpus, totalmem, release, tmpdir } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { Agent, request } from 'node:http'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
@@ -48,7 +48,7 @@ export interface Scenario {
    * floor: the bare node:http + ws server (scripts/bench/floor.ts) doing the same job. redis: the machine's one
    * Redis server; redis-cluster: a 3-master, 3-replica cluster started for the scenario (REDIS_CLUSTER).
    */
-  store: 'memory' | 'redis' | 'redis-cluster' | 'floor'
+  store: 'memory' | 'sqlite' | 'redis' | 'redis-cluster' | 'floor'
   crossInstance?: boolean
   /** WORKERS for the server (node:cluster processes on one port); 1 when absent. */
   workers?: number
@@ -360,6 +360,8 @@ export interface SoakRound {
   /** After a forced GC, at the end of the round. */
   rssMB: number
   heapMB: number
+  /** The database file and its write-ahead log, in MB (the soak runs on SQLite, the default store). */
+  databaseMB: number
 }
 
 export interface SoakResult {
@@ -378,6 +380,8 @@ export interface SoakResult {
   /** Round N against round 5 (or the first when there are fewer): the flatness the issue asks for. */
   p50Change: number
   rssChange: number
+  /** The same for the database's size on disk. */
+  databaseChange: number
 }
 
 /**
@@ -392,9 +396,25 @@ async function soak(): Promise<SoakResult> {
   const confirmRate = 200
   const exchangeWindowSeconds = quick ? 1 : 5
   const retentionSeconds = quick ? 3 : 60
+  // The default store: what a deployment that changes nothing runs on, its file measured each round.
+  const dataDir = mkdtempSync(join(tmpdir(), 'qr-soak-'))
+  const databaseMB = () =>
+    Math.round(
+      (['qr-login.db', 'qr-login.db-wal']
+        .map((file) => (existsSync(join(dataDir, file)) ? statSync(join(dataDir, file)).size : 0))
+        .reduce((sum, size) => sum + size, 0) /
+        1024 /
+        1024) *
+        10,
+    ) / 10
   const server = await startProcess(
     [serverBundle],
-    serverEnv({ EXCHANGE_WINDOW_SECONDS: String(exchangeWindowSeconds), RETENTION_SECONDS: String(retentionSeconds) }),
+    serverEnv({
+      STORE: 'sqlite',
+      DATA_DIR: dataDir,
+      EXCHANGE_WINDOW_SECONDS: String(exchangeWindowSeconds),
+      RETENTION_SECONDS: String(retentionSeconds),
+    }),
     /is running/,
   )
   const load = generator()
@@ -429,11 +449,13 @@ async function soak(): Promise<SoakResult> {
         errors: outcome.errors,
         rssMB: Math.round((figures.rss / 1024 / 1024) * 10) / 10,
         heapMB: Math.round((figures.heap / 1024 / 1024) * 10) / 10,
+        databaseMB: databaseMB(),
       }
       results.push(row)
       console.log(
         `soak round ${String(round).padStart(2)}  ${loginsPerRound} logins  p50 ${row.p50}  p99 ${row.p99} ms  ` +
-          `lost ${row.lost}  errors ${row.errors}  after GC: RSS ${row.rssMB} MB  heap ${row.heapMB} MB`,
+          `lost ${row.lost}  errors ${row.errors}  after GC: RSS ${row.rssMB} MB  heap ${row.heapMB} MB  ` +
+          `database ${row.databaseMB} MB`,
       )
     }
     // Logins still held at the last reading: those whose exchange window and retention had not yet run out.
@@ -459,15 +481,18 @@ async function soak(): Promise<SoakResult> {
       retainedLogins,
       p50Change: change(last.p50, reference.p50),
       rssChange: change(last.rssMB, reference.rssMB),
+      databaseChange: change(last.databaseMB, reference.databaseMB),
     }
     console.log(
-      `soak: round ${last.round} against round ${reference.round}: p50 ${result.p50Change}%, RSS ${result.rssChange}%; ` +
+      `soak: round ${last.round} against round ${reference.round}: p50 ${result.p50Change}%, RSS ${result.rssChange}%, ` +
+        `database ${result.databaseChange}%; ` +
         `drained: RSS ${result.drainedRssMB} MB, heap ${result.drainedHeapMB} MB; ` +
         `${result.heapPerRetainedLoginKB} KB of heap per retained login (${retainedLogins} retained)`,
     )
     return result
   } finally {
     await Promise.all([stop(load.child), stop(server.child)])
+    rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
@@ -536,6 +561,8 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       )
     } else {
       const env = serverEnv({
+        ...(scenario.store === 'memory' ? { STORE: 'memory' } : {}),
+        ...(scenario.store === 'sqlite' ? { STORE: 'sqlite', DATA_DIR: mkdtempSync(join(tmpdir(), 'qr-bench-')) } : {}),
         ...(scenario.store === 'redis' ? { STORE: 'redis', REDIS_PREFIX: prefix } : {}),
         ...(cluster ? { STORE: 'redis', REDIS_CLUSTER: cluster.seeds, REDIS_PREFIX: prefix } : {}),
         ...(scenario.workers ? { WORKERS: String(scenario.workers) } : {}),

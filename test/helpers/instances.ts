@@ -1,9 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { connect, createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Test } from 'tap'
 import { freePort } from './redis.js'
+import { withOwnDataDir } from './data-dir.js'
 
 /**
  * The service as `npm start` runs it: the bundle `npm run build` makes (npm test's pretest builds it).
@@ -15,7 +18,8 @@ if (!existsSync(serverBundle)) throw new Error(`${serverBundle} is missing: run 
 /** The service started and left to run until it exits by itself (a refusal at start): its exit code and output. */
 export async function runUntilExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [serverBundle], {
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'error', ...env },
+    // On the default store, a DATA_DIR of its own (a start that is not refused makes the database there).
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'error', DATA_DIR: mkdtempSync(join(tmpdir(), 'qr-data-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -38,11 +42,19 @@ export interface Instance {
   signal(signal: NodeJS.Signals): void
 }
 
-/** The real service in its own process (as `npm start` runs it), on a port of its own. */
-export async function startInstance(t: Test, name: string, env: Record<string, string>): Promise<Instance> {
-  const port = await freePort()
+/**
+ * The real service in its own process (as `npm start` runs it), on a port of its own, or on `port` (a
+ * service restarted where its pages' origin was, so passkeys and cookies still apply).
+ */
+export async function startInstance(
+  t: Test,
+  name: string,
+  env: Record<string, string>,
+  port?: number,
+): Promise<Instance> {
+  port ??= await freePort()
   const child = spawn(process.execPath, [serverBundle], {
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...withOwnDataDir(t, env) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

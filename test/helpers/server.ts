@@ -5,6 +5,7 @@ import WebSocket from 'ws'
 import type { Clock } from '@qr-login/core'
 import { buildApp, type App, type AppOverrides } from '@qr-login/server'
 import { loadConfig } from '../../apps/server/src/config.js'
+import { withOwnDataDir } from './data-dir.js'
 
 export const chromeOnWindows =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
@@ -23,9 +24,16 @@ export interface CreatedLogin {
   matchCode?: string
 }
 
-/** Builds the app (not listening) with test-friendly defaults; closed when the test ends. */
+/**
+ * Builds the app (not listening) with test-friendly defaults, on the default store (SQLite) in a
+ * DATA_DIR of its own unless the test names another; closed when the test ends.
+ */
 export async function testApp(t: Test, env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<App> {
-  const config = loadConfig({ PUBLIC_URL: 'http://qr.test:3000', LOG_LEVEL: 'silent', ...env })
+  const config = loadConfig({
+    PUBLIC_URL: 'http://qr.test:3000',
+    LOG_LEVEL: 'silent',
+    ...(overrides.backend ? env : withOwnDataDir(t, env)),
+  })
   const app = await buildApp(config, overrides)
   t.teardown(() => app.close())
   await app.ready()

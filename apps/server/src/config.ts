@@ -290,7 +290,7 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 /** Reads and checks the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = wholeNumber(env, 'PORT', 3000, 0, 65535)
-  const store = oneOf(env, 'STORE', ['memory', 'redis', 'sqlite'] as const, 'memory')
+  const store = oneOf(env, 'STORE', ['memory', 'redis', 'sqlite'] as const, 'sqlite')
   const redisUrl = env.REDIS_URL || 'redis://127.0.0.1:6379'
   if (!/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`)

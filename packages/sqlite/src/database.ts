@@ -200,18 +200,6 @@ export class SqliteDatabase {
     guarded(() => this.db.prepare('SELECT count(*) FROM sqlite_schema').get())
   }
 
-  /**
-   * A consistent copy of the whole database at `target`, taken while the service goes on writing:
-   * SQLite's online backup API, a few pages at a time (Node 22.16 and later), or VACUUM INTO before it.
-   */
-  async backup(target: string): Promise<void> {
-    const sqlite = process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite') & {
-      backup?: (source: DatabaseSync, path: string, options?: { rate?: number }) => Promise<number>
-    }
-    if (sqlite.backup) await sqlite.backup(this.db, target, { rate: 256 })
-    else this.db.prepare('VACUUM INTO ?').run(target)
-  }
-
   get timers(): number {
     return this.sweepTimer ? 1 : 0
   }

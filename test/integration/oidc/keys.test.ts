@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportJWK, generateKeyPair } from 'jose'
@@ -24,14 +24,37 @@ t.test(
   'memory store: the signing key is made once, kept in a private file, and the same after a restart',
   async (t) => {
     const keysFile = join(mkdtempSync(join(tmpdir(), 'qr-keys-')), 'nested', 'keys.json')
-    const first = await jwksOf({}, keysFile)
+    const first = await jwksOf({ STORE: 'memory' }, keysFile)
     t.equal(first.keys.length, 1)
     t.equal(first.keys[0].kty, 'RSA')
     t.notOk(first.keys[0].d, 'only the public half is published')
     t.equal(statSync(keysFile).mode & 0o777, 0o600, 'the file is readable by its owner only')
-    t.same(await jwksOf({}, keysFile), first, 'a restarted service signs with the same key')
+    t.same(await jwksOf({ STORE: 'memory' }, keysFile), first, 'a restarted service signs with the same key')
   },
 )
+
+t.test('sqlite (the default): the signing key is kept in the database, and the same after a restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'qr-keys-'))
+  const env = { DATA_DIR: join(dir, 'data') }
+  const keysFile = join(dir, '.oidc', 'keys.json')
+  const first = await jwksOf(env, keysFile)
+  t.equal(first.keys.length, 1)
+  t.notOk(existsSync(keysFile), 'no key file is written: the database holds the keys')
+  t.same(await jwksOf(env, keysFile), first, 'a restarted service signs with the same key')
+})
+
+t.test('sqlite: the .oidc/keys.json an earlier version wrote is taken over once, so tokens keep verifying', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'qr-keys-'))
+  const keysFile = join(dir, '.oidc', 'keys.json')
+  const before = await jwksOf({ STORE: 'memory' }, keysFile)
+  const env = { DATA_DIR: join(dir, 'data') }
+  t.same(await jwksOf(env, keysFile), before, 'the database starts with the file’s key')
+  rmSync(keysFile)
+  t.same(await jwksOf(env, keysFile), before, 'and keeps it once the file is gone')
+  const other = join(dir, 'other', 'keys.json')
+  await jwksOf({ STORE: 'memory' }, other)
+  t.same(await jwksOf(env, other), before, 'a key file seen later changes nothing: taken over once')
+})
 
 t.test('OIDC_KEYS_FILE: the operator’s keys are used and never written; a bad file stops the start', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'qr-keys-'))

@@ -4,7 +4,7 @@ import { buildApp } from '@qr-login/server'
 import { loadConfig } from '../../../apps/server/src/config.js'
 
 t.test('from the start of close() every request is 503 SHUTTING_DOWN, /readyz included', async (t) => {
-  const app = await buildApp(loadConfig({ PUBLIC_URL: 'http://qr.test:3000', LOG_LEVEL: 'silent' }))
+  const app = await buildApp(loadConfig({ PUBLIC_URL: 'http://qr.test:3000', LOG_LEVEL: 'silent', STORE: 'memory' }))
   // Holds close() right after the service's own preClose hooks, as a long shutdown would be held.
   let letCloseGoOn!: () => void
   let closeBegan!: () => void

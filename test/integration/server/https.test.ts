@@ -26,7 +26,13 @@ function post(
 
 t.test('HTTPS mode serves TLS with a self-signed certificate kept across restarts, and Secure cookies', async (t) => {
   const certDir = mkdtempSync(join(tmpdir(), 'qr-certs-'))
-  const env = { HTTPS: '1', CERT_DIR: certDir, LOG_LEVEL: 'silent', PUBLIC_URL: 'https://192.0.2.77:3443' }
+  const env = {
+    HTTPS: '1',
+    CERT_DIR: certDir,
+    DATA_DIR: join(certDir, 'data'),
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: 'https://192.0.2.77:3443',
+  }
 
   const first = await buildApp(loadConfig(env))
   t.teardown(() => first.close())

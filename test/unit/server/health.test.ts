@@ -42,7 +42,11 @@ t.test('probes leave no request line in the log at info; other requests still do
   const lines: string[] = []
   const stream = new PassThrough()
   stream.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)))
-  const app = await buildApp(loadConfig({ PUBLIC_URL: 'http://qr.test:3000' }), {}, loggerOptions('info', stream))
+  const app = await buildApp(
+    loadConfig({ PUBLIC_URL: 'http://qr.test:3000', STORE: 'memory' }),
+    {},
+    loggerOptions('info', stream),
+  )
   t.teardown(() => app.close())
   for (let call = 0; call < 5; call++) {
     await app.inject({ url: '/healthz' })

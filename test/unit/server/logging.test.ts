@@ -10,7 +10,11 @@ t.test('nothing secret reaches the log, even at trace level and on errors', asyn
   const lines: string[] = []
   const stream = new PassThrough()
   stream.setEncoding('utf8').on('data', (chunk: string) => lines.push(...chunk.split('\n').filter(Boolean)))
-  const app = await buildApp(loadConfig({ PUBLIC_URL: 'http://qr.test' }), {}, loggerOptions('trace', stream))
+  const app = await buildApp(
+    loadConfig({ PUBLIC_URL: 'http://qr.test', STORE: 'memory' }),
+    {},
+    loggerOptions('trace', stream),
+  )
   t.teardown(() => app.close())
 
   const login = (await app.inject({ method: 'POST', url: '/api/qr' })).json()
