@@ -25,7 +25,14 @@ const base = `http://127.0.0.1:${port}`
 const dataDir = mkdtempSync(join(tmpdir(), 'qr-start-check-'))
 const child = spawn(process.execPath, ['apps/server/dist/server.js'], {
   // The default store (SQLite), in a DATA_DIR of its own.
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, LOG_LEVEL: 'warn', DATA_DIR: dataDir },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: base,
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+  },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
 let output = ''

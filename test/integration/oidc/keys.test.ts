@@ -43,18 +43,21 @@ t.test('sqlite (the default): the signing key is kept in the database, and the s
   t.same(await jwksOf(env, keysFile), first, 'a restarted service signs with the same key')
 })
 
-t.test('sqlite: the .oidc/keys.json an earlier version wrote is taken over once, so tokens keep verifying', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'qr-keys-'))
-  const keysFile = join(dir, '.oidc', 'keys.json')
-  const before = await jwksOf({ STORE: 'memory' }, keysFile)
-  const env = { DATA_DIR: join(dir, 'data') }
-  t.same(await jwksOf(env, keysFile), before, 'the database starts with the file’s key')
-  rmSync(keysFile)
-  t.same(await jwksOf(env, keysFile), before, 'and keeps it once the file is gone')
-  const other = join(dir, 'other', 'keys.json')
-  await jwksOf({ STORE: 'memory' }, other)
-  t.same(await jwksOf(env, other), before, 'a key file seen later changes nothing: taken over once')
-})
+t.test(
+  'sqlite: the .oidc/keys.json an earlier version wrote is taken over once, so tokens keep verifying',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'qr-keys-'))
+    const keysFile = join(dir, '.oidc', 'keys.json')
+    const before = await jwksOf({ STORE: 'memory' }, keysFile)
+    const env = { DATA_DIR: join(dir, 'data') }
+    t.same(await jwksOf(env, keysFile), before, 'the database starts with the file’s key')
+    rmSync(keysFile)
+    t.same(await jwksOf(env, keysFile), before, 'and keeps it once the file is gone')
+    const other = join(dir, 'other', 'keys.json')
+    await jwksOf({ STORE: 'memory' }, other)
+    t.same(await jwksOf(env, other), before, 'a key file seen later changes nothing: taken over once')
+  },
+)
 
 t.test('OIDC_KEYS_FILE: the operator’s keys are used and never written; a bad file stops the start', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'qr-keys-'))
