@@ -115,7 +115,7 @@ function scenario(
   const label = [
     store === 'floor' ? 'floor' : '',
     transport,
-    store === 'redis' ? 'redis' : store === 'redis-cluster' ? 'redis-cluster' : '',
+    store === 'redis' || store === 'redis-cluster' || store === 'sqlite' ? store : '',
     crossInstance ? 'cross' : '',
     processes.workers ? `workers=${processes.workers}` : '',
   ]
@@ -143,9 +143,10 @@ const workersLadder = (rates: number[], watchersPerProcess: number) =>
       generators: 2,
     }),
   ])
-/** The project next to the floor, the same load on both. */
-const againstFloor = (transport: BenchTransport, watchers: number, confirmRate: number) => [
+/** The project next to the floor, the same load on both; with `sqlite`, on the default store too (issue 22). */
+const againstFloor = (transport: BenchTransport, watchers: number, confirmRate: number, sqlite = false) => [
   scenario(transport, 'memory', watchers, confirmRate, false, 'measured'),
+  ...(sqlite ? [scenario(transport, 'sqlite', watchers, confirmRate, false, 'measured')] : []),
   scenario(transport, 'floor', watchers, confirmRate, false, 'measured'),
 ]
 
@@ -155,9 +156,9 @@ const againstFloor = (transport: BenchTransport, watchers: number, confirmRate: 
  */
 const ladderRates = (values.ladder ?? '300,600,900,1200').split(',').map(Number)
 const comparedScenarios: Scenario[] = quick
-  ? (['sse', 'ws', 'long-poll'] as const).flatMap((transport) => againstFloor(transport, 300, 200))
+  ? (['sse', 'ws', 'long-poll'] as const).flatMap((transport) => againstFloor(transport, 300, 200, true))
   : [
-      ...(['sse', 'ws', 'long-poll'] as const).flatMap((transport) => againstFloor(transport, 5000, 200)),
+      ...(['sse', 'ws', 'long-poll'] as const).flatMap((transport) => againstFloor(transport, 5000, 200, true)),
       // 19,000: the most one process may hold here (ulimit -n is 20,000).
       ...againstFloor('ws', 19_000, 1000),
     ]
@@ -174,6 +175,8 @@ const singleScenarios: Scenario[] = quick
     ]
   : [
       ...(['sse', 'ws', 'long-poll'] as const).map((transport) => scenario(transport, 'memory', 10_000, 1000)),
+      // Issue 22: the default store holding 10,000 watchers.
+      scenario('ws', 'sqlite', 10_000, 1000),
       scenario('poll', 'memory', 2000, 200),
       ...(['socket.io', 'socket.io-ws'] as const).flatMap((transport) => [
         scenario(transport, 'memory', 5000, 200),
@@ -256,6 +259,10 @@ const serverEnv = (extra: Record<string, string> = {}) => ({
   MAX_LIVE_LOGINS: '10000000',
   ...extra,
 })
+
+/** STORE=memory, or the default store (SQLite) in a DATA_DIR of its own. */
+const storeEnv = (store: 'memory' | 'sqlite'): Record<string, string> =>
+  store === 'memory' ? { STORE: 'memory' } : { STORE: 'sqlite', DATA_DIR: mkdtempSync(join(tmpdir(), 'qr-bench-')) }
 
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 64 })
 function call(method: string, url: string, token?: string, body?: string): Promise<{ status: number; body: string }> {
@@ -561,8 +568,7 @@ async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       )
     } else {
       const env = serverEnv({
-        ...(scenario.store === 'memory' ? { STORE: 'memory' } : {}),
-        ...(scenario.store === 'sqlite' ? { STORE: 'sqlite', DATA_DIR: mkdtempSync(join(tmpdir(), 'qr-bench-')) } : {}),
+        ...(scenario.store === 'memory' || scenario.store === 'sqlite' ? storeEnv(scenario.store) : {}),
         ...(scenario.store === 'redis' ? { STORE: 'redis', REDIS_PREFIX: prefix } : {}),
         ...(cluster ? { STORE: 'redis', REDIS_CLUSTER: cluster.seeds, REDIS_PREFIX: prefix } : {}),
         ...(scenario.workers ? { WORKERS: String(scenario.workers) } : {}),
@@ -780,15 +786,21 @@ export interface ThroughputResult {
 }
 
 async function throughput(): Promise<ThroughputResult[]> {
-  const server = await startProcess([serverBundle], serverEnv(), /is running/)
+  const results: ThroughputResult[] = []
+  for (const store of ['memory', 'sqlite'] as const) results.push(...(await throughputOn(store)))
+  return results
+}
+
+async function throughputOn(store: 'memory' | 'sqlite'): Promise<ThroughputResult[]> {
+  const server = await startProcess([serverBundle], serverEnv(storeEnv(store)), /is running/)
   try {
     const created = JSON.parse((await call('POST', `${server.base}/api/qr`)).body) as { id: string; watchToken: string }
     const seconds = quick ? 3 : 10
     const runs: { name: string; url: string; method: 'GET' | 'POST'; headers?: Record<string, string> }[] = [
-      { name: 'POST /api/qr (create, no image)', url: `${server.base}/api/qr`, method: 'POST' },
-      { name: 'GET /api/qr/:id/qr.svg', url: `${server.base}/api/qr/${created.id}/qr.svg`, method: 'GET' },
+      { name: `POST /api/qr (create, no image), ${store}`, url: `${server.base}/api/qr`, method: 'POST' },
+      { name: `GET /api/qr/:id/qr.svg, ${store}`, url: `${server.base}/api/qr/${created.id}/qr.svg`, method: 'GET' },
       {
-        name: 'GET /api/qr/:id (short-poll read)',
+        name: `GET /api/qr/:id (short-poll read), ${store}`,
         url: `${server.base}/api/qr/${created.id}`,
         method: 'GET',
         headers: { authorization: `Bearer ${created.watchToken}` },
@@ -814,7 +826,7 @@ async function throughput(): Promise<ThroughputResult[]> {
         errors: result.errors,
       }
       console.log(
-        `${row.name.padEnd(36)} ${row.requestsPerSecond} req/s  p99 ${row.p99Ms} ms  non-2xx ${row.non2xx}  errors ${row.errors}`,
+        `${row.name.padEnd(44)} ${row.requestsPerSecond} req/s  p99 ${row.p99Ms} ms  non-2xx ${row.non2xx}  errors ${row.errors}`,
       )
       results.push(row)
     }
