@@ -153,6 +153,10 @@ t.test('WORKERS: a count or auto; more than one only on a shared store', async (
   t.equal(loadConfig({ STORE: 'redis', WORKERS: 'auto' }).workers, availableParallelism())
   t.throws(() => loadConfig({ WORKERS: '2' }), {
     name: 'ConfigError',
+    message: /WORKERS=2 needs STORE=redis: the SQLite store serves one process/,
+  })
+  t.throws(() => loadConfig({ STORE: 'memory', WORKERS: '2' }), {
+    name: 'ConfigError',
     message: /WORKERS=2 needs STORE=redis: with the memory store each worker process keeps its own logins/,
   })
   t.equal(loadConfig({ WORKERS: '1' }).workers, 1, 'one worker is the plain process, on any store')
