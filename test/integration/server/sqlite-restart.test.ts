@@ -2,7 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { DatabaseSync } from 'node:sqlite'
+import { systemClock } from '@qr-login/core'
+import { SqliteDatabase, schemaMigrations } from '@qr-login/sqlite'
 import { loadConfig } from '../../../apps/server/src/config.js'
+import { bearer, createLogin, phoneAction, phoneToken, testApp } from '../../helpers/server.js'
 import { runUntilExit, startInstance, type Instance } from '../../helpers/instances.js'
 
 /** One HTTP call as a client makes it: JSON in and out, a bearer token or a cookie, and any sid it is given. */
@@ -86,17 +90,82 @@ t.test(
   },
 )
 
-t.test(
-  'STORE=sqlite refuses WORKERS above 1, and a DATA_DIR it cannot use stops the start naming the path',
-  async (t) => {
-    t.throws(
-      () => loadConfig({ STORE: 'sqlite', WORKERS: '2' }),
-      /WORKERS=2 needs STORE=redis: the SQLite store serves one process/,
-    )
-    const file = join(mkdtempSync(join(tmpdir(), 'qr-data-')), 'a-file')
-    writeFileSync(file, 'not a directory')
-    const { code, output } = await runUntilExit({ STORE: 'sqlite', DATA_DIR: file })
-    t.equal(code, 1, output)
-    t.match(output, new RegExp(`Cannot start: DATA_DIR ${file} cannot hold the database`))
-  },
-)
+t.test('the default store refuses WORKERS above 1, as the process says at start', async (t) => {
+  t.throws(() => loadConfig({ WORKERS: '2' }), /WORKERS=2 needs STORE=redis: the SQLite store serves one process/)
+  const { code, output } = await runUntilExit({ WORKERS: '2' })
+  t.equal(code, 1, output)
+  t.match(output, /Configuration error: WORKERS=2 needs STORE=redis: the SQLite store serves one process/)
+})
+
+t.test('a DATA_DIR the service cannot use stops the start within 30 s, naming the path', async (t) => {
+  const cases: { what: string; dataDir: () => string; says: (dir: string) => RegExp }[] = [
+    {
+      what: 'a path that is a file',
+      dataDir: () => {
+        const file = join(mkdtempSync(join(tmpdir(), 'qr-data-')), 'a-file')
+        writeFileSync(file, 'not a directory')
+        return file
+      },
+      says: (dir) => new RegExp(`Cannot start: DATA_DIR ${dir} cannot hold the database`),
+    },
+    {
+      // Root writes wherever a mode says no; /sys takes no new directory from anyone (EPERM).
+      what: 'a directory that cannot be made or written',
+      dataDir: () => '/sys/qr-login-data',
+      says: (dir) => new RegExp(`Cannot start: DATA_DIR ${dir} cannot hold the database: ${dir}/qr-login.db: EPERM`),
+    },
+    {
+      what: "a qr-login.db that is not this service's database",
+      dataDir: () => {
+        const dir = mkdtempSync(join(tmpdir(), 'qr-data-'))
+        const other = new DatabaseSync(join(dir, 'qr-login.db'))
+        other.exec('CREATE TABLE notes (body TEXT)')
+        other.close()
+        return dir
+      },
+      says: (dir) => new RegExp(`${dir}/qr-login.db is not this service's database`),
+    },
+    {
+      what: 'a qr-login.db made by a newer build',
+      dataDir: () => {
+        const dir = mkdtempSync(join(tmpdir(), 'qr-data-'))
+        new SqliteDatabase(join(dir, 'qr-login.db'), systemClock).close()
+        const newer = new DatabaseSync(join(dir, 'qr-login.db'))
+        newer.exec(`PRAGMA user_version = ${schemaMigrations.length + 1}`)
+        newer.close()
+        return dir
+      },
+      says: (dir) =>
+        new RegExp(`${dir}/qr-login.db has schema version ${schemaMigrations.length + 1}, newer than this build's`),
+    },
+  ]
+  for (const { what, dataDir, says } of cases) {
+    const dir = dataDir()
+    const began = Date.now()
+    const { code, output } = await runUntilExit({ DATA_DIR: dir })
+    t.equal(code, 1, `${what}: exit 1`)
+    t.match(output, says(dir), `${what}: the message names the path`)
+    t.ok(Date.now() - began < 30_000, `${what}: within 30 s`)
+  }
+})
+
+t.test('a disk that stops taking writes: 503 STORE_UNAVAILABLE, nothing half-written, service resumes', async (t) => {
+  const app = await testApp(t)
+  const database = (app.backend as unknown as { database: SqliteDatabase }).database
+  const alice = await phoneToken(app)
+  const before = await createLogin(app)
+  await phoneAction(app, 'scan', before.id, alice)
+  // What SQLite says of a disk that turned read-only: every write refused, reads answered.
+  database.db.exec('PRAGMA query_only = ON')
+  const refused = await app.inject({ method: 'POST', url: '/api/qr' })
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.json().code, 'STORE_UNAVAILABLE')
+  const confirm = await phoneAction(app, 'confirm', before.id, alice)
+  t.equal(confirm.statusCode, 503, 'a confirm is refused, not half-made')
+  t.equal(confirm.json().code, 'STORE_UNAVAILABLE')
+  const read = await app.inject({ url: `/api/qr/${before.id}`, headers: bearer(before.watchToken) })
+  t.equal(read.json().status, 'scanned', 'the login is as it was')
+  database.db.exec('PRAGMA query_only = OFF')
+  t.equal((await phoneAction(app, 'confirm', before.id, alice)).json().status, 'confirmed', 'and service resumes')
+  t.equal((await app.inject({ method: 'POST', url: '/api/qr' })).statusCode, 201)
+})
