@@ -1,6 +1,6 @@
 import type { StatementSync } from 'node:sqlite'
 import type { KeyStore } from '@qr-login/core'
-import { guarded, transaction, type SqliteDatabase } from './database.js'
+import { guarded, type SqliteDatabase } from './database.js'
 
 /** The OpenID provider's signing keys, a row of the service's database: kept for good, written once. */
 export class SqliteKeyStore implements KeyStore {
@@ -23,7 +23,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async keepFirst(keys: string): Promise<string> {
-    return transaction(this.database.db, () => {
+    return this.database.write(() => {
       this.statements.keep.run(this.name, keys)
       return (this.statements.read.get(this.name) as { value: string }).value
     })

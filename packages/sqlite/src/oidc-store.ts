@@ -43,7 +43,7 @@ export class SqliteOidcArtefactStore implements OidcArtefactStore {
     const text = (value: unknown) => (typeof value === 'string' ? value : null)
     const grantId = grantBoundKinds.has(kind) ? text(payload.grantId) : null
     const keepUntil = expiresInSeconds === undefined ? null : this.clock.now() + expiresInSeconds * 1000
-    guarded(() =>
+    await this.database.write(() =>
       this.statements.upsert.run(
         kind,
         id,
@@ -70,15 +70,15 @@ export class SqliteOidcArtefactStore implements OidcArtefactStore {
 
   async consume(kind: string, id: string): Promise<void> {
     const now = this.clock.now()
-    guarded(() => this.statements.consume.run(Math.floor(now / 1000), kind, id, now))
+    await this.database.write(() => this.statements.consume.run(Math.floor(now / 1000), kind, id, now))
   }
 
   async destroy(kind: string, id: string): Promise<void> {
-    guarded(() => this.statements.destroy.run(kind, id))
+    await this.database.write(() => this.statements.destroy.run(kind, id))
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    guarded(() => this.statements.revoke.run(grantId))
+    await this.database.write(() => this.statements.revoke.run(grantId))
   }
 
   /** Timers are the database's (its one sweep), not this store's. */

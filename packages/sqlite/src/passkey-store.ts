@@ -31,7 +31,7 @@ export class SqlitePasskeyStore implements PasskeyStore {
   }
 
   async addPasskey(username: string, passkey: StoredPasskey, maxPerUser: number): Promise<AddPasskeyResult> {
-    return transaction(this.database.db, () => {
+    return this.database.write(() => {
       if (this.statements.taken.get(passkey.id)) return 'taken'
       if (Number((this.statements.countOf.get(username) as { n: number }).n) >= maxPerUser) return 'full'
       this.statements.add.run(passkey.id, username, JSON.stringify(passkey), passkey.createdAt)
@@ -52,20 +52,20 @@ export class SqlitePasskeyStore implements PasskeyStore {
   }
 
   async recordPasskeyUse(username: string, id: string, counter: number, at: number): Promise<boolean> {
-    return guarded(() => this.statements.use.run(counter, at, username, id).changes === 1)
+    return this.database.write(() => this.statements.use.run(counter, at, username, id).changes === 1)
   }
 
   async removePasskey(username: string, id: string): Promise<boolean> {
-    return guarded(() => this.statements.remove.run(username, id).changes === 1)
+    return this.database.write(() => this.statements.remove.run(username, id).changes === 1)
   }
 
   async putChallenge(key: string, challenge: string, keepUntil: number): Promise<void> {
-    guarded(() => this.statements.putChallenge.run(key, challenge, keepUntil))
+    await this.database.write(() => this.statements.putChallenge.run(key, challenge, keepUntil))
   }
 
   async takeChallenge(key: string): Promise<string | undefined> {
     // Deleted as it is read, in one statement: of racing takers, one gets it.
-    const row = guarded(() => this.statements.takeChallenge.get(key)) as
+    const row = (await this.database.write(() => this.statements.takeChallenge.get(key))) as
       { challenge: string; keep_until: number } | undefined
     return row && row.keep_until > this.clock.now() ? row.challenge : undefined
   }

@@ -10,7 +10,7 @@ import {
   type SessionRecord,
   type SessionStore,
 } from '@qr-login/core'
-import { guarded, transaction, type SqliteDatabase } from './database.js'
+import { guarded, type SqliteDatabase } from './database.js'
 
 // Each write is one transaction, committed before its promise resolves; a row past its keepUntil is as
 // good as gone for every read, and the database's indexed sweep deletes such rows once a minute. One
@@ -44,7 +44,7 @@ export class SqliteLoginStore implements LoginStore {
 
   async insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
     const now = this.clock.now()
-    return transaction(this.database.db, () => {
+    return this.database.write(() => {
       this.statements.forgetLogin.run(record.id, now)
       const live = isTerminal(record.status) ? 0 : 1
       return (
@@ -56,7 +56,7 @@ export class SqliteLoginStore implements LoginStore {
 
   async reserveUserCode(code: string, loginId: string, keepUntil: number): Promise<boolean> {
     const now = this.clock.now()
-    return transaction(this.database.db, () => {
+    return this.database.write(() => {
       this.statements.forgetCode.run(code, now)
       return this.statements.reserveCode.run(code, loginId, keepUntil).changes === 1
     })
@@ -68,7 +68,7 @@ export class SqliteLoginStore implements LoginStore {
   }
 
   async releaseUserCode(code: string, loginId: string): Promise<void> {
-    guarded(() => this.statements.releaseCode.run(code, loginId))
+    await this.database.write(() => this.statements.releaseCode.run(code, loginId))
   }
 
   async get(id: string): Promise<LoginRecord | undefined> {
@@ -78,7 +78,7 @@ export class SqliteLoginStore implements LoginStore {
 
   async compareAndSet(next: LoginRecord, expectedVersion: number, keepUntil: number): Promise<boolean> {
     const live = isTerminal(next.status) ? 0 : 1
-    const changed = guarded(() =>
+    const changed = await this.database.write(() =>
       this.statements.setLogin.run(
         next.version,
         JSON.stringify(next),
@@ -121,7 +121,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async putSession(session: SessionRecord, keepUntil: number): Promise<void> {
-    guarded(() =>
+    await this.database.write(() =>
       this.statements.putSession.run(session.tokenHash, session.username, JSON.stringify(session), keepUntil),
     )
   }
@@ -133,7 +133,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
-    guarded(() => this.statements.deleteSession.run(tokenHash))
+    await this.database.write(() => this.statements.deleteSession.run(tokenHash))
   }
 
   async listSessions(username: string): Promise<SessionRecord[]> {
@@ -166,7 +166,7 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
-    transaction(this.database.db, () => {
+    await this.database.write(() => {
       this.statements.addHistory.run(username, JSON.stringify(entry), keepUntil)
       this.statements.trimHistory.run(username, username, historyLimit)
     })

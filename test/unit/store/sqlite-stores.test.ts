@@ -216,3 +216,56 @@ function historyFixture(clock: ManualClock) {
     pc: { ip: '192.0.2.1', browser: 'Chrome 131', os: 'Windows 10' },
   } as never
 }
+
+t.test('writes of one turn share a commit; one that fails leaves the others standing', async (t) => {
+  const clock = new ManualClock()
+  const path = freshPath()
+  const opened = database(t, clock, path)
+  const store = new SqliteLoginStore(opened, clock)
+  const sessions = new SqliteSessionStore(opened, clock)
+  const before = opened.writeStats
+  const inserted = await Promise.all(
+    Array.from({ length: 40 }, (_, index) =>
+      store.insert(pendingRecord(`sqlitegroup${String(index).padStart(10, '0')}`, 60_000), 120_000),
+    ),
+  )
+  t.same(inserted, Array(40).fill(true))
+  const after = opened.writeStats
+  t.equal(after.writes - before.writes, 40)
+  t.equal(after.commits - before.commits, 1, 'forty writes asked for in one turn: one commit')
+
+  // A write that throws in the middle of a group: its statements are undone, the others' are not.
+  const failing = opened.write(() => {
+    opened.db.prepare("INSERT INTO history (username, entry, keep_until) VALUES ('alice', '{}', 1)").run()
+    throw new Error('refused half-way')
+  })
+  const standing = sessions.putSession(
+    { tokenHash: 'grouped', kind: 'pc', username: 'alice', createdAt: 0, expiresAt: 1 },
+    120_000,
+  )
+  await t.rejects(failing, { name: 'LoginError', code: 'STORE_UNAVAILABLE', message: /refused half-way/ })
+  await t.resolves(standing)
+  const other = new DatabaseSync(path)
+  t.teardown(() => other.close())
+  t.equal((other.prepare('SELECT count(*) AS n FROM history').get() as { n: number }).n, 0, 'nothing of it stands')
+  t.equal(
+    (other.prepare("SELECT count(*) AS n FROM sessions WHERE token_hash = 'grouped'").get() as { n: number }).n,
+    1,
+    'the other write is committed: another connection reads it once its promise resolved',
+  )
+  t.equal((other.prepare('SELECT count(*) AS n FROM logins').get() as { n: number }).n, 40)
+})
+
+t.test('closing the database commits the writes already asked for', async (t) => {
+  const clock = new ManualClock()
+  const path = freshPath()
+  const opened = new SqliteDatabase(path, clock)
+  const written = new SqliteSessionStore(opened, clock).putSession(
+    { tokenHash: 'at-close', kind: 'phone', username: 'bob', createdAt: 0, expiresAt: 1 },
+    clock.now() + 120_000,
+  )
+  opened.close()
+  await t.resolves(written)
+  const reopened = database(t, clock, path)
+  t.equal((await new SqliteSessionStore(reopened, clock).getSession('at-close'))?.username, 'bob')
+})
