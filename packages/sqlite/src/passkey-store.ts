@@ -1,6 +1,6 @@
 import type { StatementSync } from 'node:sqlite'
 import type { AddPasskeyResult, Clock, PasskeyStore, StoredPasskey } from '@qr-login/core'
-import { guarded, transaction, type SqliteDatabase } from './database.js'
+import { guarded, type SqliteDatabase } from './database.js'
 
 /**
  * Passkeys in the service's database (account data: no expiry), their last use beside them, and the
