@@ -227,6 +227,13 @@ export class SqliteDatabase {
     return { commits: this.commits, writes: this.grouped }
   }
 
+  /** Prepares a store's statements once, by name. */
+  prepareAll<Name extends string>(sql: Record<Name, string>): Record<Name, StatementSync> {
+    const prepared = {} as Record<Name, StatementSync>
+    for (const name of Object.keys(sql) as Name[]) prepared[name] = this.db.prepare(sql[name])
+    return prepared
+  }
+
   /** A round trip to the file (what /readyz asks): STORE_UNAVAILABLE once it cannot be read. */
   ping(): void {
     guarded(() => this.db.prepare('SELECT count(*) FROM sqlite_schema').get())

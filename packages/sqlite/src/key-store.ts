@@ -10,11 +10,10 @@ export class SqliteKeyStore implements KeyStore {
     private readonly database: SqliteDatabase,
     private readonly name = 'oidc',
   ) {
-    const sql = (text: string) => database.db.prepare(text)
-    this.statements = {
-      read: sql('SELECT value FROM provider_keys WHERE name = ?'),
-      keep: sql('INSERT OR IGNORE INTO provider_keys (name, value) VALUES (?, ?)'),
-    }
+    this.statements = database.prepareAll({
+      read: 'SELECT value FROM provider_keys WHERE name = ?',
+      keep: 'INSERT OR IGNORE INTO provider_keys (name, value) VALUES (?, ?)',
+    })
   }
 
   async read(): Promise<string | undefined> {

@@ -19,24 +19,18 @@ export class SqliteOidcArtefactStore implements OidcArtefactStore {
     private readonly database: SqliteDatabase,
     private readonly clock: Clock,
   ) {
-    const sql = (text: string) => database.db.prepare(text)
     const alive = '(keep_until IS NULL OR keep_until > ?)'
-    this.statements = {
-      upsert: sql(
+    this.statements = database.prepareAll({
+      upsert:
         'INSERT OR REPLACE INTO oidc_artefacts (kind, id, payload, consumed, grant_id, user_code, uid, keep_until) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)',
-      ),
-      find: sql(`SELECT payload, consumed FROM oidc_artefacts WHERE kind = ? AND id = ? AND ${alive}`),
-      byUserCode: sql(
-        `SELECT payload, consumed FROM oidc_artefacts WHERE kind = ? AND user_code = ? AND ${alive} ORDER BY rowid DESC LIMIT 1`,
-      ),
-      byUid: sql(
-        `SELECT payload, consumed FROM oidc_artefacts WHERE kind = ? AND uid = ? AND ${alive} ORDER BY rowid DESC LIMIT 1`,
-      ),
-      consume: sql(`UPDATE oidc_artefacts SET consumed = ? WHERE kind = ? AND id = ? AND ${alive}`),
-      destroy: sql('DELETE FROM oidc_artefacts WHERE kind = ? AND id = ?'),
-      revoke: sql('DELETE FROM oidc_artefacts WHERE grant_id = ?'),
-      count: sql(`SELECT count(*) AS n FROM oidc_artefacts WHERE ${alive}`),
-    }
+      find: `SELECT payload, consumed FROM oidc_artefacts WHERE kind = ? AND id = ? AND ${alive}`,
+      byUserCode: `SELECT payload, consumed FROM oidc_artefacts WHERE kind = ? AND user_code = ? AND ${alive} ORDER BY rowid DESC LIMIT 1`,
+      byUid: `SELECT payload, consumed FROM oidc_artefacts WHERE kind = ? AND uid = ? AND ${alive} ORDER BY rowid DESC LIMIT 1`,
+      consume: `UPDATE oidc_artefacts SET consumed = ? WHERE kind = ? AND id = ? AND ${alive}`,
+      destroy: 'DELETE FROM oidc_artefacts WHERE kind = ? AND id = ?',
+      revoke: 'DELETE FROM oidc_artefacts WHERE grant_id = ?',
+      count: `SELECT count(*) AS n FROM oidc_artefacts WHERE ${alive}`,
+    })
   }
 
   async upsert(kind: string, id: string, payload: OidcPayload, expiresInSeconds?: number): Promise<void> {

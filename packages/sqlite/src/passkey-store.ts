@@ -14,20 +14,18 @@ export class SqlitePasskeyStore implements PasskeyStore {
     private readonly database: SqliteDatabase,
     private readonly clock: Clock,
   ) {
-    const sql = (text: string) => database.db.prepare(text)
-    this.statements = {
-      taken: sql('SELECT 1 FROM passkeys WHERE id = ?'),
-      countOf: sql('SELECT count(*) AS n FROM passkeys WHERE username = ?'),
-      add: sql('INSERT INTO passkeys (id, username, passkey, added) VALUES (?, ?, ?, ?)'),
-      list: sql('SELECT passkey, counter, last_used_at FROM passkeys WHERE username = ? ORDER BY added, rowid'),
-      use: sql('UPDATE passkeys SET counter = ?, last_used_at = ? WHERE username = ? AND id = ?'),
-      remove: sql('DELETE FROM passkeys WHERE username = ? AND id = ?'),
-      putChallenge: sql('INSERT OR REPLACE INTO challenges (key, challenge, keep_until) VALUES (?, ?, ?)'),
-      takeChallenge: sql('DELETE FROM challenges WHERE key = ? RETURNING challenge, keep_until'),
-      counts: sql(
+    this.statements = database.prepareAll({
+      taken: 'SELECT 1 FROM passkeys WHERE id = ?',
+      countOf: 'SELECT count(*) AS n FROM passkeys WHERE username = ?',
+      add: 'INSERT INTO passkeys (id, username, passkey, added) VALUES (?, ?, ?, ?)',
+      list: 'SELECT passkey, counter, last_used_at FROM passkeys WHERE username = ? ORDER BY added, rowid',
+      use: 'UPDATE passkeys SET counter = ?, last_used_at = ? WHERE username = ? AND id = ?',
+      remove: 'DELETE FROM passkeys WHERE username = ? AND id = ?',
+      putChallenge: 'INSERT OR REPLACE INTO challenges (key, challenge, keep_until) VALUES (?, ?, ?)',
+      takeChallenge: 'DELETE FROM challenges WHERE key = ? RETURNING challenge, keep_until',
+      counts:
         'SELECT (SELECT count(*) FROM passkeys) AS passkeys, (SELECT count(*) FROM challenges WHERE keep_until > ?) AS challenges',
-      ),
-    }
+    })
   }
 
   async addPasskey(username: string, passkey: StoredPasskey, maxPerUser: number): Promise<AddPasskeyResult> {

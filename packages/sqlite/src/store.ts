@@ -25,21 +25,19 @@ export class SqliteLoginStore implements LoginStore {
     private readonly database: SqliteDatabase,
     private readonly clock: Clock,
   ) {
-    const sql = (text: string) => database.db.prepare(text)
-    this.statements = {
-      forgetLogin: sql('DELETE FROM logins WHERE id = ? AND keep_until <= ?'),
-      insertLogin: sql('INSERT OR IGNORE INTO logins (id, version, record, live, keep_until) VALUES (?, ?, ?, ?, ?)'),
-      getLogin: sql('SELECT record FROM logins WHERE id = ? AND keep_until > ?'),
-      setLogin: sql(
+    this.statements = database.prepareAll({
+      forgetLogin: 'DELETE FROM logins WHERE id = ? AND keep_until <= ?',
+      insertLogin: 'INSERT OR IGNORE INTO logins (id, version, record, live, keep_until) VALUES (?, ?, ?, ?, ?)',
+      getLogin: 'SELECT record FROM logins WHERE id = ? AND keep_until > ?',
+      setLogin:
         'UPDATE logins SET version = ?, record = ?, live = ?, keep_until = ? WHERE id = ? AND version = ? AND keep_until > ?',
-      ),
-      countLive: sql('SELECT count(*) AS n FROM logins WHERE live = 1 AND keep_until > ?'),
-      forgetCode: sql('DELETE FROM user_codes WHERE code = ? AND keep_until <= ?'),
-      reserveCode: sql('INSERT OR IGNORE INTO user_codes (code, login_id, keep_until) VALUES (?, ?, ?)'),
-      findCode: sql('SELECT login_id FROM user_codes WHERE code = ? AND keep_until > ?'),
-      releaseCode: sql('DELETE FROM user_codes WHERE code = ? AND login_id = ?'),
-      count: sql('SELECT count(*) AS n FROM logins WHERE keep_until > ?'),
-    }
+      countLive: 'SELECT count(*) AS n FROM logins WHERE live = 1 AND keep_until > ?',
+      forgetCode: 'DELETE FROM user_codes WHERE code = ? AND keep_until <= ?',
+      reserveCode: 'INSERT OR IGNORE INTO user_codes (code, login_id, keep_until) VALUES (?, ?, ?)',
+      findCode: 'SELECT login_id FROM user_codes WHERE code = ? AND keep_until > ?',
+      releaseCode: 'DELETE FROM user_codes WHERE code = ? AND login_id = ?',
+      count: 'SELECT count(*) AS n FROM logins WHERE keep_until > ?',
+    })
   }
 
   async insert(record: LoginRecord, keepUntil: number): Promise<boolean> {
@@ -110,14 +108,13 @@ export class SqliteSessionStore implements SessionStore {
     private readonly database: SqliteDatabase,
     private readonly clock: Clock,
   ) {
-    const sql = (text: string) => database.db.prepare(text)
-    this.statements = {
-      putSession: sql('INSERT OR REPLACE INTO sessions (token_hash, username, record, keep_until) VALUES (?, ?, ?, ?)'),
-      getSession: sql('SELECT record FROM sessions WHERE token_hash = ? AND keep_until > ?'),
-      deleteSession: sql('DELETE FROM sessions WHERE token_hash = ?'),
-      listSessions: sql('SELECT record FROM sessions WHERE username = ? AND keep_until > ?'),
-      count: sql('SELECT count(*) AS n FROM sessions WHERE keep_until > ?'),
-    }
+    this.statements = database.prepareAll({
+      putSession: 'INSERT OR REPLACE INTO sessions (token_hash, username, record, keep_until) VALUES (?, ?, ?, ?)',
+      getSession: 'SELECT record FROM sessions WHERE token_hash = ? AND keep_until > ?',
+      deleteSession: 'DELETE FROM sessions WHERE token_hash = ?',
+      listSessions: 'SELECT record FROM sessions WHERE username = ? AND keep_until > ?',
+      count: 'SELECT count(*) AS n FROM sessions WHERE keep_until > ?',
+    })
   }
 
   async putSession(session: SessionRecord, keepUntil: number): Promise<void> {
@@ -155,14 +152,12 @@ export class SqliteHistoryStore implements HistoryStore {
     private readonly database: SqliteDatabase,
     private readonly clock: Clock,
   ) {
-    const sql = (text: string) => database.db.prepare(text)
-    this.statements = {
-      addHistory: sql('INSERT INTO history (username, entry, keep_until) VALUES (?, ?, ?)'),
-      trimHistory: sql(
+    this.statements = database.prepareAll({
+      addHistory: 'INSERT INTO history (username, entry, keep_until) VALUES (?, ?, ?)',
+      trimHistory:
         'DELETE FROM history WHERE username = ? AND id NOT IN (SELECT id FROM history WHERE username = ? ORDER BY id DESC LIMIT ?)',
-      ),
-      listHistory: sql('SELECT entry FROM history WHERE username = ? AND keep_until > ? ORDER BY id DESC'),
-    }
+      listHistory: 'SELECT entry FROM history WHERE username = ? AND keep_until > ? ORDER BY id DESC',
+    })
   }
 
   async addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
