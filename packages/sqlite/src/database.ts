@@ -187,6 +187,8 @@ export class SqliteDatabase {
   private queued: QueuedWrite[] = []
   private commits = 0
   private grouped = 0
+  /** BEGIN, COMMIT and the savepoints, prepared once: a group commit runs them hundreds of times a second. */
+  private control?: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'undo', StatementSync>
 
   constructor(
     readonly path: string,
@@ -261,24 +263,32 @@ export class SqliteDatabase {
     try {
       guarded(() => {
         if (this.closed) throw new Error(`${this.path} is closed`)
-        this.db.exec('BEGIN IMMEDIATE')
+        const control = (this.control ??= this.prepareAll({
+          begin: 'BEGIN IMMEDIATE',
+          commit: 'COMMIT',
+          rollback: 'ROLLBACK',
+          savepoint: 'SAVEPOINT write',
+          release: 'RELEASE write',
+          undo: 'ROLLBACK TO write',
+        }))
+        control.begin.run()
         try {
-          for (const { work } of group) {
-            this.db.exec('SAVEPOINT write')
-            try {
-              outcomes.push({ ok: true, value: work() })
-              this.db.exec('RELEASE write')
-            } catch (error) {
-              this.db.exec('ROLLBACK TO write')
-              this.db.exec('RELEASE write')
-              outcomes.push({ ok: false, value: error })
+          // One write alone needs no savepoint: if it fails, the whole transaction is undone.
+          if (group.length === 1) outcomes.push(this.attempt(group[0].work))
+          else
+            for (const { work } of group) {
+              control.savepoint.run()
+              const outcome = this.attempt(work)
+              if (!outcome.ok) control.undo.run()
+              control.release.run()
+              outcomes.push(outcome)
             }
-          }
-          this.db.exec('COMMIT')
+          if (group.length === 1 && !outcomes[0].ok) control.rollback.run()
+          else control.commit.run()
         } catch (error) {
           // A failed COMMIT may have ended the transaction already; what matters is that none of it stands.
           try {
-            this.db.exec('ROLLBACK')
+            control.rollback.run()
           } catch {
             // nothing to roll back
           }
@@ -301,6 +311,14 @@ export class SqliteDatabase {
             : new LoginError('STORE_UNAVAILABLE', `SQLite: ${(value as Error)?.message ?? value}`, { cause: value }),
         )
     })
+  }
+
+  private attempt(work: () => unknown): { ok: boolean; value: unknown } {
+    try {
+      return { ok: true, value: work() }
+    } catch (error) {
+      return { ok: false, value: error }
+    }
   }
 
   private scheduleSweep(): void {

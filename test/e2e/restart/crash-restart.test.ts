@@ -204,26 +204,31 @@ for (const store of stores) {
   )
 }
 
-t.test('a login whose lifetime ran out while the service was down is expired, and its watcher is told', async (t) => {
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
-  const env = { DATA_DIR: freshDataDir(t), PUBLIC_URL: base, QR_TTL_SECONDS: '2' }
-  const first = await startInstance(t, 'first', env, port)
-  const sdk = new QrLoginClient({ baseUrl: base, webSocket: nodeWebSocket })
-  const login = await sdk.createLogin()
-  const watcher = watching(t, sdk, login)
-  await watcher.until('pending')
-  first.signal('SIGKILL')
-  await first.exited
-  // The only real wait here: the login's own lifetime, out while no process runs.
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(login.expiresAt) - Date.now() + 100)))
-  await startInstance(t, 'second', env, port)
-  await watcher.until('expired')
-  await watcher.done
-  t.same(
-    watcher.seen.map((status) => status.status),
-    ['pending', 'expired'],
-    'the watcher reconnected by itself and was told',
+for (const store of stores) {
+  t.test(
+    `${store.name}: a login whose lifetime ran out while the service was down is expired, and its watcher is told`,
+    async (t) => {
+      const port = await freePort()
+      const base = `http://127.0.0.1:${port}`
+      const env = { ...(await store.env(t)), PUBLIC_URL: base, QR_TTL_SECONDS: '2' }
+      const first = await startInstance(t, 'first', env, port)
+      const sdk = new QrLoginClient({ baseUrl: base, webSocket: nodeWebSocket })
+      const login = await sdk.createLogin()
+      const watcher = watching(t, sdk, login)
+      await watcher.until('pending')
+      first.signal('SIGKILL')
+      await first.exited
+      // The only real wait here: the login's own lifetime, out while no process runs.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(login.expiresAt) - Date.now() + 100)))
+      await startInstance(t, 'second', env, port)
+      await watcher.until('expired')
+      await watcher.done
+      t.same(
+        watcher.seen.map((status) => status.status),
+        ['pending', 'expired'],
+        'the watcher reconnected by itself and was told',
+      )
+      t.equal((await call(base, 'GET', `/api/qr/${login.id}`, login.watchToken)).json.status, 'expired')
+    },
   )
-  t.equal((await call(base, 'GET', `/api/qr/${login.id}`, login.watchToken)).json.status, 'expired')
-})
+}
