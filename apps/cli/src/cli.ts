@@ -11,7 +11,7 @@ import {
 } from '@qr-login/client'
 import { nodeWebSocket } from '@qr-login/client/node'
 import { hashPassword } from '@qr-login/core'
-import { backupDatabase } from '@qr-login/sqlite'
+import { DatabaseRefused, backupDatabase } from '@qr-login/sqlite'
 import * as oidc from 'openid-client'
 
 /** Exit codes, so scripts can tell outcomes apart. */
@@ -293,7 +293,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${(error as Error).message}\n\n${usage}\n`)
       return exitCodes.usage
     }
-    if (error instanceof Error && error.name === 'DatabaseRefused') {
+    if (error instanceof DatabaseRefused) {
       process.stderr.write(`Cannot back up: ${error.message}\n`)
       return exitCodes.failed
     }

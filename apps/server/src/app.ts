@@ -12,7 +12,7 @@ import {
   type Secrets,
   isLoginError,
 } from '@qr-login/core'
-import { openBackend, type BackendParts, type ServiceBackend } from './backend.js'
+import { inProcessRateLimits, openBackend, type BackendParts, type ServiceBackend } from './backend.js'
 import type { Config } from './config.js'
 import { deferredChildLogger } from './logging.js'
 import { HttpError, toErrorBody } from './errors.js'
@@ -65,7 +65,7 @@ export type App = FastifyInstance
 /** The backend STORE names (or the one given), with any parts a test swapped in. */
 async function backendFor(app: FastifyInstance, config: Config, clock: Clock, overrides: AppOverrides) {
   const opened: ServiceBackend = overrides.backend
-    ? { ...overrides.backend, rateLimits: { cache: 100_000 } }
+    ? { ...overrides.backend, rateLimits: inProcessRateLimits }
     : await openBackend(config, clock, app.log)
   return { ...opened, ...overrides.stores }
 }

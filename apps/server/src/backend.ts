@@ -24,7 +24,8 @@ interface Opening {
   log: FastifyBaseLogger
 }
 
-const inProcessRateLimits: RateLimitStorage = { cache: 100_000 }
+/** @fastify/rate-limit's own in-process store, as large as a busy instance needs. */
+export const inProcessRateLimits: RateLimitStorage = { cache: 100_000 }
 
 /** One opener per STORE: each makes its backend, which owns every connection or file it opens. */
 const backends: Record<Config['store'], (opening: Opening) => Promise<ServiceBackend>> = {

@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis'
+import { Cluster, type ChainableCommander } from 'ioredis'
 import type { RedisClient } from './client.js'
 
 export interface Durability {
@@ -31,4 +31,24 @@ export async function replicated(redis: RedisClient, keys: string[], durability:
   )
   const fewest = Math.min(...acknowledged)
   if (fewest < replicas) onShortfall?.(fewest, replicas)
+}
+
+/**
+ * Runs a write; with replicas to wait for, sends it with WAIT in one pipeline, so both reach the
+ * same master (on a cluster, the one that owns the key) and WAIT covers this write.
+ */
+export async function durably<T>(
+  redis: RedisClient,
+  durability: Durability,
+  write: () => Promise<T>,
+  queue: (pipeline: ChainableCommander) => ChainableCommander,
+): Promise<T> {
+  const { replicas, timeoutMs, onShortfall } = durability
+  if (replicas === 0) return write()
+  const results = (await queue(redis.pipeline()).wait(replicas, timeoutMs).exec()) ?? []
+  const [[writeError, written], [waitError, acknowledged]] = results as [[Error | null, T], [Error | null, number]]
+  if (writeError) throw writeError
+  // The write stands either way; too few copies is worth knowing, not worth failing a login for.
+  if (waitError || acknowledged < replicas) onShortfall?.(waitError ? 0 : acknowledged, replicas)
+  return written
 }

@@ -1,6 +1,6 @@
 import type { KeyStore } from '@qr-login/core'
 import type { RedisClient } from './client.js'
-import { replicated, type Durability } from './durability.js'
+import { noWait, replicated, type Durability } from './durability.js'
 import { guard } from './guard.js'
 
 /**
@@ -12,7 +12,7 @@ export class RedisKeyStore implements KeyStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly key: string,
-    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
+    private readonly durability: Durability = noWait,
   ) {}
 
   read(): Promise<string | undefined> {

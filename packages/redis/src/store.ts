@@ -1,4 +1,4 @@
-import type { ChainableCommander, Result } from 'ioredis'
+import type { Result } from 'ioredis'
 import type { RedisClient } from './client.js'
 import {
   historyLimit,
@@ -12,7 +12,7 @@ import {
   type SessionStore,
 } from '@qr-login/core'
 import { guard, relativeTtl } from './guard.js'
-import type { Durability } from './durability.js'
+import { durably, noWait, type Durability } from './durability.js'
 import { keys } from './keys.js'
 
 // A login is a hash: v (its version, compared by the scripts) and d (the record as JSON).
@@ -106,7 +106,7 @@ export class RedisLoginStore implements LoginStore {
     private readonly redis: RedisClient,
     private readonly clock: Clock,
     private readonly prefix = 'qr:',
-    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
+    private readonly durability: Durability = noWait,
     private readonly live: LiveIndex = { keys: 1, countCacheMs: 0 },
   ) {
     redis.defineCommand('qrInsert', { numberOfKeys: 1, lua: insertScript })
@@ -235,26 +235,6 @@ export class RedisLoginStore implements LoginStore {
 }
 
 /**
- * Runs a write; with replicas to wait for, sends it with WAIT in one pipeline, so both reach the
- * same master (on a cluster, the one that owns the key) and WAIT covers this write.
- */
-export async function durably<T>(
-  redis: RedisClient,
-  durability: Durability,
-  write: () => Promise<T>,
-  queue: (pipeline: ChainableCommander) => ChainableCommander,
-): Promise<T> {
-  const { replicas, timeoutMs, onShortfall } = durability
-  if (replicas === 0) return write()
-  const results = (await queue(redis.pipeline()).wait(replicas, timeoutMs).exec()) ?? []
-  const [[writeError, written], [waitError, acknowledged]] = results as [[Error | null, T], [Error | null, number]]
-  if (writeError) throw writeError
-  // The write stands either way; too few copies is worth knowing, not worth failing a login for.
-  if (waitError || acknowledged < replicas) onShortfall?.(waitError ? 0 : acknowledged, replicas)
-  return written
-}
-
-/**
  * Sessions in Redis, each under its own key with a TTL, and a per-user index of their hashes (readers
  * prune what has expired). A new session waits for `durability`'s replicas before it is handed out.
  */
@@ -263,7 +243,7 @@ export class RedisSessionStore implements SessionStore {
     private readonly redis: RedisClient,
     private readonly clock: Clock,
     private readonly prefix = 'qr:',
-    private readonly durability: Durability = { replicas: 0, timeoutMs: 0 },
+    private readonly durability: Durability = noWait,
   ) {
     redis.defineCommand('qrIndexSession', { numberOfKeys: 1, lua: indexSessionScript })
   }

@@ -188,6 +188,7 @@ export class SqliteDatabase {
   private commits = 0
   private grouped = 0
   /** BEGIN, COMMIT and the savepoints, prepared once: a group commit runs them hundreds of times a second. */
+  private pingStatement?: StatementSync
   private control?: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'undo', StatementSync>
 
   constructor(
@@ -238,7 +239,7 @@ export class SqliteDatabase {
 
   /** A round trip to the file (what /readyz asks): STORE_UNAVAILABLE once it cannot be read. */
   ping(): void {
-    guarded(() => this.db.prepare('SELECT count(*) FROM sqlite_schema').get())
+    guarded(() => (this.pingStatement ??= this.db.prepare('SELECT count(*) FROM sqlite_schema')).get())
   }
 
   get timers(): number {
