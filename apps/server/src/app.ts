@@ -37,6 +37,7 @@ import { watchTransports, type WatchTransportName } from './transports/index.js'
 import phoneRoutes from './routes/phone.js'
 import passkeyRoutes from './routes/passkeys.js'
 import pageRoutes from './routes/pages.js'
+import { trustRule } from './lib/client-address.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -85,8 +86,8 @@ export function serverOptions(
     // The contract answers 400 to a malformed id of any length, so ids longer than the default 100 must reach validation.
     routerOptions: { maxParamLength: 2048 },
     bodyLimit: config.bodyLimitBytes,
-    // Fastify also takes a hop count, which its types do not list.
-    trustProxy: config.trustProxy as boolean | string[],
+    // One rule for every part of the service (lib/client-address.ts): Fastify's own reading of a bare hop count differs.
+    trustProxy: config.trustProxy === false ? false : trustRule(config.trustProxy),
     requestTimeout: config.limits.requestTimeoutMs,
     connectionTimeout: config.limits.idleTimeoutMs,
     keepAliveTimeout: config.limits.keepAliveTimeoutMs,

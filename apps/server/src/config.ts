@@ -2,6 +2,7 @@ import { parseUsers, type DemoAccount, type FileAccount } from '@qr-login/core'
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { lanIPv4 } from './lib/lan.js'
+import { checkTrustList, type TrustProxySetting } from './lib/client-address.js'
 import { ConfigError } from './config-error.js'
 import { loadClients, type OidcClient } from './oidc/clients.js'
 import { checkOperatorKeys } from './oidc/keys.js'
@@ -36,7 +37,8 @@ export interface Config {
   redisRequireDurable: boolean
   /** Explicit allow-list; when empty, PUBLIC_URL and the request's own origin are allowed. */
   allowedOrigins: string[]
-  trustProxy: boolean | number | string[]
+  /** TRUST_PROXY, read by lib/client-address.ts's trustRule alike in every part of the service. */
+  trustProxy: TrustProxySetting
   logLevel: string
   sessionTtlSeconds: number
   /** How long a sign-in request stays in its user's history on the phone. */
@@ -150,10 +152,18 @@ function trustProxy(raw: string | undefined): Config['trustProxy'] {
   if (raw === undefined || raw === '' || raw === 'false') return false
   if (raw === 'true') return true
   if (/^\d+$/.test(raw)) return Number(raw)
-  return raw
+  const entries = raw
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean)
+  try {
+    checkTrustList(entries)
+  } catch (error) {
+    throw new ConfigError(
+      `TRUST_PROXY must be true, a hop count, or comma-separated addresses/CIDRs: ${(error as Error).message}`,
+    )
+  }
+  return entries
 }
 
 function demoAccounts(env: Env): DemoAccount[] {

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { LoginStatusViewSchema, loginIdPattern, userCodeAlphabet } from '@qr-login/core'
+import { LoginStatusViewSchema, loginIdPattern, userCodeAlphabet, wireErrorCodes, type WireErrorCode } from '@qr-login/core'
 
 /** The single source of request validation, response serialization and the OpenAPI description. */
 
@@ -219,7 +219,8 @@ export const StatusQuery = Type.Object({
 
 export const ErrorBody = Type.Object({
   statusCode: Type.Integer(),
-  code: Type.String(),
+  // The core's error table: each code with its status and message (packages/core/src/errors.ts).
+  code: Type.Unsafe<WireErrorCode>(Type.String({ enum: [...wireErrorCodes] })),
   error: Type.String(),
   message: Type.String(),
 })

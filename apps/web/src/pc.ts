@@ -7,6 +7,7 @@ import {
   type LoginStatusView,
   type TransportChoice,
   type UserProfile,
+  type ErrorCode,
 } from '@qr-login/client'
 import { formatDuration, readMeta, signedInUser, t, translatePage, wireLanguageSwitch } from './i18n.js'
 import { TransportInspector } from './inspector.js'
@@ -218,7 +219,7 @@ async function continueToApp(step: 'finish' | 'abort') {
       },
       body: JSON.stringify({ id: login.id }),
     })
-    const body = (await response.json()) as { redirectTo?: string; code?: string; message?: string }
+    const body = (await response.json()) as { redirectTo?: string; code?: ErrorCode; message?: string }
     if (!response.ok || !body.redirectTo)
       throw new QrLoginError(body.code ?? `HTTP_${response.status}`, response.status, body.message ?? '')
     watching?.abort()

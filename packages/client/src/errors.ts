@@ -1,8 +1,13 @@
+import type { WireErrorCode } from '@qr-login/core'
+
+/** What the SDK itself says: no answer, a stream that broke, a runtime that cannot, an answer without a code. */
+export type ClientErrorCode = 'NETWORK_ERROR' | 'DROPPED' | 'UNSUPPORTED' | `HTTP_${number}`
+
 /** An error answered by the service (its stable `code`), or a transport failure. */
 export class QrLoginError extends Error {
   constructor(
-    /** The contract's code (`QR_NOT_FOUND`, ...), or `NETWORK_ERROR`, `DROPPED`, `UNSUPPORTED`, `HTTP_<status>`. */
-    readonly code: string,
+    /** The service's code (`QR_NOT_FOUND`, ..., from the core's error table), or one of the SDK's own. */
+    readonly code: WireErrorCode | ClientErrorCode,
     /** The HTTP status; 0 when no answer arrived. */
     readonly statusCode: number,
     message: string,
@@ -26,7 +31,7 @@ export async function errorFromResponse(response: Response): Promise<QrLoginErro
   try {
     const body = JSON.parse(text) as { code?: string; message?: string }
     if (body && typeof body.code === 'string')
-      return new QrLoginError(body.code, response.status, body.message ?? body.code, retryAfterMs)
+      return new QrLoginError(body.code as WireErrorCode, response.status, body.message ?? body.code, retryAfterMs)
   } catch {
     // not JSON: fall through
   }

@@ -1,5 +1,6 @@
 export { QrLoginClient, PhoneClient, parseScanUrl, type ClientOptions } from './client.js'
-export { QrLoginError } from './errors.js'
+export { QrLoginError, type ClientErrorCode } from './errors.js'
+export type { WireErrorCode as ErrorCode } from '@qr-login/core'
 export { transportNames } from './transports.js'
 export type { WatchOptions } from './watch.js'
 export {

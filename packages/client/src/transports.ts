@@ -1,3 +1,4 @@
+import type { WireErrorCode } from '@qr-login/core'
 import { QrLoginError, errorFromResponse, networkError } from './errors.js'
 import { joinUrl, send, sleep, type HttpOptions } from './http.js'
 import type {
@@ -234,7 +235,7 @@ export const socketIo: Transport = async (ctx) => {
       const body = error.data
       settle(
         body?.statusCode
-          ? new QrLoginError(error.message, body.statusCode, body.message ?? error.message)
+          ? new QrLoginError(error.message as WireErrorCode, body.statusCode, body.message ?? error.message)
           : networkError(error),
       )
     })

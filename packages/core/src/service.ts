@@ -266,7 +266,7 @@ export class LoginService {
     const id = await this.store.findByUserCode(code)
     const record = id === undefined ? undefined : await this.loadIfExists(id)
     if (!record || record.status !== 'pending')
-      throw new LoginError('CODE_NOT_FOUND', 'No sign-in is waiting for this code')
+      throw new LoginError('CODE_NOT_FOUND')
     return record.id
   }
 
@@ -442,7 +442,7 @@ export class LoginService {
   private async load(id: string): Promise<LoginRecord> {
     for (;;) {
       const record = await this.store.get(id)
-      if (!record) throw new LoginError('QR_NOT_FOUND', 'No QR login with this id')
+      if (!record) throw new LoginError('QR_NOT_FOUND')
       const expired = expireIfDue(record, this.clock.now())
       if (!expired) return record
       if (await this.commit(record, expired)) {
@@ -556,9 +556,9 @@ export class LoginService {
   }
 
   private checkWatchToken(record: LoginRecord, watchToken: string | undefined): void {
-    if (!watchToken) throw new LoginError('WATCH_TOKEN_REQUIRED', 'This login can only be read with its watch token')
+    if (!watchToken) throw new LoginError('WATCH_TOKEN_REQUIRED')
     if (!this.secrets.matches(watchToken, record.watchTokenHash)) {
-      throw new LoginError('WATCH_TOKEN_INVALID', 'The watch token does not belong to this login')
+      throw new LoginError('WATCH_TOKEN_INVALID')
     }
   }
 

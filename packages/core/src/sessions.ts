@@ -50,7 +50,7 @@ export class Sessions {
 
   async signInPhone(username: string, password: string): Promise<SignedIn> {
     const user = await this.deps.accounts.verify(username, password)
-    if (!user) throw new LoginError('BAD_CREDENTIALS', 'Unknown user name or wrong password')
+    if (!user) throw new LoginError('BAD_CREDENTIALS')
     const token = this.deps.secrets.token()
     const now = this.deps.clock.now()
     await this.put({
@@ -136,7 +136,7 @@ export class Sessions {
   async revokePc(user: UserProfile, sessionId: string): Promise<void> {
     const sessions = await this.deps.store.listSessions(user.username)
     const session = sessions.find((each) => each.kind === 'pc' && each.id === sessionId)
-    if (!session) throw new LoginError('SESSION_NOT_FOUND', 'This user has no such session')
+    if (!session) throw new LoginError('SESSION_NOT_FOUND')
     await this.deps.store.deleteSession(session.tokenHash)
   }
 

@@ -1,4 +1,4 @@
-import { LoginError } from './errors.js'
+import { LoginError, type ErrorCode } from './errors.js'
 import { isTerminal, type ApprovalMethod, type LoginRecord, type UserProfile } from './login.js'
 import type { HistoryEntry } from './ports.js'
 
@@ -35,7 +35,7 @@ export type Decision =
   | { outcome: 'unchanged' }
   | { outcome: 'refused'; error: LoginError }
 
-const refuse = (code: ConstructorParameters<typeof LoginError>[0], message: string): Decision => ({
+const refuse = (code: ErrorCode, message?: string): Decision => ({
   outcome: 'refused',
   error: new LoginError(code, message),
 })
@@ -46,16 +46,16 @@ const step = (record: LoginRecord, change: Partial<LoginRecord>): LoginRecord =>
   version: record.version + 1,
 })
 
-const alreadyScanned = () => refuse('ALREADY_SCANNED', 'Another account has already scanned this QR code')
-const notScanner = () => refuse('NOT_SCANNER', 'Only the account that scanned this QR code can do that')
+const alreadyScanned = () => refuse('ALREADY_SCANNED')
+const notScanner = () => refuse('NOT_SCANNER')
 
 /** Why nothing more can happen to an ended (or otherwise unsuitable) login. */
 function refusalFor(record: LoginRecord): Decision {
   switch (record.status) {
     case 'expired':
-      return refuse('QR_EXPIRED', 'This QR code has expired')
+      return refuse('QR_EXPIRED')
     case 'consumed':
-      return refuse('ALREADY_CONSUMED', 'This login has already been used')
+      return refuse('ALREADY_CONSUMED')
     default:
       return refuse('INVALID_TRANSITION', `This login is ${record.status}`)
   }
@@ -93,7 +93,7 @@ function confirm(
       if (record.scannedBy?.username !== user.username) return notScanner()
       // Before the number pick: a refused tap must not spend the pick (a wrong one cancels).
       if (rules.requirePasskey && method !== 'passkey')
-        return refuse('PASSKEY_REQUIRED', 'Approving a sign-in here needs your passkey')
+        return refuse('PASSKEY_REQUIRED')
       if (record.match && matchCode === undefined)
         return refuse('VALIDATION_ERROR', 'Pick the number shown on the computer (matchCode)')
       if (record.match && matchCode !== record.match.code) {
@@ -101,10 +101,7 @@ function confirm(
         return {
           outcome: 'next',
           record: step(record, { status: 'cancelled', endedAt: now }),
-          refusal: new LoginError(
-            'MATCH_CODE_MISMATCH',
-            'That is not the number shown on the computer; the sign-in was cancelled',
-          ),
+          refusal: new LoginError('MATCH_CODE_MISMATCH'),
         }
       }
       return {
@@ -112,7 +109,7 @@ function confirm(
         record: step(record, { status: 'confirmed', expiresAt: now + rules.exchangeWindowMs, approvedWith: method }),
       }
     case 'pending':
-      return refuse('NOT_SCANNED', 'Scan the QR code before confirming')
+      return refuse('NOT_SCANNED')
     case 'confirmed':
       if (record.scannedBy?.username !== user.username) return notScanner()
       return refuse('INVALID_TRANSITION', 'This login has already been confirmed')
@@ -141,7 +138,7 @@ function exchange(record: LoginRecord, now: number): Decision {
       return { outcome: 'next', record: step(record, { status: 'consumed', endedAt: now }) }
     case 'pending':
     case 'scanned':
-      return refuse('NOT_CONFIRMED', 'The login has not been confirmed on the phone yet')
+      return refuse('NOT_CONFIRMED')
     default:
       return refusalFor(record)
   }

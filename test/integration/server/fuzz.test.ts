@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import t from 'tap'
 import fc from 'fast-check'
 import type { App } from '@qr-login/server'
-import { errorRegistry } from '../../../apps/server/src/errors.js'
+import { wireErrorCodes } from '@qr-login/core'
 import {
   approve,
   bearer,
@@ -25,7 +25,7 @@ const env = {
   RATE_LIMIT_POLLS_PER_INTERVAL: '100000',
 }
 const numRuns = Number(process.env.FUZZ_RUNS ?? 1500)
-const codes = new Set(Object.keys(errorRegistry))
+const codes = new Set<string>(wireErrorCodes)
 
 /** Logins in every state, which the fuzz never learns the ids of: afterwards each must read exactly as before. */
 async function bystanders(app: App) {

@@ -3,13 +3,13 @@ import {
   decide,
   expireIfDue,
   type LoginAction,
-  type LoginErrorCode,
+  type ErrorCode,
   type LoginRecord,
   type LoginStatus,
 } from '@qr-login/core'
 import { coreFixture, pc, settings } from '../../helpers/core.js'
 
-async function rejectsWith(t: Test, promise: Promise<unknown>, code: LoginErrorCode) {
+async function rejectsWith(t: Test, promise: Promise<unknown>, code: ErrorCode) {
   await t.rejects(promise, { name: 'LoginError', code }, code)
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { loginErrorCodes, LoginError } from '@qr-login/core'
-import { errorRegistry, HttpError, toErrorBody } from '../../../apps/server/src/errors.js'
+import { errorTable, LoginError, wireErrorCodes, type ErrorCode } from '@qr-login/core'
+import { HttpError, toErrorBody } from '../../../apps/server/src/errors.js'
 import { bearer, createLogin, phoneToken, testApp } from '../../helpers/server.js'
 
 t.test('the error registry is the contract: each code with its status', async (t) => {
@@ -9,6 +9,8 @@ t.test('the error registry is the contract: each code with its status', async (t
     WATCH_TOKEN_REQUIRED: 401,
     AUTH_REQUIRED: 401,
     BAD_CREDENTIALS: 401,
+    WRONG_ACCOUNT: 403,
+    NETWORK_MISMATCH: 403,
     WATCH_TOKEN_INVALID: 403,
     ORIGIN_REJECTED: 403,
     NOT_SCANNER: 403,
@@ -27,7 +29,7 @@ t.test('the error registry is the contract: each code with its status', async (t
     SHUTTING_DOWN: 503,
   }
   for (const [code, statusCode] of Object.entries(contract)) {
-    t.equal(errorRegistry[code as keyof typeof errorRegistry]?.statusCode, statusCode, code)
+    t.equal(errorTable[code as ErrorCode]?.status, statusCode, code)
   }
   // Our own codes, beyond the contract's: documented in the README and the OpenAPI description.
   const ours: Record<string, number> = {
@@ -45,18 +47,21 @@ t.test('the error registry is the contract: each code with its status', async (t
     INTERNAL_ERROR: 500,
   }
   t.same(
-    Object.keys(errorRegistry).sort(),
+    Object.keys(errorTable).sort(),
     [...Object.keys(contract), ...Object.keys(ours)].sort(),
     'no code is added without this test knowing',
   )
   for (const [code, statusCode] of Object.entries(ours)) {
-    t.equal(errorRegistry[code as keyof typeof errorRegistry].statusCode, statusCode, code)
+    t.equal(errorTable[code as ErrorCode].status, statusCode, code)
   }
-  for (const code of loginErrorCodes) {
+  for (const code of wireErrorCodes) {
     const body = toErrorBody(new LoginError(code, 'm'))
-    t.equal(body.code, code, `core code ${code} keeps its name`)
-    t.equal(body.statusCode, errorRegistry[code].statusCode)
+    t.equal(body.code, code, `code ${code} keeps its name on the wire`)
+    t.equal(body.statusCode, errorTable[code].status)
+    if (errorTable[code].status < 500) t.equal(body.message, 'm', 'a throw site’s own message is shown')
+    t.equal(toErrorBody(new LoginError(code)).message, errorTable[code].message, 'without one, the table’s')
   }
+  t.same(toErrorBody(new LoginError('UNSUPPORTED_MEDIA_TYPE')).code, 'VALIDATION_ERROR', '415 keeps the contract’s code')
 })
 
 t.test('error bodies have the contract shape; 5xx hide their message', async (t) => {

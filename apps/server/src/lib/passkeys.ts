@@ -10,9 +10,8 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server'
 import { COSEALG, decodeCredentialPublicKey, isoBase64URL } from '@simplewebauthn/server/helpers'
-import type { Clock, PasskeyStore, StoredPasskey, UserProfile } from '@qr-login/core'
+import { LoginError, type Clock, type PasskeyStore, type StoredPasskey, type UserProfile } from '@qr-login/core'
 import type { PasskeyConfig } from '../config.js'
-import { HttpError } from '../errors.js'
 import type { Static } from 'typebox'
 import type { Passkey } from '../schemas.js'
 
@@ -54,7 +53,7 @@ export class Passkeys {
 
   async registrationOptions(user: UserProfile, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.deps.store.listPasskeys(user.username)
-    if (existing.length >= this.deps.config.maxPerUser) throw new HttpError('PASSKEY_LIMIT_REACHED')
+    if (existing.length >= this.deps.config.maxPerUser) throw new LoginError('PASSKEY_LIMIT_REACHED')
     const options = await generateRegistrationOptions({
       rpName: this.deps.config.rpName,
       rpID: rp.id,
@@ -86,7 +85,7 @@ export class Passkeys {
   ): Promise<PasskeyView> {
     const challenge = await this.deps.store.takeChallenge(registrationKey(user.username))
     if (!challenge)
-      throw new HttpError('PASSKEY_REJECTED', 'The prompt has expired or was answered already; start again')
+      throw new LoginError('PASSKEY_REJECTED', 'The prompt has expired or was answered already; start again')
     const verification = await verifyRegistrationResponse({
       response,
       expectedChallenge: challenge,
@@ -95,9 +94,9 @@ export class Passkeys {
       requireUserVerification: true,
       supportedAlgorithmIDs: [...passkeyAlgorithms],
     }).catch((error: unknown) => {
-      throw new HttpError('PASSKEY_REJECTED', `The new passkey could not be verified: ${(error as Error).message}`)
+      throw new LoginError('PASSKEY_REJECTED', `The new passkey could not be verified: ${(error as Error).message}`)
     })
-    if (!verification.verified) throw new HttpError('PASSKEY_REJECTED', 'The new passkey could not be verified')
+    if (!verification.verified) throw new LoginError('PASSKEY_REJECTED', 'The new passkey could not be verified')
     const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo
     const passkey: StoredPasskey = {
       id: credential.id,
@@ -111,8 +110,8 @@ export class Passkeys {
       createdAt: this.deps.clock.now(),
     }
     const added = await this.deps.store.addPasskey(user.username, passkey, this.deps.config.maxPerUser)
-    if (added === 'full') throw new HttpError('PASSKEY_LIMIT_REACHED')
-    if (added === 'taken') throw new HttpError('PASSKEY_REJECTED', 'This passkey is registered already')
+    if (added === 'full') throw new LoginError('PASSKEY_LIMIT_REACHED')
+    if (added === 'taken') throw new LoginError('PASSKEY_REJECTED', 'This passkey is registered already')
     return view(passkey)
   }
 
@@ -121,7 +120,7 @@ export class Passkeys {
   }
 
   async remove(user: UserProfile, id: string): Promise<void> {
-    if (!(await this.deps.store.removePasskey(user.username, id))) throw new HttpError('PASSKEY_NOT_FOUND')
+    if (!(await this.deps.store.removePasskey(user.username, id))) throw new LoginError('PASSKEY_NOT_FOUND')
   }
 
   /** The prompt for approving one login; the caller has checked that this user may confirm it now. */
@@ -133,7 +132,7 @@ export class Passkeys {
   ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const usable = (await this.deps.store.listPasskeys(user.username)).filter((passkey) => passkey.rpId === rp.id)
     if (usable.length === 0)
-      throw new HttpError('NO_PASSKEY', `Add a passkey in the settings first (none of yours works on ${rp.id})`)
+      throw new LoginError('NO_PASSKEY', `Add a passkey in the settings first (none of yours works on ${rp.id})`)
     const options = await generateAuthenticationOptions({
       rpID: rp.id,
       allowCredentials: usable.map(({ id, transports }) => ({ id, transports })),
@@ -154,15 +153,15 @@ export class Passkeys {
   ): Promise<void> {
     const challenge = await this.deps.store.takeChallenge(confirmKey(loginId, user.username))
     if (!challenge)
-      throw new HttpError(
+      throw new LoginError(
         'PASSKEY_REJECTED',
         'No passkey prompt is open for this sign-in (expired or answered already)',
       )
     const passkey = (await this.deps.store.listPasskeys(user.username)).find((each) => each.id === response.id)
-    if (!passkey) throw new HttpError('PASSKEY_REJECTED', 'That passkey is not one of yours')
+    if (!passkey) throw new LoginError('PASSKEY_REJECTED', 'That passkey is not one of yours')
     const algorithm = algorithmOf(passkey)
     if (algorithm !== undefined && !passkeyAlgorithms.includes(algorithm))
-      throw new HttpError(
+      throw new LoginError(
         'PASSKEY_REJECTED',
         'That passkey uses an algorithm this service does not accept; add it again',
       )
@@ -179,9 +178,9 @@ export class Passkeys {
       },
       requireUserVerification: true,
     }).catch((error: unknown) => {
-      throw new HttpError('PASSKEY_REJECTED', `The passkey could not be verified: ${(error as Error).message}`)
+      throw new LoginError('PASSKEY_REJECTED', `The passkey could not be verified: ${(error as Error).message}`)
     })
-    if (!verification.verified) throw new HttpError('PASSKEY_REJECTED')
+    if (!verification.verified) throw new LoginError('PASSKEY_REJECTED')
     await this.deps.store.recordPasskeyUse(
       user.username,
       passkey.id,

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type Provider from 'oidc-provider'
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
 import { isLoginError, type LoginService, type OidcArtefactStore } from '@qr-login/core'
 import type { Config } from '../config.js'
+import { clientAddress, trustRule, type TrustRule } from '../lib/client-address.js'
 import { describeUserAgent } from '../lib/user-agent.js'
 import { artefactAdapter } from './adapter.js'
 import { deviceGrantType } from './clients.js'
@@ -159,10 +161,30 @@ ${form}
     },
   }
   const provider = new Provider(issuer, configuration)
-  provider.proxy = Boolean(config.trustProxy)
+  readClientByTheServiceRule(provider, trustRule(config.trustProxy))
   answerEveryRequest(provider)
   devicePolling(provider, store, config.oidc.devicePollSeconds, config.oidc.deviceCodeTtlSeconds)
   return provider
+}
+
+/**
+ * The provider sees the client as the rest of the service does (lib/client-address.ts). Koa's own
+ * `proxy` would take the left-most X-Forwarded-For entry, which the client itself may have written, and
+ * would read X-Forwarded-Proto from any peer. Mounted through middie, the request carries Fastify's
+ * reading (request.ip, request.protocol), which used the same rule; a direct call reads it here.
+ */
+function readClientByTheServiceRule(provider: Provider, trust: TrustRule) {
+  provider.proxy = false
+  provider.use(async (ctx, next) => {
+    const fromFastify = ctx.req as IncomingMessage & { ip?: string; protocol?: string }
+    ctx.request.ip = fromFastify.ip ?? clientAddress(ctx.req, trust)
+    // Koa's `secure` (and so its cookies' Secure flag) follows `protocol`.
+    const protocol = fromFastify.protocol
+    if (protocol === 'https' || protocol === 'http') {
+      Object.defineProperty(ctx.request, 'protocol', { value: protocol, configurable: true })
+    }
+    await next()
+  })
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
-import proxyAddr from '@fastify/proxy-addr'
+import { clientAddress, trustRule } from '../lib/client-address.js'
 import { Server, type Socket } from 'socket.io'
 import { isLoginId } from '@qr-login/core'
 import type { Config } from '../config.js'
@@ -28,18 +28,6 @@ function parseAuth(auth: unknown): HandshakeAuth {
     throw new HttpError('VALIDATION_ERROR', 'auth.since must be a whole number from 0 up')
   }
   return { id, watchToken: watchToken || undefined, since: since as number | undefined }
-}
-
-/** The client's address as Fastify's request.ip sees it, through the same TRUST_PROXY rule. */
-function clientAddress(trustProxy: Config['trustProxy']): (request: IncomingMessage) => string {
-  // Fastify trusts no hop count (it cannot check the peer); neither do we.
-  const trust =
-    trustProxy === true
-      ? () => true
-      : typeof trustProxy === 'number' || trustProxy === false
-        ? () => false
-        : proxyAddr.compile(trustProxy)
-  return (request) => proxyAddr(request, trust)
 }
 
 /** The origin this handshake was sent to, as Fastify's request.protocol and request.host would give it. */
@@ -76,7 +64,7 @@ function refusal(error: unknown): Error & { data: unknown } {
  */
 const socketIoTransport = fp(async function socketIoTransport(app) {
   const { config } = app
-  const addressOf = clientAddress(config.trustProxy)
+  const trust = trustRule(config.trustProxy)
   const io = new Server({
     path: socketIoPath,
     serveClient: false,
@@ -110,7 +98,7 @@ const socketIoTransport = fp(async function socketIoTransport(app) {
         transport: 'socket.io',
         loginId: id,
         token: watchToken,
-        ip: addressOf(socket.request),
+        ip: clientAddress(socket.request, trust),
         since,
         client: socketClient(socket),
       })
