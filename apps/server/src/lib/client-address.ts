@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
+import ipaddr from 'ipaddr.js'
 
 /** TRUST_PROXY as configured: off, every hop, the nearest n hops, or the proxies' addresses and CIDRs. */
 export type TrustProxySetting = boolean | number | string[]
@@ -33,4 +34,21 @@ export function checkTrustList(entries: string[]): void {
 /** The client's address by the rule: the nearest hop that is not a trusted proxy. */
 export function clientAddress(request: IncomingMessage, trust: TrustRule): string {
   return proxyAddr(request, trust)
+}
+
+/**
+ * An address as a person reads it and as it is compared: an IPv4 peer of a dual-stack socket without
+ * its ::ffff: prefix, IPv6 in its short form (RFC 5952). Anything unparsable is kept as it came.
+ */
+export function plainAddress(address: string): string {
+  try {
+    return ipaddr.process(address).toString()
+  } catch {
+    return address
+  }
+}
+
+/** The client's address by the rule, as a person reads it: what the phone is shown, what limits count. */
+export function clientIp(request: { ip: string }): string {
+  return plainAddress(request.ip)
 }

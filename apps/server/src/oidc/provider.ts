@@ -4,7 +4,7 @@ import type Provider from 'oidc-provider'
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
 import { isLoginError, type LoginService, type OidcArtefactStore } from '@qr-login/core'
 import type { Config } from '../config.js'
-import { clientAddress, trustRule, type TrustRule } from '../lib/client-address.js'
+import { clientAddress, plainAddress, trustRule, type TrustRule } from '../lib/client-address.js'
 import { describeUserAgent } from '../lib/user-agent.js'
 import { artefactAdapter } from './adapter.js'
 import { deviceGrantType } from './clients.js'
@@ -177,7 +177,7 @@ function readClientByTheServiceRule(provider: Provider, trust: TrustRule) {
   provider.proxy = false
   provider.use(async (ctx, next) => {
     const fromFastify = ctx.req as IncomingMessage & { ip?: string; protocol?: string }
-    ctx.request.ip = fromFastify.ip ?? clientAddress(ctx.req, trust)
+    ctx.request.ip = plainAddress(fromFastify.ip ?? clientAddress(ctx.req, trust))
     // Koa's `secure` (and so its cookies' Secure flag) follows `protocol`.
     const protocol = fromFastify.protocol
     if (protocol === 'https' || protocol === 'http') {

@@ -4,16 +4,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import QRCode from 'qrcode'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
+import { clientIp } from '../lib/client-address.js'
 import { describeUserAgent } from '../lib/user-agent.js'
 import { CreatedLogin, LoginIdParams, PcSignedIn, Timeline, errors, security } from '../schemas.js'
 
 export function userAgentOf(request: FastifyRequest): string {
   return (request.headers['user-agent'] ?? '').slice(0, 512)
-}
-
-/** The client's address as a person reads it: an IPv4 peer of a dual-stack socket without its ::ffff: prefix. */
-export function clientIp(request: FastifyRequest): string {
-  return request.ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1')
 }
 
 /**

@@ -5,7 +5,7 @@ import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { phoneUser as phoneUserOf } from '../lib/phone-user.js'
 import { relyingParty } from '../lib/relying-party.js'
-import { clientIp } from './pc.js'
+import { clientIp } from '../lib/client-address.js'
 import { sameNetwork } from '../lib/network.js'
 import {
   ConfirmBody,
