@@ -56,8 +56,7 @@ export function toErrorBody(error: unknown): ErrorBody {
   const candidate = error as { code?: string; statusCode?: number; message?: string; validation?: unknown } | undefined
   const known = candidate?.code ? fastifyCodes[candidate.code] : undefined
   if (known) return body(known, candidate?.message || errorTable[known].message)
-  if (candidate?.validation)
-    return body('VALIDATION_ERROR', candidate.message || errorTable.VALIDATION_ERROR.message)
+  if (candidate?.validation) return body('VALIDATION_ERROR', candidate.message || errorTable.VALIDATION_ERROR.message)
   const status = candidate?.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = codeByStatus[status] ?? 'VALIDATION_ERROR'

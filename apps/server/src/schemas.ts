@@ -1,5 +1,11 @@
 import { Type, type Static } from 'typebox'
-import { LoginStatusViewSchema, loginIdPattern, userCodeAlphabet, wireErrorCodes, type WireErrorCode } from '@qr-login/core'
+import {
+  LoginStatusViewSchema,
+  loginIdPattern,
+  userCodeAlphabet,
+  wireErrorCodes,
+  type WireErrorCode,
+} from '@qr-login/core'
 
 /** The single source of request validation, response serialization and the OpenAPI description. */
 

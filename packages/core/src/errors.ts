@@ -82,3 +82,14 @@ export class LoginError extends Error {
 export function isLoginError(error: unknown, code?: ErrorCode): error is LoginError {
   return error instanceof LoginError && (code === undefined || error.code === code)
 }
+
+/**
+ * Whether a failure is a store that cannot be reached, here or as the cause of what a library threw
+ * (oidc-provider wraps what its adapter throws): such a failure answers 503, never "not found".
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  for (let seen = error, depth = 0; seen && depth < 5; seen = (seen as { cause?: unknown }).cause, depth++) {
+    if (isLoginError(seen, 'STORE_UNAVAILABLE')) return true
+  }
+  return false
+}

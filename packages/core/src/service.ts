@@ -265,8 +265,7 @@ export class LoginService {
   async resolveUserCode(code: string): Promise<string> {
     const id = await this.store.findByUserCode(code)
     const record = id === undefined ? undefined : await this.loadIfExists(id)
-    if (!record || record.status !== 'pending')
-      throw new LoginError('CODE_NOT_FOUND')
+    if (!record || record.status !== 'pending') throw new LoginError('CODE_NOT_FOUND')
     return record.id
   }
 

@@ -92,8 +92,7 @@ function confirm(
     case 'scanned':
       if (record.scannedBy?.username !== user.username) return notScanner()
       // Before the number pick: a refused tap must not spend the pick (a wrong one cancels).
-      if (rules.requirePasskey && method !== 'passkey')
-        return refuse('PASSKEY_REQUIRED')
+      if (rules.requirePasskey && method !== 'passkey') return refuse('PASSKEY_REQUIRED')
       if (record.match && matchCode === undefined)
         return refuse('VALIDATION_ERROR', 'Pick the number shown on the computer (matchCode)')
       if (record.match && matchCode !== record.match.code) {

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { memoryBackend, systemClock } from '@qr-login/core'
 import {
   bearer,
@@ -11,6 +11,7 @@ import {
   testApp,
 } from '../../helpers/server.js'
 import { switchableBackend } from '../../helpers/switchable-store.js'
+import { relyingParty } from '../../helpers/oidc.js'
 
 t.test('an unreachable store gives 503 STORE_UNAVAILABLE, never 500, and loses nothing', async (t) => {
   const store = switchableBackend(memoryBackend({ clock: systemClock }))
@@ -60,4 +61,107 @@ t.test('SSE and WebSocket refuse with a plain 503 while the store is unreachable
   t.equal(refusal.statusCode, 503)
   t.equal(JSON.parse(refusal.body).code, 'STORE_UNAVAILABLE')
   t.equal(app.logins.stats().watches, 0, 'no watcher is left half-open')
+})
+
+/** What an outage answers: 503 STORE_UNAVAILABLE, or the provider's temporarily_unavailable; never a 404. */
+function outage(t: Test, response: { statusCode: number; body: string }, what: string) {
+  t.equal(response.statusCode, 503, `${what}: 503`)
+  const body = JSON.parse(response.body) as { code?: string; error?: string }
+  t.ok(body.code === 'STORE_UNAVAILABLE' || body.error === 'temporarily_unavailable', `${what}: says the store is away`)
+}
+
+t.test('a code typed on the phone while the store is away: 503, and the look-up limit is not spent', async (t) => {
+  const store = switchableBackend(memoryBackend({ clock: systemClock }))
+  const rp = await relyingParty(t)
+  const app = await testApp(
+    t,
+    { OIDC_CLIENTS_FILE: rp.clientsFile, RATE_LIMIT_CODE_FAILURES_PER_SESSION: '1' },
+    { backend: store },
+  )
+  const alice = await phoneToken(app)
+  const login = await createLogin(app)
+  const lookUp = (code: string) =>
+    app.inject({ method: 'POST', url: '/api/mobile/code', headers: bearer(alice), payload: { code } })
+
+  // The phone's session answers; the user codes do not: the QR logins' and the provider's devices', or the
+  // devices' only (a code no QR login holds is then looked up there).
+  for (const away of [['logins', 'oidc'], ['oidc']] as const) {
+    for (const part of away) store.downParts.add(part)
+    for (const code of [login.userCode, 'BCDF-GHJK', 'BCDF-GHJK']) {
+      if (away.length === 1 && code === login.userCode) continue
+      outage(t, await lookUp(code), `look-up of ${code} with ${away.join(' and ')} away`)
+    }
+    store.downParts.clear()
+  }
+  const found = await lookUp(login.userCode)
+  t.equal(found.statusCode, 200, 'the real code resolves: no failed look-up was counted while the store was away')
+  t.equal(found.json().id, login.id)
+  t.equal((await lookUp('BCDF-GHJK')).statusCode, 404, 'a real miss is still a 404')
+  t.equal((await lookUp('BCDF-GHJB')).statusCode, 429, 'and counts')
+})
+
+t.test('every route that reads a store answers an outage with 503, never 404', async (t) => {
+  const store = switchableBackend(memoryBackend({ clock: systemClock }))
+  const rp = await relyingParty(t)
+  const app = await testApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile }, { backend: store })
+  const alice = await phoneToken(app)
+  const login = await createLogin(app)
+  const phoneCookie = { cookie: `m_session=${alice}` }
+  // An application's sign-in waiting on its QR page, and a device waiting for its code.
+  const query = new URLSearchParams({
+    client_id: 'test-app',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: rp.redirectUri,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  })
+  const authorize = await app.inject({ url: `/oidc/auth?${query}` })
+  const interaction = String(authorize.headers.location)
+  const interactionCookies = ([] as string[])
+    .concat(authorize.headers['set-cookie'] ?? [])
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ')
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+  const device = (
+    await app.inject({
+      method: 'POST',
+      url: '/oidc/device/auth',
+      headers: form,
+      payload: 'client_id=test-tv&scope=openid',
+    })
+  ).json<{ user_code: string }>()
+
+  store.down = true
+  const routes: [string, Promise<{ statusCode: number; body: string }>][] = [
+    ['the phone page, signed in', app.inject({ url: '/m', headers: phoneCookie })],
+    ['the PC page, signed in', app.inject({ url: '/', headers: { cookie: 'sid=whatever' } })],
+    ['the phone’s user', app.inject({ url: '/api/mobile/me', headers: bearer(alice) })],
+    ['the phone’s history', app.inject({ url: '/api/mobile/history', headers: bearer(alice) })],
+    ['the phone’s computers', app.inject({ url: '/api/mobile/sessions', headers: bearer(alice) })],
+    ['the phone’s passkeys', app.inject({ url: '/api/mobile/passkeys', headers: bearer(alice) })],
+    ['the PC’s user', app.inject({ url: '/api/me', headers: { cookie: 'sid=whatever' } })],
+    ['scan', phoneAction(app, 'scan', login.id, alice)],
+    ['cancel', phoneAction(app, 'cancel', login.id, alice)],
+    ['the app’s QR page', app.inject({ url: interaction, headers: { cookie: interactionCookies } })],
+    [
+      'the app’s QR login',
+      app.inject({ method: 'POST', url: `${interaction}/qr`, headers: { cookie: interactionCookies } }),
+    ],
+    ['an authorization request', app.inject({ url: `/oidc/auth?${query}` })],
+    ['a device’s code', app.inject({ url: `/oidc/device?user_code=${device.user_code}`, headers: phoneCookie })],
+    [
+      'a device’s token poll',
+      app.inject({
+        method: 'POST',
+        url: '/oidc/token',
+        headers: form,
+        payload: 'client_id=test-tv&grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=x',
+      }),
+    ],
+  ]
+  for (const [what, answer] of routes) outage(t, await answer, what)
+  store.down = false
+  t.equal((await app.inject({ url: interaction, headers: { cookie: interactionCookies } })).statusCode, 200)
+  t.equal((await app.inject({ url: '/api/mobile/me', headers: bearer(alice) })).statusCode, 200)
 })

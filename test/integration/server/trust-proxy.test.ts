@@ -63,7 +63,7 @@ async function throughAppPage(app: App, peer: string, phone: string, redirectUri
   const authorize = await app.inject({ method: 'GET', url: `/oidc/auth?${query}`, remoteAddress, headers })
   const interaction = String(authorize.headers.location)
   if (!interaction.includes('/interaction/')) throw new Error(`no interaction: ${authorize.statusCode}`)
-  const uid = interaction.split('/interaction/')[1]!
+  const uid = interaction.split('/interaction/')[1]
   const created = await app.inject({
     method: 'POST',
     url: `/interaction/${uid}/qr`,
@@ -84,7 +84,7 @@ async function throughDeviceGrant(app: App, peer: string, phone: string) {
     headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams({ client_id: 'test-tv', scope: 'openid' }).toString(),
   })
-  const { user_code } = authorized.json() as { user_code: string }
+  const { user_code } = authorized.json<{ user_code: string }>()
   // verification_uri_complete answers a form that posts itself (its xsrf token) to the confirm screen.
   const opened = await app.inject({
     method: 'GET',
@@ -133,7 +133,7 @@ t.test('the phone’s own address follows the same rule', async (t) => {
     const scan = await app.inject({
       method: 'POST',
       url: `/api/qr/${created.json().id}/scan`,
-      ...sent(peer!),
+      ...sent(peer),
       headers: { ...bearer(phone), 'x-forwarded-for': forwardedFor },
     })
     t.equal(scan.json().network.phoneIp, expected, `phone behind ${peer}`)

@@ -61,7 +61,11 @@ t.test('the error registry is the contract: each code with its status', async (t
     if (errorTable[code].status < 500) t.equal(body.message, 'm', 'a throw site’s own message is shown')
     t.equal(toErrorBody(new LoginError(code)).message, errorTable[code].message, 'without one, the table’s')
   }
-  t.same(toErrorBody(new LoginError('UNSUPPORTED_MEDIA_TYPE')).code, 'VALIDATION_ERROR', '415 keeps the contract’s code')
+  t.same(
+    toErrorBody(new LoginError('UNSUPPORTED_MEDIA_TYPE')).code,
+    'VALIDATION_ERROR',
+    '415 keeps the contract’s code',
+  )
 })
 
 t.test('error bodies have the contract shape; 5xx hide their message', async (t) => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type Provider from 'oidc-provider'
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
-import { isLoginError, type LoginService, type OidcArtefactStore } from '@qr-login/core'
+import { isStoreUnavailable, type LoginService, type OidcArtefactStore } from '@qr-login/core'
 import type { Config } from '../config.js'
 import { clientAddress, plainAddress, trustRule, type TrustRule } from '../lib/client-address.js'
 import { describeUserAgent } from '../lib/user-agent.js'
@@ -197,14 +197,13 @@ function readClientByTheServiceRule(provider: Provider, trust: TrustRule) {
 function answerEveryRequest(provider: Provider) {
   const storeDown = new WeakSet<object>()
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) => {
-    const cause = (error as { cause?: unknown })?.cause
-    if (isLoginError(error, 'STORE_UNAVAILABLE') || isLoginError(cause, 'STORE_UNAVAILABLE')) storeDown.add(ctx)
+    if (isStoreUnavailable(error)) storeDown.add(ctx)
   })
   provider.use(async (ctx, next) => {
     try {
       await next()
     } catch (error) {
-      if (isLoginError(error, 'STORE_UNAVAILABLE')) storeDown.add(ctx)
+      if (isStoreUnavailable(error)) storeDown.add(ctx)
       else if (error instanceof TypeError && /previously persisted Sessions/.test(error.message)) {
         ctx.status = 400
         ctx.type = 'json'

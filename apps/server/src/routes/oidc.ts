@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type Provider from 'oidc-provider'
 import type { InteractionResults } from 'oidc-provider'
-import type { UserProfile, ApprovalMethod } from '@qr-login/core'
+import { isLoginError, isStoreUnavailable, type UserProfile, type ApprovalMethod } from '@qr-login/core'
 import { HttpError, toErrorBody } from '../errors.js'
 import { amrFor } from '../oidc/amr.js'
 import { bearerToken } from '../lib/request-auth.js'
@@ -59,7 +59,11 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
   /** The interaction of this request's cookie, which must be the one in the path; its client. */
   async function interactionOf(uid: string, request: FastifyRequest, reply: FastifyReply) {
     const provider = await oidc.provider()
-    const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => undefined)
+    const details = await provider.interactionDetails(request.raw, reply.raw).catch((error: unknown) => {
+      // The provider's SessionNotFound is a real "not found"; a store that cannot answer is not.
+      if (isStoreUnavailable(error)) throw error
+      return undefined
+    })
     if (!details || details.uid !== uid) throw new HttpError('INTERACTION_NOT_FOUND')
     const client = await provider.Client.find(String(details.params.client_id))
     if (!client) throw new HttpError('INTERACTION_NOT_FOUND', 'The application that asked is no longer registered')
@@ -95,7 +99,10 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
           'qr-login-app': { uid: interaction.details.uid, name: interaction.name },
         })
       // A device's sign-in: the phone already confirmed it on the provider's confirm screen, as its signed-in user.
-      const user = await phoneUser(request, logins, config).catch(() => undefined)
+      const user = await phoneUser(request, logins, config).catch((error: unknown) => {
+        if (isLoginError(error, 'AUTH_REQUIRED')) return undefined
+        throw error
+      })
       if (!user) return reply.redirect(`/m?next=${encodeURIComponent(request.url)}`)
       // The device confirm screen asks for no passkey: where one is required, a device cannot be approved.
       const result: InteractionResults = config.passkeys.required

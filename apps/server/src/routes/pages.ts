@@ -64,14 +64,13 @@ export async function sendPage(
   const asked = (request.query as { lang?: string }).lang
   const lang = pickLanguage(asked, request.cookies.lang, request.headers['accept-language'])
   if (asked) reply.setCookie('lang', lang, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
-  // The PC page also says how its session was approved (tap or passkey).
-  const user = await (
-    page === 'pc'
-      ? app.logins
-          .pcSession(request.cookies.sid)
-          .then((session) => session && { ...session.user, approvedWith: session.approvedWith })
-      : app.logins.sessionUser('phone', request.cookies.m_session)
-  ).catch(() => undefined)
+  // The PC page also says how its session was approved (tap or passkey). A store that cannot answer is a 503:
+  // a page that said "signed out" would send the user to sign in again, into the same outage.
+  const user = await (page === 'pc'
+    ? app.logins
+        .pcSession(request.cookies.sid)
+        .then((session) => session && { ...session.user, approvedWith: session.approvedWith })
+    : app.logins.sessionUser('phone', request.cookies.m_session))
   // Under WORKERS socket.io takes WebSocket only (transports/socket-io.ts): the page need not try polling first.
   const socketIo = page === 'pc' && app.config.workers > 1 ? { 'qr-login-socket-io-transports': ['websocket'] } : {}
   const meta = Object.entries({ 'qr-login-user': user, ...socketIo, ...extra })

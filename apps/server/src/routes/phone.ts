@@ -132,7 +132,8 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
       })
       if (id) return { id, scanUrl: `${config.publicUrl}/m/${id}` }
       // Not a QR login's: perhaps a device's (the OpenID provider's device flow), which the phone confirms there.
-      const deviceUrl = await app.oidc.deviceConfirmUrl(code).catch(() => undefined)
+      // A store that cannot answer is a 503 from either look-up: only a code nobody holds counts as a failure.
+      const deviceUrl = await app.oidc.deviceConfirmUrl(code)
       if (deviceUrl) return { scanUrl: deviceUrl }
       await app.limits.recordCodeLookupFailure(request)
       throw new HttpError('CODE_NOT_FOUND')
