@@ -38,6 +38,7 @@ import phoneRoutes from './routes/phone.js'
 import passkeyRoutes from './routes/passkeys.js'
 import pageRoutes from './routes/pages.js'
 import { trustRule } from './lib/client-address.js'
+import { networkTest } from './lib/network.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -144,6 +145,7 @@ export async function buildApp(
       matchCode: config.matchCode,
       historyRetentionMs: config.historyRetentionSeconds * 1000,
       requirePasskey: config.passkeys.required,
+      ...(config.network.requireSame ? { requireSameNetwork: networkTest(config.network) } : {}),
     },
     onBackgroundError: (error, context) => {
       if (isLoginError(error, 'STORE_UNAVAILABLE')) metrics.storeError()

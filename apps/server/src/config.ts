@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { lanIPv4 } from './lib/lan.js'
 import { checkTrustList, type TrustProxySetting } from './lib/client-address.js'
+import { checkRanges, type NetworkRule } from './lib/network.js'
 import { ConfigError } from './config-error.js'
 import { loadClients, type OidcClient } from './oidc/clients.js'
 import { checkOperatorKeys } from './oidc/keys.js'
@@ -60,6 +61,8 @@ export interface Config {
   matchCode: boolean
   passkeys: PasskeyConfig
   oidc: OidcConfig
+  /** What one network is (the phone's warning, REQUIRE_SAME_NETWORK), and whether a confirm must come from the PC's. */
+  network: NetworkRule & { requireSame: boolean }
 }
 
 export interface OidcConfig {
@@ -242,6 +245,24 @@ function passkeys(env: Env): PasskeyConfig {
   }
 }
 
+function network(env: Env): Config['network'] {
+  const ranges = (env.SAME_NETWORK_RANGES ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+  try {
+    checkRanges(ranges)
+  } catch (error) {
+    throw new ConfigError(`SAME_NETWORK_RANGES must list CIDRs such as 10.20.0.0/16: ${(error as Error).message}`)
+  }
+  return {
+    requireSame: flag(env, 'REQUIRE_SAME_NETWORK'),
+    ipv4Prefix: wholeNumber(env, 'SAME_NETWORK_IPV4_PREFIX', 24, 8, 32),
+    ipv6Prefix: wholeNumber(env, 'SAME_NETWORK_IPV6_PREFIX', 64, 16, 128),
+    ranges,
+  }
+}
+
 function oidc(env: Env): OidcConfig {
   if (env.OIDC_KEYS_FILE) checkOperatorKeys(env.OIDC_KEYS_FILE)
   return {
@@ -367,5 +388,6 @@ export function loadConfig(env: Env = process.env): Config {
     matchCode: flag(env, 'MATCH_CODE'),
     passkeys: passkeys(env),
     oidc: oidc(env),
+    network: network(env),
   }
 }

@@ -20,8 +20,19 @@ export const AvatarParams = Type.Object({
 /** The status object: defined once, in the core (its type is derived from it). */
 export const LoginStatusView = LoginStatusViewSchema
 
+/** login_hint as a person types a user name: any name is taken (none is looked up), but not a page of text. */
+export const maxLoginHintLength = 64
+export const LoginHint = Type.String({
+  minLength: 1,
+  maxLength: maxLoginHintLength,
+  description: 'Only this account’s phone may scan the login (login_hint); any other gets 403 WRONG_ACCOUNT',
+})
+
+export const CreateBody = Type.Union([Type.Null(), Type.Object({ loginHint: Type.Optional(LoginHint) })])
+
 export const CreatedLogin = Type.Object({
   ...LoginStatusView.properties,
+  loginHint: Type.Optional(LoginHint),
   scanUrl: Type.String({ description: 'What the QR encodes: <PUBLIC_URL>/m/<id>' }),
   qrSvgUrl: Type.String(),
   pollIntervalMs: Type.Integer(),

@@ -11,6 +11,7 @@ const en = {
   'pc.signedIn': 'Signed in as {name}',
   'pc.logout': 'Sign out',
   'pc.appTitle': 'Sign in to {name} with your phone',
+  'pc.loginHint': 'Scan with the phone signed in as {name}: no other account can approve this sign-in.',
   'pc.appCancel': 'Cancel and go back to {name}',
   'pc.approvedWith.tap': 'Approved with a tap on your phone.',
   'pc.approvedWith.passkey': 'Approved on your phone with a passkey.',
@@ -83,6 +84,10 @@ const en = {
   'phone.expired': 'This QR code has expired. Refresh it on the computer and scan again.',
   'phone.unknown': 'This QR code is not valid.',
   'phone.alreadyScanned': 'This QR code has already been scanned by another account.',
+  'phone.wrongAccount':
+    'This sign-in was asked for another account, so this phone cannot approve it. Ask the person at the computer which account it is for.',
+  'phone.networkMismatch':
+    'This service approves a sign-in only from a phone on the computer’s network. Join the network the computer is on (its Wi-Fi), then confirm again.',
   'phone.finished': 'This sign-in is already finished.',
   'phone.badCredentials': 'Wrong user name or password.',
   'phone.tooManyAttempts': 'Too many failed attempts. Try again in {minutes} min.',
@@ -130,6 +135,7 @@ const zh: Record<MessageKey, string> = {
   'pc.signedIn': '已登录：{name}',
   'pc.logout': '退出登录',
   'pc.appTitle': '用手机扫码登录 {name}',
+  'pc.loginHint': '请用已登录 {name} 账号的手机扫码：其他账号无法批准这次登录。',
   'pc.appCancel': '取消并返回 {name}',
   'pc.approvedWith.tap': '已在手机上点按确认。',
   'pc.approvedWith.passkey': '已在手机上用通行密钥确认。',
@@ -200,6 +206,9 @@ const zh: Record<MessageKey, string> = {
   'phone.expired': '二维码已过期。请在电脑上刷新后重新扫描。',
   'phone.unknown': '二维码无效。',
   'phone.alreadyScanned': '此二维码已被其他账号扫描。',
+  'phone.wrongAccount': '这次登录请求指定了另一个账号，这部手机无法批准。请向电脑前的人确认是哪个账号。',
+  'phone.networkMismatch':
+    '本服务只批准与电脑在同一网络中的手机发出的登录。请连接电脑所在的网络（例如它的 Wi-Fi），然后再次确认。',
   'phone.finished': '此次登录已结束。',
   'phone.badCredentials': '用户名或密码错误。',
   'phone.tooManyAttempts': '失败次数过多，请 {minutes} 分钟后再试。',

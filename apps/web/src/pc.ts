@@ -37,7 +37,10 @@ const autoRefreshDelayMs = 1500
 
 const client = new QrLoginClient()
 /** On the OpenID provider's sign-in page: the application asking, and the interaction the login answers. */
-const asking = readMeta<{ uid: string; name: string }>('qr-login-app')
+const asking = readMeta<{ uid: string; name: string; loginHint?: string }>('qr-login-app')
+/** login_hint: the account whose phone alone may approve, as the application asked or as ?login_hint= says. */
+const loginHint =
+  (asking ? asking.loginHint : new URL(location.href).searchParams.get('login_hint')?.trim()) || undefined
 // A service of several worker processes serves socket.io over WebSocket only: say so, and skip the refused polling.
 const socketIoTransports = readMeta<('polling' | 'websocket')[]>('qr-login-socket-io-transports')
 /** Tabs of this browser tell each other when it signs in or out: one exchange serves them all. */
@@ -303,7 +306,7 @@ async function newLogin() {
   setState('loading', t('pc.loading'))
   try {
     const created = await client.createLogin(
-      asking ? { path: `/interaction/${encodeURIComponent(asking.uid)}/qr` } : {},
+      asking ? { path: `/interaction/${encodeURIComponent(asking.uid)}/qr` } : { loginHint },
     )
     // Another tab may have signed this browser in while we waited: then there is nothing to show a QR for.
     if (signedInAs) return
@@ -327,7 +330,14 @@ async function attach(id: string): Promise<boolean> {
   }
 }
 
+function showLoginHint() {
+  const hint = element('login-hint')
+  hint.hidden = !loginHint
+  if (loginHint) hint.textContent = t('pc.loginHint', { name: loginHint })
+}
+
 async function start() {
+  showLoginHint()
   transportSelect.replaceChildren(
     ...transports.map((name) => {
       const option = document.createElement('option')

@@ -47,6 +47,8 @@ function showFailure(error: unknown) {
       return showResult('expired', 'phone.expired')
     case 'ALREADY_SCANNED':
       return showResult('already-scanned', 'phone.alreadyScanned')
+    case 'WRONG_ACCOUNT':
+      return showResult('wrong-account', 'phone.wrongAccount')
     case 'ALREADY_CONSUMED':
     case 'INVALID_TRANSITION':
     case 'NOT_SCANNED':
@@ -214,6 +216,9 @@ async function approve(id: string) {
       return showResult('cancelled', 'phone.matchWrong')
     if (error instanceof QrLoginError && (error.code === 'PASSKEY_REQUIRED' || error.code === 'NO_PASSKEY'))
       return showResult('passkey-required', 'phone.passkeyRequired')
+    // The login still waits for this phone: scanning the QR again once on the computer's network confirms it.
+    if (error instanceof QrLoginError && error.code === 'NETWORK_MISMATCH')
+      return showResult('network-mismatch', 'phone.networkMismatch')
     showFailure(error)
   }
 }

@@ -56,8 +56,15 @@ export class QrLoginClient {
   }
 
   /** `path`: where to create it, when not POST /api/qr (the OpenID provider's sign-in page creates its own). */
-  createLogin(options: { path?: string } = {}): Promise<CreatedLogin> {
-    return sendJson(this.http, options.path ?? '/api/qr', { method: 'POST' })
+  /**
+   * `loginHint`: only that account's phone may scan the login (any other gets 403 WRONG_ACCOUNT); at most
+   * 64 characters. `path`: another endpoint that creates one (an application's QR page).
+   */
+  createLogin(options: { path?: string; loginHint?: string } = {}): Promise<CreatedLogin> {
+    return sendJson(this.http, options.path ?? '/api/qr', {
+      method: 'POST',
+      ...(options.loginHint ? { body: JSON.stringify({ loginHint: options.loginHint }) } : {}),
+    })
   }
 
   /** One read of the status (a short poll). */

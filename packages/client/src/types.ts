@@ -59,6 +59,8 @@ export interface CreatedLogin extends LoginStatusView {
   qrSvgUrl: string
   pollIntervalMs: number
   watchToken: string
+  /** The account whose phone alone may scan it, when one was asked for (login_hint). */
+  loginHint?: string
 }
 
 /** A sign-in request in its user's history, as the phone lists it. */

@@ -22,6 +22,7 @@ export {
   type CreatedLogin,
   type LoginServiceDeps,
   type LoginSettings,
+  type LoginRequest,
   type PcDescription,
   type PcSession,
   type ScannedLogin,

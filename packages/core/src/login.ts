@@ -49,6 +49,13 @@ export interface LoginRecord {
   approvedWith?: ApprovalMethod
   /** The application that asked (an OIDC client) and the authorization it answers; absent for a sign-in to this service. */
   app?: AppRequest
+  /** login_hint: the only account whose phone may scan (or cancel) this login, as the PC asked; any other is refused. */
+  loginHint?: string
+}
+
+/** Whether a user is the one a login_hint names: user names compare without regard to case. */
+export function isHintedAccount(loginHint: string | undefined, username: string): boolean {
+  return loginHint === undefined || loginHint.toLowerCase() === username.toLowerCase()
 }
 
 /** A sign-in asked for by another application through the OpenID provider. */

@@ -50,6 +50,15 @@ export interface LoginSettings {
   historyRetentionMs?: number
   /** REQUIRE_PASSKEY: only a confirm with a verified passkey assertion approves. */
   requirePasskey?: boolean
+  /** REQUIRE_SAME_NETWORK: a confirm from a phone outside the PC's network (by this test) is refused. */
+  requireSameNetwork?: (pcIp: string, phoneIp: string) => boolean
+}
+
+/** What a PC asks for beyond a login: the application it signs in to, and the account that should approve. */
+export interface LoginRequest {
+  app?: AppRequest
+  /** login_hint: only this account's phone may scan the login. Any name is taken: none is looked up. */
+  loginHint?: string
 }
 
 export interface ConfirmOptions {
@@ -57,6 +66,8 @@ export interface ConfirmOptions {
   matchCode?: string
   /** 'passkey' only once the caller has verified an assertion made for this login by this user. */
   method?: ApprovalMethod
+  /** The phone's address, for REQUIRE_SAME_NETWORK. */
+  phoneIp?: string
 }
 
 export interface LoginServiceDeps {
@@ -227,7 +238,7 @@ export class LoginService {
   // ---- PC side ---------------------------------------------------------
 
   /** `app`: the application asking through the OpenID provider, when one is; its login can only be redeemed by it. */
-  async createLogin(pc: PcDescription, app?: AppRequest): Promise<CreatedLogin> {
+  async createLogin(pc: PcDescription, { app, loginHint }: LoginRequest = {}): Promise<CreatedLogin> {
     if (this.settings.maxLiveLogins !== undefined && (await this.store.countLive()) >= this.settings.maxLiveLogins) {
       throw new LoginError('RATE_LIMITED', 'Too many logins are waiting right now; try again shortly')
     }
@@ -248,6 +259,7 @@ export class LoginService {
         changeTimes: [now],
         ...(this.settings.matchCode ? { match: this.secrets.matchCode() } : {}),
         ...(app ? { app: { ...app } } : {}),
+        ...(loginHint ? { loginHint } : {}),
       }
       if (await this.store.insert(record, this.keepUntil(record))) {
         this.expiry.arm(record.id, record.expiresAt)
@@ -366,9 +378,9 @@ export class LoginService {
    * Throws what confirming would be refused with now, other than a missing or wrong number pick:
    * a passkey prompt is only worth showing to the user who scanned, while the login waits for them.
    */
-  async checkConfirmable(id: string, user: UserProfile): Promise<{ expiresAt: number }> {
+  async checkConfirmable(id: string, user: UserProfile, phoneIp?: string): Promise<{ expiresAt: number }> {
     const record = await this.load(id)
-    const action: LoginAction = { type: 'confirm', user, method: 'passkey', matchCode: record.match?.code }
+    const action: LoginAction = { type: 'confirm', user, method: 'passkey', matchCode: record.match?.code, phoneIp }
     const decision = decide(record, action, this.clock.now(), this.settings)
     if (decision.outcome === 'refused') throw decision.error
     return { expiresAt: record.expiresAt }

@@ -1,5 +1,5 @@
 import { LoginError, type ErrorCode } from './errors.js'
-import { isTerminal, type ApprovalMethod, type LoginRecord, type UserProfile } from './login.js'
+import { isHintedAccount, isTerminal, type ApprovalMethod, type LoginRecord, type UserProfile } from './login.js'
 import type { HistoryEntry } from './ports.js'
 
 /**
@@ -17,7 +17,7 @@ export type LoginAction =
    * With number matching, `matchCode` is the phone user's pick. `method` is how the user proved it
    * was them: a passkey assertion already verified for this login, or a tap (the default).
    */
-  | { type: 'confirm'; user: UserProfile; matchCode?: string; method?: ApprovalMethod }
+  | { type: 'confirm'; user: UserProfile; matchCode?: string; method?: ApprovalMethod; phoneIp?: string }
   | { type: 'cancel'; user: UserProfile }
   | { type: 'exchange' }
 
@@ -26,6 +26,11 @@ export interface TransitionRules {
   exchangeWindowMs: number
   /** REQUIRE_PASSKEY: a confirm without a verified passkey assertion is refused. */
   requirePasskey?: boolean
+  /**
+   * REQUIRE_SAME_NETWORK: whether a phone at `phoneIp` is on the network of a PC at `pcIp`; a confirm
+   * from anywhere else (or from an address not known) is refused, and the login keeps waiting.
+   */
+  requireSameNetwork?: (pcIp: string, phoneIp: string) => boolean
 }
 
 export type Decision =
@@ -48,6 +53,7 @@ const step = (record: LoginRecord, change: Partial<LoginRecord>): LoginRecord =>
 
 const alreadyScanned = () => refuse('ALREADY_SCANNED')
 const notScanner = () => refuse('NOT_SCANNER')
+const wrongAccount = () => refuse('WRONG_ACCOUNT')
 
 /** Why nothing more can happen to an ended (or otherwise unsuitable) login. */
 function refusalFor(record: LoginRecord): Decision {
@@ -62,6 +68,7 @@ function refusalFor(record: LoginRecord): Decision {
 }
 
 function scan(record: LoginRecord, user: UserProfile, now: number, rules: TransitionRules): Decision {
+  if (!isTerminal(record.status) && !isHintedAccount(record.loginHint, user.username)) return wrongAccount()
   switch (record.status) {
     case 'pending':
       return {
@@ -84,13 +91,17 @@ function scan(record: LoginRecord, user: UserProfile, now: number, rules: Transi
 
 function confirm(
   record: LoginRecord,
-  { user, matchCode, method = 'tap' }: Extract<LoginAction, { type: 'confirm' }>,
+  { user, matchCode, method = 'tap', phoneIp }: Extract<LoginAction, { type: 'confirm' }>,
   now: number,
   rules: TransitionRules,
 ): Decision {
   switch (record.status) {
     case 'scanned':
       if (record.scannedBy?.username !== user.username) return notScanner()
+      // Left waiting, not cancelled: the same phone may join the PC's network and confirm; from elsewhere every
+      // try is refused alike, so a phished user's tap can neither approve nor end the attacker's login.
+      if (rules.requireSameNetwork && !(phoneIp && rules.requireSameNetwork(record.requester.ip, phoneIp)))
+        return refuse('NETWORK_MISMATCH')
       // Before the number pick: a refused tap must not spend the pick (a wrong one cancels).
       if (rules.requirePasskey && method !== 'passkey') return refuse('PASSKEY_REQUIRED')
       if (record.match && matchCode === undefined)
@@ -118,6 +129,8 @@ function confirm(
 }
 
 function cancel(record: LoginRecord, user: UserProfile, now: number): Decision {
+  // Another account may not end a login asked for someone else (it could not scan it either).
+  if (!isTerminal(record.status) && !isHintedAccount(record.loginHint, user.username)) return wrongAccount()
   switch (record.status) {
     case 'scanned':
       if (record.scannedBy?.username !== user.username) return notScanner()

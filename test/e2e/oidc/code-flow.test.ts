@@ -218,3 +218,95 @@ t.test('the provider’s QR page: an expired QR is replaced, any transport works
   const approval = await approveOnPhone(chinese.page, { user: 'carol' })
   t.equal((await client.authorizationCodeGrant(config, new URL(approval.url), checks)).claims()?.sub, 'carol')
 })
+
+t.test(
+  'login_hint: the QR page says whose phone; another account’s phone is told it cannot; the hinted one signs in',
+  async (t) => {
+    const { rp, base, browser, pc, problems, config } = await providerWithApp(t)
+    const { url, checks } = await authorizationRequest(config, rp.redirectUri, { login_hint: 'bob' })
+    await pc.page.goto(url.href)
+    await pc.page.waitForSelector('main[data-state="pending"]')
+    t.equal(
+      await pc.page.locator('#login-hint').textContent(),
+      'Scan with the phone signed in as bob: no other account can approve this sign-in.',
+    )
+    const scanUrl = await readQrFromPage(pc.page)
+
+    const alicePhone = await newPage(browser, mobile, 'alice’s phone', problems)
+    await alicePhone.page.goto(scanUrl)
+    await alicePhone.page.click('.pick[data-username="alice"]')
+    await alicePhone.page.waitForSelector('main[data-state="wrong-account"]')
+    t.match(await alicePhone.page.locator('#result').textContent(), /asked for another account/)
+
+    const bobPhone = await newPage(browser, mobile, 'bob’s phone', problems)
+    await bobPhone.page.goto(scanUrl)
+    await bobPhone.page.click('.pick[data-username="bob"]')
+    await bobPhone.page.waitForSelector('main[data-state="ask"]')
+    await bobPhone.page.click('#confirm')
+    await pc.page.waitForURL(`${rp.redirectUri}?**`)
+    const tokens = await client.authorizationCodeGrant(config, new URL(pc.page.url()), checks)
+    t.equal(tokens.claims()?.sub, 'bob')
+    t.same(
+      problems.filter((problem) => !/403/.test(problem)),
+      [],
+      'nothing went wrong but the refused scan',
+    )
+    t.equal(new URL(base).host, new URL(scanUrl).host)
+  },
+)
+
+t.test('a login_hint longer than 64 characters: the app hears invalid_request', async (t) => {
+  const { rp, pc, config } = await providerWithApp(t)
+  const { url, checks } = await authorizationRequest(config, rp.redirectUri, { login_hint: 'x'.repeat(65) })
+  await pc.page.goto(url.href)
+  await pc.page.waitForURL(`${rp.redirectUri}?**`)
+  const landed = new URL(pc.page.url())
+  t.equal(landed.searchParams.get('error'), 'invalid_request')
+  t.equal(landed.searchParams.get('state'), checks.expectedState)
+  await t.rejects(client.authorizationCodeGrant(config, landed, checks), {
+    name: 'AuthorizationResponseError',
+    error: 'invalid_request',
+  })
+})
+
+t.test(
+  'REQUIRE_SAME_NETWORK=1: a phone elsewhere is refused and told why; on the PC’s network it signs the app in',
+  async (t) => {
+    const { rp, browser, pc, problems, config } = await providerWithApp(t, {
+      REQUIRE_SAME_NETWORK: '1',
+      TRUST_PROXY: '127.0.0.1',
+    })
+    const { url, checks } = await authorizationRequest(config, rp.redirectUri)
+    await pc.page.goto(url.href)
+    await pc.page.waitForSelector('main[data-state="pending"]')
+    const scanUrl = await readQrFromPage(pc.page)
+
+    // The phone on mobile data: its requests reach us through a proxy we trust, which says so.
+    const away = await newPage(
+      browser,
+      { ...mobile, extraHTTPHeaders: { 'x-forwarded-for': '100.64.3.4' } },
+      'phone away',
+      problems,
+    )
+    await away.page.goto(scanUrl)
+    await away.page.click('.pick[data-username="alice"]')
+    await away.page.waitForSelector('main[data-state="ask"]')
+    await away.page.click('#confirm')
+    await away.page.waitForSelector('main[data-state="network-mismatch"]')
+    t.match(await away.page.locator('#result').textContent(), /on the computer’s network/)
+    t.equal(await pc.page.locator('main').getAttribute('data-state'), 'scanned', 'the PC still waits')
+
+    // The same account, now on the PC's network, scans the same QR again and confirms.
+    const near = await newPage(browser, mobile, 'phone near', problems)
+    await near.page.goto(scanUrl)
+    await near.page.click('.pick[data-username="alice"]')
+    await near.page.waitForSelector('main[data-state="ask"]')
+    await near.page.click('#confirm')
+    await pc.page.waitForURL(`${rp.redirectUri}?**`)
+    t.equal((await client.authorizationCodeGrant(config, new URL(pc.page.url()), checks)).claims()?.sub, 'alice')
+    t.same(
+      problems.filter((problem) => !/403/.test(problem)),
+      [],
+    )
+  },
+)

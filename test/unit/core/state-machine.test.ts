@@ -272,6 +272,49 @@ t.test('transitions.ts: every state × action, as a pure function of (record, ac
   const cancelled = decide(record('pending'), { type: 'cancel', user: bob }, now, rules)
   t.match(cancelled, { outcome: 'next', record: { endedAt: now } }, 'an ending records when it ended')
 
+  // login_hint: another account can neither scan nor cancel a login hinted for alice, in any live state.
+  for (const status of ['pending', 'scanned', 'confirmed'] as const) {
+    for (const type of ['scan', 'cancel'] as const) {
+      t.match(
+        decide(record(status, { loginHint: 'Alice' }), { type, user: bob }, now, rules),
+        { outcome: 'refused', error: { code: 'WRONG_ACCOUNT' } },
+        `hinted ${status} + ${type} by bob`,
+      )
+    }
+  }
+  t.match(decide(record('pending', { loginHint: 'Alice' }), { type: 'scan', user: alice }, now, rules), {
+    outcome: 'next',
+    record: { status: 'scanned' },
+  })
+  t.match(
+    decide(record('expired', { loginHint: 'alice' }), { type: 'scan', user: bob }, now, rules),
+    { outcome: 'refused', error: { code: 'QR_EXPIRED' } },
+    'an ended login says it ended, whoever asks',
+  )
+  // REQUIRE_SAME_NETWORK: the rule is given; the PC's address is the record's, the phone's the action's.
+  const sameNetwork = { ...rules, requireSameNetwork: (pcIp: string, phoneIp: string) => pcIp === phoneIp }
+  for (const phoneIp of [undefined, '198.51.100.7']) {
+    t.match(
+      decide(record('scanned'), { type: 'confirm', user: alice, phoneIp }, now, sameNetwork),
+      { outcome: 'refused', error: { code: 'NETWORK_MISMATCH' } },
+      `a phone at ${phoneIp ?? 'no known address'}`,
+    )
+  }
+  t.match(
+    decide(
+      record('scanned', { match: { code: '42', choices: ['17', '42', '88'] } }),
+      { type: 'confirm', user: alice, matchCode: '17', phoneIp: '198.51.100.7' },
+      now,
+      sameNetwork,
+    ),
+    { outcome: 'refused', error: { code: 'NETWORK_MISMATCH' } },
+    'checked before the number pick: a wrong pick from elsewhere does not end the login',
+  )
+  t.match(decide(record('scanned'), { type: 'confirm', user: alice, phoneIp: pc.ip }, now, sameNetwork), {
+    outcome: 'next',
+    record: { status: 'confirmed' },
+  })
+
   const matching = record('scanned', { match: { code: '42', choices: ['17', '42', '88'] } })
   t.match(
     decide(matching, { type: 'confirm', user: alice }, now, rules),

@@ -121,3 +121,69 @@ t.test('match codes come from the CSPRNG: two digits, three distinct choices, th
   }
   t.same([...positions].sort(), [0, 1, 2])
 })
+
+function confirmFrom(app: App, id: string, token: string, remoteAddress: string) {
+  return app.inject({ method: 'POST', url: `/api/qr/${id}/confirm`, headers: bearer(token), remoteAddress })
+}
+
+t.test(
+  'REQUIRE_SAME_NETWORK=1: a confirm from outside the PC’s network is 403 and the login keeps waiting',
+  async (t) => {
+    const app = await testApp(t, { REQUIRE_SAME_NETWORK: '1' })
+    const token = await phoneToken(app)
+    const login = await createFrom(app, '192.168.1.20')
+    await scanFrom(app, login.id, token, '100.64.3.4')
+
+    const refused = await confirmFrom(app, login.id, token, '100.64.3.4')
+    t.equal(refused.statusCode, 403)
+    t.equal(refused.json().code, 'NETWORK_MISMATCH')
+    const options = await app.inject({
+      method: 'POST',
+      url: `/api/qr/${login.id}/passkey-options`,
+      headers: bearer(token),
+      remoteAddress: '100.64.3.4',
+    })
+    t.equal(options.json().code, 'NETWORK_MISMATCH', 'no passkey prompt is offered from there either')
+    t.match(await poll(app, login), { status: 'scanned', version: 2 }, 'not confirmed, not cancelled: it still waits')
+
+    const joined = await confirmFrom(app, login.id, token, '192.168.1.35')
+    t.equal(joined.statusCode, 200, 'the same phone, once on the PC’s network, confirms')
+    t.equal(joined.json().status, 'confirmed')
+  },
+)
+
+t.test('REQUIRE_SAME_NETWORK: IPv6 /64, the prefixes and ranges the operator sets', async (t) => {
+  const cases: { env: Record<string, string>; pc: string; phone: string; allowed: boolean }[] = [
+    { env: {}, pc: '2001:db8:1:2::10', phone: '2001:db8:1:2:abcd::1', allowed: true },
+    { env: {}, pc: '2001:db8:1:2::10', phone: '2001:db8:1:3::10', allowed: false },
+    { env: {}, pc: '192.168.1.20', phone: '::ffff:192.168.1.99', allowed: true },
+    { env: {}, pc: '192.168.1.20', phone: '2001:db8::1', allowed: false },
+    { env: { SAME_NETWORK_IPV4_PREFIX: '32' }, pc: '192.168.1.20', phone: '192.168.1.35', allowed: false },
+    { env: { SAME_NETWORK_IPV4_PREFIX: '16' }, pc: '192.168.1.20', phone: '192.168.7.35', allowed: true },
+    { env: { SAME_NETWORK_RANGES: '10.20.0.0/16' }, pc: '10.20.1.5', phone: '10.20.9.9', allowed: true },
+    { env: { SAME_NETWORK_RANGES: '10.20.0.0/16' }, pc: '10.20.1.5', phone: '10.21.1.5', allowed: false },
+  ]
+  for (const { env, pc, phone, allowed } of cases) {
+    const app = await testApp(t, { REQUIRE_SAME_NETWORK: '1', ...env })
+    const token = await phoneToken(app)
+    const login = await createFrom(app, pc)
+    const scan = (await scanFrom(app, login.id, token, phone)).json()
+    t.equal(scan.network.sameNetwork, allowed, `the phone's warning agrees: ${pc} / ${phone} ${JSON.stringify(env)}`)
+    const answer = await confirmFrom(app, login.id, token, phone)
+    t.equal(answer.statusCode, allowed ? 200 : 403, `${pc} / ${phone} ${JSON.stringify(env)}`)
+  }
+})
+
+t.test('without REQUIRE_SAME_NETWORK another network is a warning only', async (t) => {
+  const app = await testApp(t)
+  const token = await phoneToken(app)
+  const login = await createFrom(app, '192.168.1.20')
+  await scanFrom(app, login.id, token, '100.64.3.4')
+  t.equal((await confirmFrom(app, login.id, token, '100.64.3.4')).statusCode, 200)
+})
+
+t.test('a SAME_NETWORK_RANGES entry that is not a CIDR stops the start', async (t) => {
+  const { loadConfig } = await import('../../../apps/server/src/config.js')
+  t.throws(() => loadConfig({ SAME_NETWORK_RANGES: '10.20.0.0' }), /SAME_NETWORK_RANGES must list CIDRs/)
+  t.throws(() => loadConfig({ SAME_NETWORK_IPV4_PREFIX: '40' }), /SAME_NETWORK_IPV4_PREFIX/)
+})

@@ -1,26 +1,49 @@
-import { isIPv4, isIPv6 } from 'node:net'
+import ipaddr from 'ipaddr.js'
 
-function ipv6Groups(address: string): number[] | undefined {
-  const [head = '', tail] = address.split('::')
-  const left = head ? head.split(':') : []
-  const right = tail ? tail.split(':') : []
-  if (tail === undefined && left.length !== 8) return undefined
-  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
-  return groups.map((group) => parseInt(group, 16))
+/** What counts as one network: a prefix length per family, and ranges that count as one network whole. */
+export interface NetworkRule {
+  ipv4Prefix: number
+  ipv6Prefix: number
+  /** CIDRs (an office's 10.20.0.0/16 with its Wi-Fi and wired /24s, a VPN's pool): two addresses in one are one network. */
+  ranges: string[]
+}
+
+export const defaultNetworkRule: NetworkRule = { ipv4Prefix: 24, ipv6Prefix: 64, ranges: [] }
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6
+
+function parsed(address: string): Address | undefined {
+  try {
+    // process(): an IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) is the IPv4 address it carries.
+    return ipaddr.process(address)
+  } catch {
+    return undefined
+  }
+}
+
+/** Throws with ipaddr.js's message for a range that is not a CIDR. */
+export function checkRanges(ranges: string[]): void {
+  for (const range of ranges) ipaddr.parseCIDR(range)
 }
 
 /**
- * Whether two client addresses look like one network: the same address (one NAT),
- * the same IPv4 /24 (one LAN) or the same IPv6 /64. A phone on mobile data while
- * the PC sits elsewhere is the consent-phishing picture the phone warns about.
+ * Whether two client addresses look like one network by the rule: the same address (one NAT), the
+ * same IPv4 /24 (one LAN), the same IPv6 /64, or one configured range. A phone on mobile data while
+ * the PC sits elsewhere is the consent-phishing picture the phone warns about (and REQUIRE_SAME_NETWORK
+ * refuses).
  */
-export function sameNetwork(a: string, b: string): boolean {
-  if (a === b) return true
-  if (isIPv4(a) && isIPv4(b)) return a.split('.').slice(0, 3).join('.') === b.split('.').slice(0, 3).join('.')
-  if (isIPv6(a) && isIPv6(b)) {
-    const left = ipv6Groups(a)
-    const right = ipv6Groups(b)
-    return Boolean(left && right && left.slice(0, 4).every((group, i) => group === right[i]))
+export function networkTest(rule: NetworkRule): (a: string, b: string) => boolean {
+  const ranges = rule.ranges.map((range) => ipaddr.parseCIDR(range))
+  return (a, b) => {
+    const left = parsed(a)
+    const right = parsed(b)
+    if (!left || !right || left.kind() !== right.kind()) return false
+    if (left.toString() === right.toString()) return true
+    const prefix = left.kind() === 'ipv4' ? rule.ipv4Prefix : rule.ipv6Prefix
+    if (left.match(right, prefix)) return true
+    return ranges.some((range) => range[0].kind() === left.kind() && left.match(range) && right.match(range))
   }
-  return false
 }
+
+/** By the default rule: one address, one IPv4 /24 or one IPv6 /64. */
+export const sameNetwork = networkTest(defaultNetworkRule)

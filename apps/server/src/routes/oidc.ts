@@ -11,7 +11,7 @@ import { HttpError, toErrorBody } from '../errors.js'
 import { amrFor } from '../oidc/amr.js'
 import { bearerToken } from '../lib/request-auth.js'
 import { phoneUser } from '../lib/phone-user.js'
-import { CreatedLogin, errors, security } from '../schemas.js'
+import { CreatedLogin, errors, maxLoginHintLength, security } from '../schemas.js'
 import { createLogin } from './pc.js'
 import { LangQuery, sendPage } from './pages.js'
 
@@ -67,7 +67,10 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
     if (!details || details.uid !== uid) throw new HttpError('INTERACTION_NOT_FOUND')
     const client = await provider.Client.find(String(details.params.client_id))
     if (!client) throw new HttpError('INTERACTION_NOT_FOUND', 'The application that asked is no longer registered')
-    return { provider, details, client, name: client.clientName ?? client.clientId }
+    // login_hint (OpenID Connect Core §3.1.2.1): only that account's phone may scan.
+    const hint = details.params.login_hint
+    const loginHint = typeof hint === 'string' && hint.trim() ? hint.trim() : undefined
+    return { provider, details, client, name: client.clientName ?? client.clientId, loginHint }
   }
 
   /** Signs the user in at the provider and grants what the application asked for: the phone's confirm is the consent. */
@@ -94,9 +97,21 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
     { schema: { hide: true, params: InteractionParams, querystring: LangQuery } },
     async (request, reply) => {
       const interaction = await interactionOf(request.params.uid, request, reply)
+      if ((interaction.loginHint?.length ?? 0) > maxLoginHintLength) {
+        // As POST /api/qr refuses it: the application hears invalid_request at its redirect_uri.
+        reply.hijack()
+        return interaction.provider.interactionFinished(request.raw, reply.raw, {
+          error: 'invalid_request',
+          error_description: `login_hint may hold at most ${maxLoginHintLength} characters`,
+        })
+      }
       if (!interaction.details.deviceCode)
         return sendPage(app, request, reply, 'pc', {
-          'qr-login-app': { uid: interaction.details.uid, name: interaction.name },
+          'qr-login-app': {
+            uid: interaction.details.uid,
+            name: interaction.name,
+            ...(interaction.loginHint ? { loginHint: interaction.loginHint } : {}),
+          },
         })
       // A device's sign-in: the phone already confirmed it on the provider's confirm screen, as its signed-in user.
       const user = await phoneUser(request, logins, config).catch((error: unknown) => {
@@ -127,11 +142,12 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { details, client, name } = await interactionOf(request.params.uid, request, reply)
+      const { details, client, name, loginHint } = await interactionOf(request.params.uid, request, reply)
+      if ((loginHint?.length ?? 0) > maxLoginHintLength)
+        throw new HttpError('VALIDATION_ERROR', 'login_hint is too long')
       const created = await createLogin(app, request, reply, {
-        clientId: client.clientId,
-        name,
-        interaction: details.uid,
+        app: { clientId: client.clientId, name, interaction: details.uid },
+        ...(loginHint ? { loginHint } : {}),
       })
       return reply.code(201).send(created)
     },

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { AppRequest } from '@qr-login/core'
+import type { LoginRequest } from '@qr-login/core'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import QRCode from 'qrcode'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { clientIp } from '../lib/client-address.js'
 import { describeUserAgent } from '../lib/user-agent.js'
-import { CreatedLogin, LoginIdParams, PcSignedIn, Timeline, errors, security } from '../schemas.js'
+import { CreateBody, CreatedLogin, LoginIdParams, PcSignedIn, Timeline, errors, security } from '../schemas.js'
 
 export function userAgentOf(request: FastifyRequest): string {
   return (request.headers['user-agent'] ?? '').slice(0, 512)
@@ -20,13 +20,13 @@ export async function createLogin(
   app: FastifyInstance,
   request: FastifyRequest,
   reply: FastifyReply,
-  asking?: AppRequest,
+  want: LoginRequest = {},
 ) {
   const { config, logins } = app
   const userAgent = userAgentOf(request)
   const { status, watchToken, userCode } = await logins.createLogin(
     { ip: clientIp(request), userAgent, ...describeUserAgent(userAgent) },
-    asking,
+    want,
   )
   reply.setCookie('qr_watch', watchToken, {
     path: `/api/qr/${status.id}`,
@@ -42,6 +42,7 @@ export async function createLogin(
     pollIntervalMs: config.pollIntervalMs,
     userCode,
     watchToken,
+    ...(want.loginHint ? { loginHint: want.loginHint } : {}),
   }
 }
 
@@ -56,11 +57,16 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       schema: {
         tags: ['pc'],
         summary: 'Create a QR login',
-        description: 'Also sets the qr_watch cookie (Path=/api/qr/<id>) that binds the login to this browser.',
+        description:
+          'Also sets the qr_watch cookie (Path=/api/qr/<id>) that binds the login to this browser. An optional body {"loginHint": "<username>"} lets only that account’s phone scan it.',
+        body: CreateBody,
         response: { 201: CreatedLogin, ...errors(400, 413, 415, 429, 503) },
       },
     },
-    async (request, reply) => reply.code(201).send(await createLogin(app, request, reply)),
+    async (request, reply) => {
+      const loginHint = request.body?.loginHint?.trim()
+      return reply.code(201).send(await createLogin(app, request, reply, loginHint ? { loginHint } : {}))
+    },
   )
 
   app.get(

@@ -6,7 +6,7 @@ import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request
 import { phoneUser as phoneUserOf } from '../lib/phone-user.js'
 import { relyingParty } from '../lib/relying-party.js'
 import { clientIp } from '../lib/client-address.js'
-import { sameNetwork } from '../lib/network.js'
+import { networkTest } from '../lib/network.js'
 import {
   ConfirmBody,
   PasskeyOptions,
@@ -30,6 +30,7 @@ import { Type } from 'typebox'
 export default async function phoneRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins } = app
+  const onPcNetwork = networkTest(config.network)
 
   const phoneUser = (request: FastifyRequest) => phoneUserOf(request, logins, config)
 
@@ -215,7 +216,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
         ...status,
         requester,
         ...(asking ? { app: asking } : {}),
-        network: { phoneIp, sameNetwork: sameNetwork(phoneIp, requester.ip) },
+        network: { phoneIp, sameNetwork: onPcNetwork(requester.ip, phoneIp) },
         ...(matchChoices ? { matchChoices } : {}),
       }
     },
@@ -231,6 +232,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
           'With MATCH_CODE=1 the body must carry the picked number: {"matchCode":"42"}; a wrong one cancels the login (409 MATCH_CODE_MISMATCH).',
           'With a passkey (not in the v1 contract): {"passkey": <the answer to POST /api/qr/:id/passkey-options>}; one that does not verify is 403 PASSKEY_REJECTED and the login still waits.',
           'With REQUIRE_PASSKEY=1 a confirm without one is 403 PASSKEY_REQUIRED.',
+          'With REQUIRE_SAME_NETWORK=1 a phone whose address is not in the PC’s network (an IPv4 /24, an IPv6 /64, or a SAME_NETWORK_RANGES range) is 403 NETWORK_MISMATCH, and the login keeps waiting.',
         ].join(' '),
         body: ConfirmBody,
         response: { ...confirmRoute.schema.response, ...errors(400, 401, 403, 404, 409, 410, 413, 415, 503) },
@@ -244,6 +246,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
       return logins.confirm(id, user, {
         matchCode: request.body?.matchCode,
         method: assertion ? 'passkey' : 'tap',
+        phoneIp: clientIp(request),
       })
     },
   )
@@ -263,7 +266,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     },
     async (request) => {
       const user = await phoneUser(request)
-      const { expiresAt } = await logins.checkConfirmable(request.params.id, user)
+      const { expiresAt } = await logins.checkConfirmable(request.params.id, user, clientIp(request))
       return app.passkeys.confirmOptions(request.params.id, user, relyingParty(request, config), expiresAt)
     },
   )
