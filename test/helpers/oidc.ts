@@ -11,7 +11,7 @@ import { publicApp } from './server.js'
 
 /**
  * A relying party's landing pages (its redirect_uri and post-logout page: a plain 200), and the
- * OIDC_CLIENTS_FILE registering it: a confidential web app and a public device client.
+ * OIDC_CLIENTS_FILE registering it: a confidential web app, a public browser app and a public device client.
  */
 export async function relyingParty(t: Test) {
   const server = createServer((request, response) => {
@@ -30,6 +30,13 @@ export async function relyingParty(t: Test) {
       post_logout_redirect_uris: [`${base}/signed-out`],
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
+      client_id: 'test-spa',
+      client_name: 'Test SPA',
+      redirect_uris: [`${base}/callback`],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
     },
     {
       client_id: 'test-tv',

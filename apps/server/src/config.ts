@@ -75,6 +75,8 @@ export interface OidcConfig {
   keysFile: string
   /** OIDC_KEYS_FILE was given: its keys are the operator's, read and never written. */
   operatorKeys: boolean
+  /** Token and session lifetimes (seconds); see the README for why each default suits a QR sign-in. */
+  ttl: { accessToken: number; idToken: number; refreshToken: number; session: number }
 }
 
 export interface PasskeyConfig {
@@ -271,6 +273,16 @@ function oidc(env: Env): OidcConfig {
     devicePollSeconds: wholeNumber(env, 'DEVICE_POLL_INTERVAL_SECONDS', 5, 1, 60),
     keysFile: env.OIDC_KEYS_FILE || '.oidc/keys.json',
     operatorKeys: Boolean(env.OIDC_KEYS_FILE),
+    ttl: {
+      // Short: a token a phished approval yields is worth minutes, and a refresh costs the app one request.
+      accessToken: wholeNumber(env, 'OIDC_ACCESS_TOKEN_TTL_SECONDS', 600, 1, 24 * 3600),
+      // An ID token says who signed in just now; the application checks it once, at sign-in.
+      idToken: wholeNumber(env, 'OIDC_ID_TOKEN_TTL_SECONDS', 600, 1, 24 * 3600),
+      // Only with offline_access; it rotates on every use for public clients, so a stolen one is noticed.
+      refreshToken: wholeNumber(env, 'OIDC_REFRESH_TOKEN_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+      // How long the provider remembers who signed in (a second app's sign-in still shows the QR: prompt=login).
+      session: wholeNumber(env, 'OIDC_SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
+    },
   }
 }
 

@@ -310,3 +310,67 @@ t.test(
     )
   },
 )
+
+t.test(
+  'DPoP, rotation and lifetimes: a public app’s bound tokens, refreshed, and a replayed refresh token revoking its grant',
+  async (t) => {
+    const {
+      rp,
+      base,
+      pc,
+      config: confidential,
+    } = await providerWithApp(t, {
+      OIDC_ACCESS_TOKEN_TTL_SECONDS: '120',
+      OIDC_ID_TOKEN_TTL_SECONDS: '90',
+    })
+    t.match(confidential.serverMetadata().dpop_signing_alg_values_supported, ['ES256'], 'discovery lists DPoP')
+    const config = await discover(`${base}/oidc`, 'test-spa', null)
+    const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair())
+    const { url, checks } = await authorizationRequest(config, rp.redirectUri, {
+      scope: 'openid profile offline_access',
+      prompt: 'consent',
+    })
+    await pc.page.goto(url.href)
+    const approval = await approveOnPhone(pc.page, { user: 'alice' })
+    const tokens = await client.authorizationCodeGrant(config, new URL(approval.url), checks, undefined, { DPoP })
+    t.equal(tokens.token_type, 'dpop', 'the token is bound to the proof’s key')
+    t.equal(tokens.expires_in, 120, 'OIDC_ACCESS_TOKEN_TTL_SECONDS')
+    const claims = tokens.claims()!
+    t.equal(claims.exp - claims.iat, 90, 'OIDC_ID_TOKEN_TTL_SECONDS')
+    t.match(await client.fetchUserInfo(config, tokens.access_token, 'alice', { DPoP }), { sub: 'alice' })
+    const asBearer = await fetch(`${base}/oidc/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+    t.equal(asBearer.status, 401, 'a bound token shown as a plain bearer is refused')
+    const asDPoPWithoutProof = await fetch(`${base}/oidc/me`, {
+      headers: { authorization: `DPoP ${tokens.access_token}` },
+    })
+    // RFC 9449 §7.1 with RFC 6750 §3.1: no proof at all is a malformed request, not a wrong credential.
+    t.equal(asDPoPWithoutProof.status, 400, 'one without its proof is a malformed request')
+    t.match(await asDPoPWithoutProof.json(), { error: 'invalid_request' })
+    const otherKey = client.getDPoPHandle(config, await client.randomDPoPKeyPair())
+    await t.rejects(
+      client.fetchUserInfo(config, tokens.access_token, 'alice', { DPoP: otherKey }),
+      { name: 'WWWAuthenticateChallengeError', status: 401 },
+      'a proof made with another key is refused: 401',
+    )
+
+    const first = tokens.refresh_token!
+    const refreshed = await client.refreshTokenGrant(config, first, undefined, { DPoP })
+    t.ok(refreshed.refresh_token, 'a new refresh token')
+    t.not(refreshed.refresh_token, first, 'a public client’s refresh token rotates on every use')
+    t.equal(refreshed.token_type, 'dpop')
+    await t.rejects(
+      client.refreshTokenGrant(config, first, undefined, { DPoP }),
+      { name: 'ResponseBodyError', error: 'invalid_grant' },
+      'the used one, replayed, is refused',
+    )
+    await t.rejects(
+      client.refreshTokenGrant(config, refreshed.refresh_token!, undefined, { DPoP }),
+      { name: 'ResponseBodyError', error: 'invalid_grant' },
+      'and the replay revoked the whole grant: the newest refresh token too',
+    )
+    await t.rejects(
+      client.fetchUserInfo(config, refreshed.access_token, 'alice', { DPoP }),
+      'as well as its access token',
+    )
+  },
+)

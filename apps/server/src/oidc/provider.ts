@@ -29,6 +29,7 @@ export async function createProvider({ config, logins, store, keys }: OidcDeps):
   const phoneUser = (ctx: KoaContextWithOIDC) =>
     logins.sessionUser('phone', ctx.cookies.get('m_session', { signed: false }) || undefined)
 
+  const { ttl } = config.oidc
   const configuration: Configuration = {
     adapter: artefactAdapter(store),
     clients: config.oidc.clients as Configuration['clients'],
@@ -54,17 +55,28 @@ export async function createProvider({ config, logins, store, keys }: OidcDeps):
     conformIdTokenClaims: false,
     interactions: { url: (_ctx, interaction) => interactionPath(interaction.uid) },
     ttl: {
-      AccessToken: 3600,
+      AccessToken: ttl.accessToken,
       AuthorizationCode: 60,
-      IdToken: 3600,
+      IdToken: ttl.idToken,
       Interaction: 3600,
-      Grant: 14 * 24 * 3600,
-      RefreshToken: 14 * 24 * 3600,
-      Session: config.sessionTtlSeconds,
+      // A grant outlives every token made from it, so none outlives the grant it belongs to.
+      Grant: Math.max(ttl.refreshToken, ttl.accessToken, ttl.session),
+      RefreshToken: ttl.refreshToken,
+      Session: ttl.session,
       DeviceCode: config.oidc.deviceCodeTtlSeconds,
+    },
+    // RFC 9700 §4.14.2: a public client's refresh token is replaced on every use, DPoP-bound or not (the
+    // library's default skips bound ones), and a used one that comes back revokes its whole grant (the
+    // library does that for any consumed refresh token). A confidential client's rotates near its end.
+    rotateRefreshToken(ctx) {
+      const { RefreshToken: refreshToken, Client: client } = ctx.oidc.entities
+      if (client?.clientAuthMethod === 'none') return true
+      return (refreshToken?.ttlPercentagePassed() ?? 0) >= 70
     },
     features: {
       devInteractions: { enabled: false },
+      // Sender-constrained tokens (RFC 9449): a DPoP proof at the token endpoint binds the tokens to its key.
+      dPoP: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
