@@ -6,7 +6,8 @@ import { bearer, createLogin, phoneToken, testApp } from '../../helpers/server.j
 import { uniquePrefix } from '../../helpers/redis.js'
 import { redisCluster } from '../../helpers/redis-cluster.js'
 
-// Three masters and no replica: a master taken away stays away, and its slots with it.
+// Three masters and no replica: a master taken away stays away, and its slots with it. (With Redis's default
+// cluster-require-full-coverage, once the others notice, about a second later, they refuse every command too.)
 const cluster = await redisCluster(t, { masters: 3, replicasEach: 0 })
 
 t.test('a cluster master taken away: a code whose slot it held is a 503, never "no such code"', async (t) => {
@@ -19,7 +20,8 @@ t.test('a cluster master taken away: a code whose slot it held is a 503, never "
   })
   const alice = await phoneToken(app)
   const sessionMaster = await cluster.masterOf(keys.session(prefix, cryptoSecrets.hash(alice)))
-  // A waiting login whose code lives on a master that does not hold alice's session.
+  // A waiting login whose code lives on a master that does not hold alice's session: the phone is signed in, and
+  // only the look-up of the code meets the missing master.
   let login = await createLogin(app)
   let victim = await cluster.masterOf(keys.userCode(prefix, login.userCode.replace('-', '')))
   while (victim.port === sessionMaster.port) {
@@ -38,8 +40,6 @@ t.test('a cluster master taken away: a code whose slot it held is a 503, never "
   })
   t.equal(lookUp.statusCode, 503, 'the look-up says the store is away')
   t.equal(lookUp.json().code, 'STORE_UNAVAILABLE')
-  const me = await app.inject({ url: '/api/mobile/me', headers: bearer(alice) })
-  t.equal(me.statusCode, 200, 'while the phone’s session, on another master, still answers')
   const read = await app.inject({ url: `/api/qr/${login.id}`, headers: bearer(login.watchToken) })
   t.not(read.statusCode, 404, 'the login is not "not found" either')
 })

@@ -20,4 +20,12 @@ t.test('every test docs/security.md cites exists', async (t) => {
   const rows = doc.split('\n').filter((line) => /^\| \d+ \|/.test(line))
   t.equal(rows.length, 18, 'eighteen attacks in the threat model')
   for (const row of rows) t.match(row, /`test\/[\w/.-]+\.ts/, `row ${row.slice(2, 5).trim()} names a test`)
+  // RFC 10027 §6.1: all seventeen mitigations, in order, each with a test that shows it.
+  const bcp = doc.split('\n').filter((line) => /^\| 6\.1\.\d+ \|/.test(line))
+  t.same(
+    bcp.map((line) => line.split('|')[1].trim()),
+    Array.from({ length: 17 }, (_, i) => `6.1.${i + 1}`),
+    'the seventeen mitigations of RFC 10027 §6.1',
+  )
+  for (const row of bcp) t.match(row, /`test\/[\w/.-]+\.ts › /, `${row.split('|')[1].trim()} names a test`)
 })

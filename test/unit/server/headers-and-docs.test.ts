@@ -71,6 +71,7 @@ t.test('the OpenAPI description lists every contract endpoint', async (t) => {
   t.same(Object.keys(create.properties).sort(), [
     'expiresAt',
     'id',
+    'loginHint',
     'matchCode',
     'pollIntervalMs',
     'qrSvgUrl',
@@ -86,6 +87,21 @@ t.test('the OpenAPI description lists every contract endpoint', async (t) => {
     ['expiresAt', 'id', 'pollIntervalMs', 'qrSvgUrl', 'scanUrl', 'status', 'userCode', 'version', 'watchToken'],
     'matchCode only with MATCH_CODE=1',
   )
+  const body = spec.paths['/api/qr'].post.requestBody.content['application/json'].schema
+  t.match(
+    body.anyOf?.find((each: { type?: string }) => each.type === 'object')?.properties.loginHint ??
+      body.properties?.loginHint,
+    { type: 'string', minLength: 1, maxLength: 64 },
+    'the optional login_hint body is documented',
+  )
+  const errorCodes =
+    spec.components?.schemas?.ErrorBody?.properties?.code?.enum ??
+    spec.paths['/api/qr'].post.responses['400'].content['application/json'].schema.properties.code.enum
+  t.ok(
+    errorCodes.includes('WRONG_ACCOUNT') && errorCodes.includes('STORE_UNAVAILABLE'),
+    'the error body lists the core table’s codes',
+  )
+  t.notOk(errorCodes.includes('UNSUPPORTED_MEDIA_TYPE'), 'but not the one never sent')
 })
 
 t.test('responses are serialized by their schema: nothing extra leaks', async (t) => {
