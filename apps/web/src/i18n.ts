@@ -87,7 +87,7 @@ const en = {
   'phone.wrongAccount':
     'This sign-in was asked for another account, so this phone cannot approve it. Ask the person at the computer which account it is for.',
   'phone.networkMismatch':
-    'This service approves a sign-in only from a phone on the computer’s network. Join the network the computer is on (its Wi-Fi), then confirm again.',
+    'This service approves a sign-in only from a phone on the computer’s network. The sign-in still waits: join the network the computer is on (its Wi-Fi), then scan the QR code again.',
   'phone.finished': 'This sign-in is already finished.',
   'phone.badCredentials': 'Wrong user name or password.',
   'phone.tooManyAttempts': 'Too many failed attempts. Try again in {minutes} min.',

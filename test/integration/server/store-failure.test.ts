@@ -148,7 +148,41 @@ t.test('every route that reads a store answers an outage with 503, never 404', a
       'the app’s QR login',
       app.inject({ method: 'POST', url: `${interaction}/qr`, headers: { cookie: interactionCookies } }),
     ],
+    [
+      'the app’s QR page: finish',
+      app.inject({
+        method: 'POST',
+        url: `${interaction}/finish`,
+        headers: { cookie: interactionCookies },
+        payload: { id: login.id },
+      }),
+    ],
+    [
+      'the app’s QR page: abort',
+      app.inject({ method: 'POST', url: `${interaction}/abort`, headers: { cookie: interactionCookies } }),
+    ],
+    ['a login’s timeline', app.inject({ url: `/api/qr/${login.id}/timeline`, headers: bearer(login.watchToken) })],
+    [
+      'a passkey prompt for a login',
+      app.inject({ method: 'POST', url: `/api/qr/${login.id}/passkey-options`, headers: bearer(alice) }),
+    ],
+    [
+      'a passkey prompt to add one',
+      app.inject({ method: 'POST', url: '/api/mobile/passkeys/options', headers: bearer(alice) }),
+    ],
+    ['a passkey removed', app.inject({ method: 'DELETE', url: '/api/mobile/passkeys/AAAA', headers: bearer(alice) })],
+    [
+      'a computer signed out',
+      app.inject({
+        method: 'DELETE',
+        url: `/api/mobile/sessions/${login.id}`,
+        headers: bearer(alice),
+      }),
+    ],
+    ['the phone signs out', app.inject({ method: 'POST', url: '/api/mobile/logout', headers: bearer(alice) })],
+    ['the PC signs out', app.inject({ method: 'POST', url: '/api/logout', headers: { cookie: 'sid=whatever' } })],
     ['an authorization request', app.inject({ url: `/oidc/auth?${query}` })],
+    ['userinfo', app.inject({ url: '/oidc/me', headers: { authorization: 'Bearer some-token-value' } })],
     ['a device’s code', app.inject({ url: `/oidc/device?user_code=${device.user_code}`, headers: phoneCookie })],
     [
       'a device’s token poll',
