@@ -177,3 +177,35 @@ t.test('a TRUST_PROXY entry that is not an address, a CIDR or a known name stops
   t.throws(() => loadConfig({ TRUST_PROXY: 'proxy.example' }), /TRUST_PROXY must be/)
   t.same(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy, ['loopback', '10.0.0.0/8'])
 })
+
+t.test('X-Forwarded-Proto is read only from a trusted proxy: by the API and by the provider alike', async (t) => {
+  const rp = await relyingParty(t)
+  const app = await testApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, TRUST_PROXY: '10.0.0.0/8' })
+  const query = new URLSearchParams({
+    client_id: 'test-app',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: rp.redirectUri,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  })
+  const secureFlags = (response: { headers: Record<string, unknown> }) =>
+    ([] as string[])
+      .concat((response.headers['set-cookie'] as string[] | string | undefined) ?? [])
+      .map((cookie) => /;\s*secure/i.test(cookie))
+  for (const [peer, secure] of [
+    [proxy, true],
+    [stranger, false],
+  ] as const) {
+    const headers = { 'x-forwarded-proto': 'https' }
+    const created = await app.inject({ method: 'POST', url: '/api/qr', remoteAddress: peer, headers })
+    t.same(secureFlags(created), [secure], `the API's qr_watch cookie from ${peer}: Secure ${secure}`)
+    const authorize = await app.inject({ url: `/oidc/auth?${query}`, remoteAddress: peer, headers })
+    const flags = secureFlags(authorize)
+    t.ok(flags.length > 0, 'the provider sets its interaction cookies')
+    t.ok(
+      flags.every((flag) => flag === secure),
+      `the provider's cookies from ${peer}: Secure ${secure}`,
+    )
+  }
+})
