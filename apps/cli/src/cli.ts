@@ -20,9 +20,9 @@ export const exitCodes = { signedIn: 0, failed: 1, usage: 2, cancelled: 3, expir
 const transports: TransportChoice[] = ['auto', ...transportNames]
 
 const usage = `Usage:
-  qr-login login [--url URL] [--transport ${transports.join('|')}] [--json] [--no-qr]
+  qr-login login [--url URL] [--transport ${transports.join('|')}] [--login-hint NAME] [--json] [--no-qr]
       Creates a QR login, draws the QR, prints each status; on confirmation
-      exchanges it and prints the user.
+      exchanges it and prints the user. With --login-hint only that account's phone may scan.
   qr-login phone (<scanUrl> | --code BCDF-GHJK [--url URL]) --user NAME [--password PASSWORD]
                  (--confirm [--match-code NN] | --cancel) [--json]
       Plays the phone: signs in, scans (or finds the login by the code shown under
@@ -79,14 +79,16 @@ async function login(args: string[]): Promise<number> {
     options: {
       url: { type: 'string', default: defaultUrl() },
       transport: { type: 'string', default: 'auto' },
+      'login-hint': { type: 'string' },
       json: { type: 'boolean', default: false },
       'no-qr': { type: 'boolean', default: false },
     },
   })
+  const loginHint = values['login-hint']
   const transport = values.transport as TransportChoice
   if (!transports.includes(transport)) throw new UsageError(`--transport must be one of ${transports.join(', ')}`)
   const api = client(values.url)
-  const created = await api.createLogin()
+  const created = await api.createLogin({ loginHint })
   if (!values.json && !values['no-qr'])
     process.stdout.write(`${await QRCode.toString(created.scanUrl, { type: 'terminal', small: true })}\n`)
   say(
@@ -97,8 +99,9 @@ async function login(args: string[]): Promise<number> {
       scanUrl: created.scanUrl,
       userCode: created.userCode,
       expiresAt: created.expiresAt,
+      ...(created.loginHint ? { loginHint: created.loginHint } : {}),
     },
-    `Scan with your phone: ${created.scanUrl}\nCan't scan? On your phone, open ${new URL('/m', created.scanUrl).href} and enter ${created.userCode}`,
+    `Scan with ${created.loginHint ? `the phone signed in as ${created.loginHint}` : 'your phone'}: ${created.scanUrl}\nCan't scan? On your phone, open ${new URL('/m', created.scanUrl).href} and enter ${created.userCode}`,
   )
 
   let last: LoginStatusView | undefined

@@ -157,3 +157,17 @@ t.test('number matching from the command line: login shows the code, phone needs
   t.equal(await pc.exit, 0)
   t.match(pc.output().stdout, /Signed in as Carol/)
 })
+
+t.test('login --login-hint: only that account’s phone takes it; another is refused with WRONG_ACCOUNT', async (t) => {
+  const { base } = await publicApp(t)
+  const pc = run(['login', '--url', base, '--login-hint', 'carol', '--json'])
+  const created = JSON.parse(await pc.line(/"type":"created"/))
+  t.equal(created.loginHint, 'carol')
+  const bob = run(['phone', created.scanUrl, '--user', 'bob', '--confirm'])
+  t.equal(await bob.exit, 1, 'bob’s phone exits 1')
+  t.match(bob.output().stderr, /WRONG_ACCOUNT \(403\)/)
+  const carol = run(['phone', created.scanUrl, '--user', 'carol', '--confirm'])
+  t.equal(await carol.exit, 0, 'carol’s phone confirms')
+  t.equal(await pc.exit, 0)
+  t.match(pc.output().stdout, /"type":"signed-in","user":\{"username":"carol"/)
+})
