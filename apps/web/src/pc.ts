@@ -28,7 +28,8 @@ const signedInMessage = element<HTMLParagraphElement>('signed-in-message')
 const approvedWithNote = element<HTMLParagraphElement>('approved-with')
 const userAvatar = element<HTMLImageElement>('user-avatar')
 const logoutButton = element<HTMLButtonElement>('logout')
-const transportSelect = element<HTMLSelectElement>('transport')
+/** The inspector and its transport picker: on `/`, not on an application's QR page (unless ?inspect=1). */
+const transportSelect = document.getElementById('transport') as HTMLSelectElement | null
 
 const transports: TransportChoice[] = ['auto', ...transportNames]
 /** Stop refreshing an unattended page after this many QR codes expire in a row. */
@@ -48,7 +49,8 @@ const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('qr-l
 let signedInAs: UserProfile | undefined
 /** Only the tab that created the login exchanges it; tabs that joined it (?login=) hear the result. */
 let ownsLogin = false
-const inspector = new TransportInspector(element<HTMLTableElement>('inspector').tBodies[0], client)
+const inspectorTable = document.getElementById('inspector') as HTMLTableElement | null
+const inspector = inspectorTable ? new TransportInspector(inspectorTable.tBodies[0], client) : undefined
 
 let login: (LoginHandle & { expiresAt: string; scanUrl?: string; userCode?: string }) | undefined
 let lastVersion = 0
@@ -67,7 +69,7 @@ function rememberInUrl(id: string | undefined) {
   const url = new URL(location.href)
   if (id) url.searchParams.set('login', id)
   else url.searchParams.delete('login')
-  url.searchParams.set('transport', transportSelect.value)
+  if (transportSelect) url.searchParams.set('transport', transportSelect.value)
   history.replaceState(null, '', url.pathname + url.search)
 }
 
@@ -178,11 +180,11 @@ async function watch() {
   watching = stop
   try {
     for await (const status of client.watch(current, {
-      transport: watchableWith(transportSelect.value as TransportChoice, current),
+      transport: watchableWith((transportSelect?.value as TransportChoice | undefined) ?? transport(), current),
       since: lastVersion,
       signal: stop.signal,
       ...(socketIoTransports ? { socketIoTransports } : {}),
-      onTraffic: (event) => inspector.record(event, current),
+      onTraffic: (event) => inspector?.record(event, current),
     })) {
       if (stop.signal.aborted) return
       render(status)
@@ -338,7 +340,7 @@ function showLoginHint() {
 
 async function start() {
   showLoginHint()
-  transportSelect.replaceChildren(
+  transportSelect?.replaceChildren(
     ...transports.map((name) => {
       const option = document.createElement('option')
       option.value = name
@@ -348,11 +350,13 @@ async function start() {
   )
   translatePage()
   wireLanguageSwitch(element<HTMLAnchorElement>('lang-switch'))
-  transportSelect.value = transport()
-  transportSelect.addEventListener('change', () => {
-    rememberInUrl(login?.id)
-    void watch()
-  })
+  if (transportSelect) {
+    transportSelect.value = transport()
+    transportSelect.addEventListener('change', () => {
+      rememberInUrl(login?.id)
+      void watch()
+    })
+  }
   renew.addEventListener('click', () => {
     expiredInARow = 0
     void newLogin()

@@ -27,6 +27,7 @@ t.test('code + PKCE: the QR page signs the user in to the app; the ID token veri
   await pc.page.goto(url.href)
   await pc.page.waitForSelector('main[data-state="pending"]')
   t.equal(await pc.page.locator('#title').textContent(), 'Sign in to Test App with your phone')
+  t.equal(await pc.page.locator('#inspector, #transport').count(), 0, 'no developer tooling on an app’s QR page')
   // The phone, in a context of its own, opens what the QR on the screen says.
   const scanUrl = await readQrFromPage(pc.page)
   t.match(scanUrl, new RegExp(`^${base}/m/[\\w-]{21}$`))
@@ -205,6 +206,13 @@ t.test('the provider’s QR page: an expired QR is replaced, any transport works
   await chinese.page.goto(`${url.href}`)
   await chinese.page.waitForSelector('main[data-state="pending"]')
   t.equal(await chinese.page.locator('#title').textContent(), '用手机扫码登录 Test App')
+  t.equal(await chinese.page.locator('#inspector').count(), 0)
+  // Its developers may bring the inspector back on the same page.
+  const inspected = new URL(chinese.page.url())
+  inspected.search = '?inspect=1'
+  await chinese.page.goto(inspected.href)
+  await chinese.page.waitForSelector('main[data-state="pending"]')
+  t.equal(await chinese.page.locator('#inspector').count(), 1, '?inspect=1 shows the transport inspector')
   const first = await chinese.page.locator('main').getAttribute('data-login-id')
   // Every transport watches it: long polling here, then the QR runs out and a new one replaces it.
   await chinese.page.selectOption('#transport', 'long-poll')

@@ -13,7 +13,7 @@ import { bearerToken } from '../lib/request-auth.js'
 import { phoneUser } from '../lib/phone-user.js'
 import { CreatedLogin, errors, maxLoginHintLength, security } from '../schemas.js'
 import { createLogin } from './pc.js'
-import { LangQuery, sendPage } from './pages.js'
+import { AppPageQuery, sendPage } from './pages.js'
 
 const InteractionParams = Type.Object({ uid: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }) })
 const Redirect = Type.Object({ redirectTo: Type.String({ description: 'Where the browser goes next' }) })
@@ -94,7 +94,7 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
 
   app.get(
     '/interaction/:uid',
-    { schema: { hide: true, params: InteractionParams, querystring: LangQuery } },
+    { schema: { hide: true, params: InteractionParams, querystring: AppPageQuery } },
     async (request, reply) => {
       const interaction = await interactionOf(request.params.uid, request, reply)
       if ((interaction.loginHint?.length ?? 0) > maxLoginHintLength) {
@@ -106,13 +106,20 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
         })
       }
       if (!interaction.details.deviceCode)
-        return sendPage(app, request, reply, 'pc', {
-          'qr-login-app': {
-            uid: interaction.details.uid,
-            name: interaction.name,
-            ...(interaction.loginHint ? { loginHint: interaction.loginHint } : {}),
+        return sendPage(
+          app,
+          request,
+          reply,
+          'pc',
+          {
+            'qr-login-app': {
+              uid: interaction.details.uid,
+              name: interaction.name,
+              ...(interaction.loginHint ? { loginHint: interaction.loginHint } : {}),
+            },
           },
-        })
+          { inspector: request.query.inspect === '1' },
+        )
       // A device's sign-in: the phone already confirmed it on the provider's confirm screen, as its signed-in user.
       const user = await phoneUser(request, logins, config).catch((error: unknown) => {
         if (isLoginError(error, 'AUTH_REQUIRED')) return undefined

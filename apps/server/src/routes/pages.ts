@@ -60,6 +60,7 @@ export async function sendPage(
   reply: FastifyReply,
   page: PageName,
   extra: Record<string, unknown> = {},
+  { inspector = true }: { inspector?: boolean } = {},
 ) {
   const asked = (request.query as { lang?: string }).lang
   const lang = pickLanguage(asked, request.cookies.lang, request.headers['accept-language'])
@@ -77,9 +78,12 @@ export async function sendPage(
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => `<meta name="${name}" content="${escapeAttribute(JSON.stringify(value))}">\n`)
     .join('')
-  const html = pageSource(page)
-    .replace('<html lang="en">', `<html lang="${lang}">`)
-    .replace('</head>', `${meta}</head>`)
+  let html = pageSource(page).replace('<html lang="en">', `<html lang="${lang}">`).replace('</head>', `${meta}</head>`)
+  // Developer tooling stays off pages an application's users see: the section is not sent at all.
+  if (!inspector)
+    html = html
+      .replace(/\s*<section class="card inspector"[\s\S]*?<\/section>/, '')
+      .replace('<body class="pc">', '<body class="pc app-sign-in">')
   // Pages change with the session and the language: let caches keep no copy.
   return reply
     .type('text/html; charset=utf-8')
@@ -89,6 +93,11 @@ export async function sendPage(
 }
 
 export const LangQuery = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 16 })) })
+/** An application's QR page: `?inspect=1` brings the transport inspector back, for its developers. */
+export const AppPageQuery = Type.Object({
+  ...LangQuery.properties,
+  inspect: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('0')])),
+})
 
 export default async function pageRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
