@@ -41,6 +41,8 @@ export interface Config {
   /** TRUST_PROXY, read by lib/client-address.ts's trustRule alike in every part of the service. */
   trustProxy: TrustProxySetting
   logLevel: string
+  /** LOG_FORMAT: `pretty` lines, `json` lines, or `auto` (pretty when standard output is a terminal). */
+  logFormat: 'auto' | 'pretty' | 'json'
   sessionTtlSeconds: number
   /** How long a sign-in request stays in its user's history on the phone. */
   historyRetentionSeconds: number
@@ -385,6 +387,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowedOrigins,
     trustProxy: trustProxy(env.TRUST_PROXY),
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info'),
+    logFormat: oneOf(env, 'LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     sessionTtlSeconds: wholeNumber(env, 'SESSION_TTL_SECONDS', 12 * 3600, 1),
     historyRetentionSeconds: wholeNumber(env, 'HISTORY_RETENTION_SECONDS', 30 * 24 * 3600, 1),
     sseHeartbeatMs: wholeNumber(env, 'SSE_HEARTBEAT_MS', 15_000, 10, 15_000),

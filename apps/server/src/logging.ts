@@ -8,11 +8,21 @@ import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js'
  */
 export function loggerOptions(
   level: string,
-  stream?: NodeJS.WritableStream,
+  output: NodeJS.WritableStream | 'pretty' | 'json' = 'json',
 ): NonNullable<FastifyServerOptions['logger']> {
   return {
     level,
-    ...(stream ? { stream } : {}),
+    ...(typeof output === 'object' ? { stream: output } : {}),
+    // For a person at a terminal: pino-pretty, pino's own transport, in a worker thread off the event loop.
+    // The redaction below applies first, so pretty lines carry no secret either.
+    ...(output === 'pretty'
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+          },
+        }
+      : {}),
     redact: {
       paths: [
         'req.headers.authorization',

@@ -47,12 +47,16 @@ if (cluster.isPrimary && config.workers > 1) {
 }
 
 async function serve(config: Config): Promise<void> {
-  const app = await buildApp(config, {}, loggerOptions(config.logLevel)).catch((error: unknown) => {
-    // What can only be checked against the store (REDIS_REQUIRE_DURABLE): said as a setting's error is.
-    if (!(error instanceof ConfigError)) throw error
-    console.error(`Cannot start: ${error.message}`)
-    process.exit(1)
-  })
+  // LOG_FORMAT=auto: readable lines on a terminal, JSON lines for a log collector.
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY)
+  const app = await buildApp(config, {}, loggerOptions(config.logLevel, pretty ? 'pretty' : 'json')).catch(
+    (error: unknown) => {
+      // What can only be checked against the store (REDIS_REQUIRE_DURABLE): said as a setting's error is.
+      if (!(error instanceof ConfigError)) throw error
+      console.error(`Cannot start: ${error.message}`)
+      process.exit(1)
+    },
+  )
 
   let closing = false
   async function shutdown(signal: string) {
