@@ -9,7 +9,15 @@ import { describeUserAgent } from '../lib/user-agent.js'
 import { artefactAdapter } from './adapter.js'
 import { deviceGrantType } from './clients.js'
 import type { ProviderKeys } from './keys.js'
-import { errorPage, escapeHtml, renderPage } from './views.js'
+import {
+  deviceCancelledPage,
+  deviceCodePage,
+  deviceConfirmPage,
+  deviceDonePage,
+  errorPage,
+  logoutPage,
+  signedOutPage,
+} from './views.js'
 
 export interface OidcDeps {
   config: Config
@@ -82,20 +90,10 @@ export async function createProvider({ config, logins, store, keys }: OidcDeps):
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          renderPage(
-            ctx,
-            'Sign out',
-            `<h1>Sign out?</h1>
-<p>You will be signed out of QR login here${ctx.oidc.client?.clientName ? ` and sent back to ${escapeHtml(ctx.oidc.client.clientName)}` : ''}.</p>
-${form}
-<div class="choices">
-<button type="submit" form="op.logoutForm" class="choice">Stay signed in</button>
-<button type="submit" form="op.logoutForm" class="choice primary" name="logout" value="yes" autofocus>Sign out</button>
-</div>`,
-          )
+          logoutPage(ctx, form, ctx.oidc.client?.clientName)
         },
         async postLogoutSuccessSource(ctx) {
-          renderPage(ctx, 'Signed out', '<h1>You are signed out</h1><p>You can close this page.</p>')
+          signedOutPage(ctx)
         },
       },
       deviceFlow: {
@@ -104,67 +102,29 @@ ${form}
         mask: '****-****',
         deviceInfo: (ctx) => ({ ip: ctx.ip, ua: ctx.get('user-agent') }),
         async userCodeInputSource(ctx, _form, _out, err) {
-          if (err?.name === 'AbortedError')
-            return renderPage(
-              ctx,
-              'Sign-in cancelled',
-              '<p id="result" class="result" role="status" data-state="cancelled">Sign-in cancelled. Nothing was shared.</p>',
-              200,
-            )
-          // Our own form: the provider's has an inline event handler, which the page's policy refuses.
-          renderPage(
+          if (err?.name === 'AbortedError') return deviceCancelledPage(ctx)
+          deviceCodePage(
             ctx,
-            'Enter the code',
-            `<h1>Sign in on a device</h1>
-<p>Enter the code your device shows.</p>
-<form method="post" action="${escapeHtml(ctx.oidc.urlFor('code_verification'))}" class="form code-form">
-<input type="hidden" name="xsrf" value="${escapeHtml(ctx.oidc.session?.state?.secret)}">
-<label><span>Code</span><input name="user_code" class="code-input" autocomplete="off" autocapitalize="characters" placeholder="BCDF-GHJK" required></label>
-<button type="submit" class="primary">Continue</button>
-</form>
-<p class="error" role="alert">${err ? 'That code did not work. Check it on your device and try again.' : ''}</p>`,
-            err ? 400 : 200,
+            ctx.oidc.urlFor('code_verification'),
+            ctx.oidc.session?.state?.secret as string,
+            Boolean(err),
           )
         },
         async userCodeConfirmSource(ctx, form, client, deviceInfo, userCode) {
-          const name = client.clientName ?? client.clientId
           const { browser, os } = describeUserAgent(String(deviceInfo?.ua ?? ''))
-          const user = await phoneUser(ctx)
-          const again = `/oidc/device?user_code=${encodeURIComponent(userCode)}`
-          renderPage(
-            ctx,
-            `${name} wants you to sign in`,
-            `<h1 id="ask-title" data-app="${escapeHtml(name)}">${escapeHtml(name)} wants you to sign in</h1>
-<dl class="requester">
-<dt>Device</dt><dd id="req-browser">${escapeHtml(browser)}</dd>
-<dt>System</dt><dd id="req-os">${escapeHtml(os)}</dd>
-<dt>IP address</dt><dd id="req-ip">${escapeHtml(deviceInfo?.ip)}</dd>
-<dt>Code</dt><dd id="device-code"><kbd>${escapeHtml(userCode)}</kbd></dd>
-</dl>
-<p class="warning" role="note">Only confirm if your device shows this code and you started this sign-in yourself.</p>
-${
-  config.passkeys.required
-    ? `<p id="passkey-only" class="error" role="alert">This service approves sign-ins with a passkey only, which a device's sign-in cannot ask for yet.</p>
-${form}
-<div class="choices"><button id="cancel" type="submit" form="op.deviceConfirmForm" class="choice" name="abort" value="yes">Cancel</button></div>`
-    : user
-      ? `<p id="device-user">As <strong>${escapeHtml(user.displayName)}</strong></p>
-${form}
-<div class="choices">
-<button id="cancel" type="submit" form="op.deviceConfirmForm" class="choice" name="abort" value="yes">Cancel</button>
-<button id="confirm" type="submit" form="op.deviceConfirmForm" class="choice primary" autofocus>Confirm sign-in</button>
-</div>`
-      : `<p><a id="sign-in-first" class="primary button" href="/m?next=${encodeURIComponent(again)}">Sign in on this phone first</a></p>`
-}`,
-          )
+          deviceConfirmPage(ctx, {
+            appName: client.clientName ?? client.clientId,
+            browser,
+            os,
+            ip: deviceInfo?.ip as string | undefined,
+            userCode,
+            form,
+            user: await phoneUser(ctx),
+            passkeyOnly: config.passkeys.required,
+          })
         },
         async successSource(ctx) {
-          const name = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'the device'
-          renderPage(
-            ctx,
-            'Signed in',
-            `<p id="result" class="result" role="status" data-state="done">You are signed in on ${escapeHtml(name)}. You can close this page.</p>`,
-          )
+          deviceDonePage(ctx, ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId)
         },
       },
     },

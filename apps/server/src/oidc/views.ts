@@ -1,6 +1,12 @@
 import type { KoaContextWithOIDC } from 'oidc-provider'
+import { catalogs, type Lang, type MessageKey } from '@qr-login/messages'
+import { languageCookie, pickLanguage } from '../lib/language.js'
 
-/** The provider's own pages (device code entry and confirm, sign-out, errors) in the phone page's look. */
+/**
+ * The provider's own pages (device code entry and confirm, sign-out, errors) in the phone page's look and
+ * in the reader's language: the same catalogue as the PC and phone pages (@qr-login/messages), the same
+ * choice of language (?lang=, its cookie, Accept-Language), a language switch, and <html lang> to match.
+ */
 
 export const escapeHtml = (value: unknown) =>
   String(value ?? '').replace(
@@ -15,23 +21,64 @@ export const escapeHtml = (value: unknown) =>
 const pagePolicy =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 
-export function renderPage(ctx: KoaContextWithOIDC, title: string, body: string, status?: number) {
+/** A page's language, remembered when the reader chose it with the switch. */
+function languageOf(ctx: KoaContextWithOIDC): Lang {
+  const asked = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined
+  const lang = pickLanguage(asked, ctx.cookies.get(languageCookie.name), ctx.get('accept-language') || undefined)
+  if (asked)
+    ctx.cookies.set(languageCookie.name, lang, {
+      path: languageCookie.path,
+      sameSite: languageCookie.sameSite,
+      maxAge: languageCookie.maxAgeSeconds * 1000,
+      httpOnly: false,
+      signed: false,
+    })
+  return lang
+}
+
+/**
+ * A message as HTML: its own words escaped, each {placeholder} replaced by the markup given for it
+ * (callers escape what they pass, or wrap it: `<strong>…</strong>`).
+ */
+function markup(lang: Lang, key: MessageKey, html: Record<string, string> = {}): string {
+  return catalogs[lang][key]
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1]
+      return name ? (html[name] ?? '') : escapeHtml(part)
+    })
+    .join('')
+}
+
+/** A message as HTML, its {placeholders} filled with text (escaped here). */
+function text(lang: Lang, key: MessageKey, params: Record<string, string> = {}): string {
+  return markup(lang, key, Object.fromEntries(Object.entries(params).map(([name, value]) => [name, escapeHtml(value)])))
+}
+
+function renderPage(ctx: KoaContextWithOIDC, lang: Lang, title: string, body: string, status?: number) {
   if (status) ctx.status = status
   ctx.type = 'html'
   ctx.set('content-security-policy', pagePolicy)
   ctx.set('cache-control', 'no-store')
   ctx.set('referrer-policy', 'no-referrer')
   ctx.set('x-content-type-options', 'nosniff')
+  ctx.set('content-language', lang)
+  ctx.set('vary', 'accept-language, cookie')
+  const other: Lang = lang === 'en' ? 'zh-CN' : 'en'
+  // The path the browser asked for: mounted at /oidc, the provider itself sees it without that prefix.
+  const asked = (ctx.req as { originalUrl?: string }).originalUrl ?? ctx.originalUrl
+  const switchTo = new URL(asked, 'http://page.invalid')
+  switchTo.searchParams.set('lang', other)
   ctx.body = `<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+<title>${title}</title>
 <link rel="stylesheet" href="/static/styles.css">
 </head>
 <body class="phone">
-<header class="bar"><span class="brand">QR&nbsp;login</span></header>
+<header class="bar"><span class="brand">QR&nbsp;login</span><a id="lang-switch" class="lang" lang="${other}" href="${escapeHtml(switchTo.pathname + switchTo.search)}">${text(lang, 'lang.switch')}</a></header>
 <main data-state="oidc">
 <section class="card">
 ${body}
@@ -42,11 +89,128 @@ ${body}
 }
 
 export function errorPage(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {
+  const lang = languageOf(ctx)
   renderPage(
     ctx,
-    'Sign-in problem',
-    `<h1>This sign-in cannot go on</h1>
+    lang,
+    text(lang, 'oidc.error.title'),
+    `<h1>${text(lang, 'oidc.error.heading')}</h1>
 <p class="error" role="alert" data-error="${escapeHtml(out.error)}">${escapeHtml(out.error_description ?? out.error)}</p>
-<p>Go back to the application and start again.</p>`,
+<p>${text(lang, 'oidc.error.again')}</p>`,
+  )
+}
+
+/** RP-initiated logout: the provider's form (its xsrf) and a choice between staying and signing out. */
+export function logoutPage(ctx: KoaContextWithOIDC, form: string, appName: string | undefined) {
+  const lang = languageOf(ctx)
+  renderPage(
+    ctx,
+    lang,
+    text(lang, 'oidc.signOut.title'),
+    `<h1>${text(lang, 'oidc.signOut.heading')}</h1>
+<p>${appName ? text(lang, 'oidc.signOut.hereAndBack', { name: appName }) : text(lang, 'oidc.signOut.here')}</p>
+${form}
+<div class="choices">
+<button type="submit" form="op.logoutForm" class="choice">${text(lang, 'oidc.signOut.stay')}</button>
+<button type="submit" form="op.logoutForm" class="choice primary" name="logout" value="yes" autofocus>${text(lang, 'oidc.signOut.confirm')}</button>
+</div>`,
+  )
+}
+
+export function signedOutPage(ctx: KoaContextWithOIDC) {
+  const lang = languageOf(ctx)
+  renderPage(
+    ctx,
+    lang,
+    text(lang, 'oidc.signedOut.title'),
+    `<h1>${text(lang, 'oidc.signedOut.heading')}</h1><p>${text(lang, 'oidc.closePage')}</p>`,
+  )
+}
+
+export function deviceCancelledPage(ctx: KoaContextWithOIDC) {
+  const lang = languageOf(ctx)
+  renderPage(
+    ctx,
+    lang,
+    text(lang, 'oidc.device.cancelledTitle'),
+    `<p id="result" class="result" role="status" data-state="cancelled">${text(lang, 'oidc.device.cancelled')}</p>`,
+    200,
+  )
+}
+
+/** Our own code form: the provider's has an inline event handler, which the page's policy refuses. */
+export function deviceCodePage(ctx: KoaContextWithOIDC, action: string, xsrf: string | undefined, failed: boolean) {
+  const lang = languageOf(ctx)
+  renderPage(
+    ctx,
+    lang,
+    text(lang, 'oidc.device.codeTitle'),
+    `<h1>${text(lang, 'oidc.device.codeHeading')}</h1>
+<p>${text(lang, 'oidc.device.codeIntro')}</p>
+<form method="post" action="${escapeHtml(action)}" class="form code-form">
+<input type="hidden" name="xsrf" value="${escapeHtml(xsrf)}">
+<label><span>${text(lang, 'oidc.device.codeLabel')}</span><input name="user_code" class="code-input" autocomplete="off" autocapitalize="characters" placeholder="BCDF-GHJK" required></label>
+<button type="submit" class="primary">${text(lang, 'oidc.device.continue')}</button>
+</form>
+<p class="error" role="alert">${failed ? text(lang, 'oidc.device.codeWrong') : ''}</p>`,
+    failed ? 400 : 200,
+  )
+}
+
+export interface DeviceConfirm {
+  appName: string
+  browser: string
+  os: string
+  ip: string | undefined
+  userCode: string
+  /** The provider's confirm form (its xsrf), which the buttons submit. */
+  form: string
+  /** Who would approve; none: the phone must sign in first. */
+  user: { displayName: string } | undefined
+  /** REQUIRE_PASSKEY: a device's sign-in cannot be approved with a tap. */
+  passkeyOnly: boolean
+}
+
+export function deviceConfirmPage(ctx: KoaContextWithOIDC, page: DeviceConfirm) {
+  const lang = languageOf(ctx)
+  const again = `/oidc/device?user_code=${encodeURIComponent(page.userCode)}`
+  const cancel = `<button id="cancel" type="submit" form="op.deviceConfirmForm" class="choice" name="abort" value="yes">${text(lang, 'phone.cancel')}</button>`
+  const choices = page.passkeyOnly
+    ? `<p id="passkey-only" class="error" role="alert">${text(lang, 'oidc.device.passkeyOnly')}</p>
+${page.form}
+<div class="choices">${cancel}</div>`
+    : page.user
+      ? `<p id="device-user">${markup(lang, 'oidc.device.as', { name: `<strong>${escapeHtml(page.user.displayName)}</strong>` })}</p>
+${page.form}
+<div class="choices">
+${cancel}
+<button id="confirm" type="submit" form="op.deviceConfirmForm" class="choice primary" autofocus>${text(lang, 'phone.confirm')}</button>
+</div>`
+      : `<p><a id="sign-in-first" class="primary button" href="/m?next=${encodeURIComponent(again)}">${text(lang, 'oidc.device.signInFirst')}</a></p>`
+  renderPage(
+    ctx,
+    lang,
+    text(lang, 'oidc.device.asks', { name: page.appName }),
+    `<h1 id="ask-title" data-app="${escapeHtml(page.appName)}">${text(lang, 'oidc.device.asks', { name: page.appName })}</h1>
+<dl class="requester">
+<dt>${text(lang, 'oidc.device.device')}</dt><dd id="req-browser">${escapeHtml(page.browser)}</dd>
+<dt>${text(lang, 'oidc.device.system')}</dt><dd id="req-os">${escapeHtml(page.os)}</dd>
+<dt>${text(lang, 'oidc.device.ip')}</dt><dd id="req-ip">${escapeHtml(page.ip)}</dd>
+<dt>${text(lang, 'oidc.device.code')}</dt><dd id="device-code"><kbd>${escapeHtml(page.userCode)}</kbd></dd>
+</dl>
+<p class="warning" role="note">${text(lang, 'oidc.device.warning')}</p>
+${choices}`,
+  )
+}
+
+export function deviceDonePage(ctx: KoaContextWithOIDC, appName: string | undefined) {
+  const lang = languageOf(ctx)
+  renderPage(
+    ctx,
+    lang,
+    text(lang, 'oidc.device.doneTitle'),
+    `<p id="result" class="result" role="status" data-state="done">${text(lang, 'oidc.device.done', {
+      name: appName ?? catalogs[lang]['oidc.device.theDevice'],
+    })}</p>`,
   )
 }

@@ -7,34 +7,7 @@ import { Type } from 'typebox'
 import { AvatarParams } from '../schemas.js'
 import { avatarSvg } from '../lib/avatar.js'
 import { webAssetsDir, webPublicDir } from '../paths.js'
-
-type Lang = 'en' | 'zh-CN'
-
-/** ?lang= wins (and is remembered in a cookie), then the cookie, then Accept-Language. */
-export function pickLanguage(
-  query: string | undefined,
-  cookie: string | undefined,
-  acceptLanguage: string | undefined,
-): Lang {
-  const known = (value: string | undefined): Lang | undefined =>
-    value === undefined ? undefined : /^zh\b/i.test(value) ? 'zh-CN' : /^en\b/i.test(value) ? 'en' : undefined
-  const chosen = known(query) ?? known(cookie)
-  if (chosen) return chosen
-  const ranked = (acceptLanguage ?? '')
-    .split(',')
-    .map((part) => {
-      const [tag = '', ...params] = part.trim().split(';')
-      const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean)
-      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q) }
-    })
-    .filter((entry) => entry.tag && entry.q > 0)
-    .sort((a, b) => b.q - a.q)
-  for (const { tag } of ranked) {
-    const lang = known(tag)
-    if (lang) return lang
-  }
-  return 'en'
-}
+import { languageCookie, pickLanguage } from '../lib/language.js'
 
 function escapeAttribute(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
@@ -64,7 +37,12 @@ export async function sendPage(
 ) {
   const asked = (request.query as { lang?: string }).lang
   const lang = pickLanguage(asked, request.cookies.lang, request.headers['accept-language'])
-  if (asked) reply.setCookie('lang', lang, { path: '/', sameSite: 'lax', maxAge: 365 * 24 * 3600 })
+  if (asked)
+    reply.setCookie(languageCookie.name, lang, {
+      path: languageCookie.path,
+      sameSite: languageCookie.sameSite,
+      maxAge: languageCookie.maxAgeSeconds,
+    })
   // The PC page also says how its session was approved (tap or passkey). A store that cannot answer is a 503:
   // a page that said "signed out" would send the user to sign in again, into the same outage.
   const user = await (page === 'pc'
