@@ -29,7 +29,7 @@ const builds = [
 if (existsSync(new URL('../apps/web/src', import.meta.url))) {
   builds.push(
     build({
-      entryPoints: ['apps/web/src/pc.ts', 'apps/web/src/phone.ts'],
+      entryPoints: ['apps/web/src/pc.ts', 'apps/web/src/phone.ts', 'apps/web/src/device.ts'],
       outdir: 'apps/web/dist',
       bundle: true,
       platform: 'browser',

@@ -159,8 +159,9 @@ export async function buildApp(
   app.decorate('logins', logins)
   app.decorate('live', live)
   app.decorate('metrics', metrics)
-  app.decorate('passkeys', new Passkeys({ store: backend.passkeys, clock, config: config.passkeys }))
-  app.decorate('oidc', new OidcService({ config, logins, store: backend.oidc, keys: backend.keys }))
+  const passkeys = new Passkeys({ store: backend.passkeys, clock, config: config.passkeys })
+  app.decorate('passkeys', passkeys)
+  app.decorate('oidc', new OidcService({ config, logins, store: backend.oidc, keys: backend.keys, passkeys }))
 
   // Streams and long polls would keep close() waiting; end them first, telling clients to reconnect.
   app.addHook('preClose', async () => live.shutdown())

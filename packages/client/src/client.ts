@@ -163,6 +163,24 @@ export class PhoneClient {
     return sendJson(this.http, `${loginPath(id)}/passkey-options`, { method: 'POST', token: this.token })
   }
 
+  /** A passkey prompt for approving a device's sign-in (the OpenID device grant), by the code it shows. */
+  devicePasskeyOptions(userCode: string): Promise<PasskeyOptionsJSON> {
+    return sendJson(this.http, '/api/mobile/device/passkey-options', {
+      method: 'POST',
+      token: this.token,
+      body: JSON.stringify({ userCode }),
+    })
+  }
+
+  /** Answers it: the device's confirm, submitted next, then counts as approved with a passkey. */
+  async approveDeviceWithPasskey(userCode: string, passkey: PasskeyResponseJSON): Promise<void> {
+    await sendJson(this.http, '/api/mobile/device/passkey', {
+      method: 'POST',
+      token: this.token,
+      body: JSON.stringify({ userCode, passkey }),
+    })
+  }
+
   /** This user's passkeys, oldest first. */
   async passkeys(): Promise<PasskeyInfo[]> {
     return (await sendJson<{ passkeys: PasskeyInfo[] }>(this.http, '/api/mobile/passkeys', { token: this.token }))

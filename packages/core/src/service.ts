@@ -426,6 +426,28 @@ export class LoginService {
     return this.sessions.revokePc(user, sessionId)
   }
 
+  /**
+   * A device's sign-in (the OpenID device grant) approved on this user's phone, in their history beside the
+   * QR logins: the app, the device's address and system, and how it was approved. Reported, never thrown.
+   */
+  async recordDeviceApproval(
+    user: UserProfile,
+    approval: { id: string; app: string; device: { ip: string; browser: string; os: string }; method: ApprovalMethod },
+  ): Promise<void> {
+    const at = this.clock.now()
+    const entry: HistoryEntry = {
+      loginId: approval.id,
+      outcome: 'approved',
+      at,
+      ...approval.device,
+      app: approval.app,
+      method: approval.method,
+    }
+    await this.historyStore
+      .addHistory(user.username, entry, at + (this.settings.historyRetentionMs ?? defaultHistoryRetentionMs))
+      .catch((error: unknown) => this.reportBackgroundError(error, 'history'))
+  }
+
   /** A user's sign-in history, newest first: what the phone lists. */
   history(user: UserProfile): Promise<HistoryEntry[]> {
     return this.historyStore.listHistory(user.username)

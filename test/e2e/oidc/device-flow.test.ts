@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import * as client from 'openid-client'
 import type { Page } from 'playwright-core'
+import { addPasskeyAuthenticator } from '@qr-login/testing'
 import { launchBrowser, mobile, newPage } from '../../helpers/browser.js'
 import { publicApp } from '../../helpers/server.js'
 import { discover, relyingParty } from '../../helpers/oidc.js'
@@ -196,5 +197,67 @@ t.test('REQUIRE_PASSKEY=1: a device cannot be approved with a tap; the phone say
   t.equal(await phone.locator('#confirm').count(), 0, 'no confirm to tap')
   await phone.click('#cancel')
   await refused
+  t.same(problems, [])
+})
+
+t.test(
+  'REQUIRE_PASSKEY=1: a device is approved with a passkey on its confirm screen, and the history lists it with the app',
+  async (t) => {
+    const rp = await relyingParty(t)
+    const { base } = await publicApp(
+      t,
+      { OIDC_CLIENTS_FILE: rp.clientsFile, REQUIRE_PASSKEY: '1', ...quick },
+      { hostname: 'localhost' },
+    )
+    const browser = await launchBrowser(t)
+    const problems: string[] = []
+    const { context, page: phone } = await newPage(browser, mobile, 'phone', problems)
+    const authenticator = await addPasskeyAuthenticator(context, phone)
+    await phone.goto(`${base}/m`)
+    await phone.click('.pick[data-username="alice"]')
+    await phone.waitForSelector('#passkeys-view:not([hidden])')
+    await phone.click('#add-passkey')
+    await phone.waitForSelector('#passkeys li[data-passkey-id]')
+    const [added] = await authenticator.credentials()
+
+    const { config, response } = await deviceAuthorization(base)
+    const polling = client.pollDeviceAuthorizationGrant(config, response)
+    await phone.goto(response.verification_uri_complete!)
+    await phone.waitForSelector('#ask-title')
+    t.equal(await phone.locator('#confirm-passkey').textContent(), 'Confirm with passkey')
+    await phone.click('#confirm-passkey')
+    await phone.waitForSelector('#result[data-state="done"]')
+    const tokens = await polling
+    t.match(tokens.claims(), { sub: 'alice', aud: 'test-tv', amr: ['hwk', 'user'] }, 'the ID token says: a passkey')
+    t.equal((await authenticator.credentials())[0].signCount, added.signCount + 1, 'the authenticator signed once')
+
+    await phone.goto(`${base}/m`)
+    const entry = phone.locator('#history li').first()
+    await entry.waitFor()
+    t.equal(await entry.getAttribute('data-outcome'), 'approved')
+    t.match(await entry.textContent(), /with a passkey/)
+    t.match(await entry.textContent(), /Test TV/, 'named by the app')
+    const history = await context.request.get(`${base}/api/mobile/history`)
+    t.match((await history.json()).entries[0], {
+      outcome: 'approved',
+      app: 'Test TV',
+      method: 'passkey',
+      ip: '127.0.0.1',
+    })
+    t.same(problems, [])
+  },
+)
+
+t.test('a device approved with a tap is in the history too', async (t) => {
+  const rp = await relyingParty(t)
+  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...quick })
+  const { config, response } = await deviceAuthorization(base)
+  const polling = client.pollDeviceAuthorizationGrant(config, response)
+  const { phone, problems } = await signedInPhone(t, base, 'bob')
+  await confirmOnPhone(phone, response.verification_uri_complete!, '#confirm')
+  await phone.waitForSelector('#result[data-state="done"]')
+  t.match((await polling).claims(), { sub: 'bob', amr: ['swk'] })
+  const history = await phone.context().request.get(`${base}/api/mobile/history`)
+  t.match((await history.json()).entries, [{ outcome: 'approved', app: 'Test TV', method: 'tap' }])
   t.same(problems, [])
 })

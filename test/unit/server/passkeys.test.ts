@@ -284,3 +284,55 @@ t.test('passkey settings are checked at start, naming the variable', async (t) =
     maxPerUser: 10,
   })
 })
+
+t.test(
+  'a device’s passkey prompt: only for a device that waits, limited like a typed code, and answered once',
+  async (t) => {
+    const passkeyStore = new MemoryPasskeyStore(new ManualClock())
+    const app = await testApp(t, { RATE_LIMIT_CODE_FAILURES_PER_SESSION: '2' }, { stores: { passkeys: passkeyStore } })
+    const token = await phoneToken(app, 'alice')
+    const device = await app.inject({
+      method: 'POST',
+      url: '/oidc/device/auth',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'client_id=qr-login-cli&scope=openid',
+    })
+    const { user_code: userCode } = device.json<{ user_code: string }>()
+
+    t.equal(
+      (await app.inject({ method: 'POST', url: '/api/mobile/device/passkey-options', payload: { userCode } }))
+        .statusCode,
+      401,
+    )
+    t.equal(
+      (await post(app, '/api/mobile/device/passkey-options', token, { userCode: 'nope' })).json().code,
+      'VALIDATION_ERROR',
+    )
+    t.equal(
+      (await post(app, '/api/mobile/device/passkey-options', token, { userCode })).json().code,
+      'NO_PASSKEY',
+      'no passkey yet: 409',
+    )
+
+    await passkeyStore.addPasskey('alice', storedPasskey('Y3JlZGVudGlhbA'), 10)
+    const options = await post(app, '/api/mobile/device/passkey-options', token, { userCode })
+    t.equal(options.statusCode, 200)
+    t.match(options.json(), {
+      challenge: /.+/,
+      allowCredentials: [{ id: 'Y3JlZGVudGlhbA' }],
+      userVerification: 'required',
+    })
+    const forged = await post(app, '/api/mobile/device/passkey', token, { userCode, passkey: forgedAssertion })
+    t.equal(forged.statusCode, 403)
+    t.equal(forged.json().code, 'PASSKEY_REJECTED')
+    const again = await post(app, '/api/mobile/device/passkey', token, { userCode, passkey: forgedAssertion })
+    t.match(again.json(), { code: 'PASSKEY_REJECTED', message: /No passkey prompt is open/ }, 'the prompt was spent')
+
+    for (const guess of ['BCDF-GHJK', 'BCDF-GHJL']) {
+      const miss = await post(app, '/api/mobile/device/passkey-options', token, { userCode: guess })
+      t.equal(miss.json().code, 'CODE_NOT_FOUND', `${guess}: no device waits for it`)
+    }
+    const limited = await post(app, '/api/mobile/device/passkey-options', token, { userCode })
+    t.equal(limited.statusCode, 429, 'guessing device codes here spends the same allowance as typing them')
+  },
+)

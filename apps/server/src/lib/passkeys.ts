@@ -42,13 +42,15 @@ export const passkeyAlgorithms: readonly number[] = [COSEALG.ES256, COSEALG.EdDS
 const registrationKey = (username: string) => `register:${username}`
 /** One prompt per login and user: an assertion made for one login cannot approve another. */
 const confirmKey = (loginId: string, username: string) => `confirm:${loginId}:${username}`
+/** A passkey approval made on one page and spent on the next (a device's confirm, then its interaction). */
+const approvalKey = (subject: string, username: string) => `approved:${subject}:${username}`
 
 /**
  * Passkeys on the phone (WebAuthn, with @simplewebauthn/server): adding one, and proving with one
  * that the person approving a sign-in holds it. Every prompt's challenge is kept once, in the store,
  * and taken as its answer is checked, so an answer works once and only where it was asked for.
  */
-export class Passkeys {
+export class Passkeys implements PasskeyApprovals {
   constructor(private readonly deps: PasskeysDeps) {}
 
   async registrationOptions(user: UserProfile, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
@@ -188,6 +190,27 @@ export class Passkeys {
       this.deps.clock.now(),
     )
   }
+
+  async rememberApproval(subject: string, user: UserProfile, keepUntil: number): Promise<void> {
+    await this.deps.store.putChallenge(approvalKey(subject, user.username), 'passkey', keepUntil)
+  }
+
+  async takeApproval(subject: string, user: UserProfile): Promise<boolean> {
+    return (await this.deps.store.takeChallenge(approvalKey(subject, user.username))) === 'passkey'
+  }
+
+  /** Whether the user holds any passkey (on whatever host it was added). */
+  async hasAny(user: UserProfile): Promise<boolean> {
+    return (await this.deps.store.listPasskeys(user.username)).length > 0
+  }
+}
+
+/** The device grant's side: its confirm screen checks the passkey, the interaction that follows spends it. */
+export interface PasskeyApprovals {
+  /** Remembers that `user` answered a passkey prompt for `subject` (a device code), until `keepUntil`. */
+  rememberApproval(subject: string, user: UserProfile, keepUntil: number): Promise<void>
+  /** Whether `user` did, once: a second call says no. */
+  takeApproval(subject: string, user: UserProfile): Promise<boolean>
 }
 
 const coseAlgorithmLabel = 3 // COSE_Key's "alg" (RFC 9052, section 7.1); the library keeps its label table private

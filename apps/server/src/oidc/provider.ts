@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type Provider from 'oidc-provider'
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
-import { isStoreUnavailable, type LoginService, type OidcArtefactStore } from '@qr-login/core'
+import { isStoreUnavailable, type UserProfile, type LoginService, type OidcArtefactStore } from '@qr-login/core'
 import type { Config } from '../config.js'
 import { clientAddress, plainAddress, trustRule, type TrustRule } from '../lib/client-address.js'
 import { describeUserAgent } from '../lib/user-agent.js'
@@ -24,12 +24,14 @@ export interface OidcDeps {
   logins: LoginService
   store: OidcArtefactStore
   keys: ProviderKeys
+  /** Whether a user holds a passkey: the device confirm then asks for it. */
+  passkeys: { hasAny(user: UserProfile): Promise<boolean> }
 }
 
 export const interactionPath = (uid: string) => `/interaction/${uid}`
 
 /** The OpenID provider (panva's oidc-provider): its login page is the QR, its store ours. */
-export async function createProvider({ config, logins, store, keys }: OidcDeps): Promise<Provider> {
+export async function createProvider({ config, logins, store, keys, passkeys }: OidcDeps): Promise<Provider> {
   // Loaded on first use: a service nobody signs in to another app through pays nothing for it (Koa, its
   // routes, and the "Unsupported runtime" notice a Node without an LTS codename gets).
   const { default: Provider } = await import('oidc-provider')
@@ -112,6 +114,7 @@ export async function createProvider({ config, logins, store, keys }: OidcDeps):
         },
         async userCodeConfirmSource(ctx, form, client, deviceInfo, userCode) {
           const { browser, os } = describeUserAgent(String(deviceInfo?.ua ?? ''))
+          const user = await phoneUser(ctx)
           deviceConfirmPage(ctx, {
             appName: client.clientName ?? client.clientId,
             browser,
@@ -119,7 +122,8 @@ export async function createProvider({ config, logins, store, keys }: OidcDeps):
             ip: deviceInfo?.ip as string | undefined,
             userCode,
             form,
-            user: await phoneUser(ctx),
+            user,
+            hasPasskey: user ? await passkeys.hasAny(user) : false,
             passkeyOnly: config.passkeys.required,
           })
         },

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider'
 import { formatUserCode, type KeyStore, type LoginService, type OidcArtefactStore } from '@qr-login/core'
 import type { Config } from '../config.js'
 import { providerKeys } from './keys.js'
-import { createProvider } from './provider.js'
+import { createProvider, type OidcDeps } from './provider.js'
 
 /**
  * The OpenID provider, made on first use: its keys live in the store, which (Redis) may not be up when
@@ -17,14 +17,15 @@ export class OidcService {
       logins: LoginService
       store: OidcArtefactStore
       keys: KeyStore
+      passkeys: OidcDeps['passkeys']
     },
   ) {}
 
   provider(): Promise<Provider> {
     this.made ??= (async () => {
-      const { config, logins, store } = this.deps
+      const { config, logins, store, passkeys } = this.deps
       const keys = await providerKeys(config, this.deps.keys)
-      return createProvider({ config, logins, store, keys })
+      return createProvider({ config, logins, store, keys, passkeys })
     })().catch((error: unknown) => {
       this.made = undefined
       throw error
@@ -37,9 +38,15 @@ export class OidcService {
    * typed on its home page while the device waits; undefined for any other code.
    */
   async deviceConfirmUrl(userCode: string): Promise<string | undefined> {
+    if (!(await this.waitingDevice(userCode))) return undefined
+    return `${this.deps.config.publicUrl}/oidc/device?user_code=${formatUserCode(userCode)}`
+  }
+
+  /** A device's authorization that waits for a phone to decide, by its user code: its id and when it ends. */
+  async waitingDevice(userCode: string): Promise<{ id: string; expiresAt: number } | undefined> {
     const provider = await this.provider()
     const code = await provider.DeviceCode.findByUserCode(userCode)
-    if (!code || code.accountId || code.error || code.inFlight) return undefined
-    return `${this.deps.config.publicUrl}/oidc/device?user_code=${formatUserCode(userCode)}`
+    if (!code || code.accountId || code.error || code.inFlight || !code.jti || !code.exp) return undefined
+    return { id: code.jti, expiresAt: code.exp * 1000 }
   }
 }

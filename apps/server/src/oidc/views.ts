@@ -55,7 +55,14 @@ function text(lang: Lang, key: MessageKey, params: Record<string, string> = {}):
   return markup(lang, key, Object.fromEntries(Object.entries(params).map(([name, value]) => [name, escapeHtml(value)])))
 }
 
-function renderPage(ctx: KoaContextWithOIDC, lang: Lang, title: string, body: string, status?: number) {
+function renderPage(
+  ctx: KoaContextWithOIDC,
+  lang: Lang,
+  title: string,
+  body: string,
+  status?: number,
+  script?: string,
+) {
   if (status) ctx.status = status
   ctx.type = 'html'
   ctx.set('content-security-policy', pagePolicy)
@@ -76,7 +83,7 @@ function renderPage(ctx: KoaContextWithOIDC, lang: Lang, title: string, body: st
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 <link rel="stylesheet" href="/static/styles.css">
-</head>
+${script ? `<script type="module" src="${script}"></script>\n` : ''}</head>
 <body class="phone">
 <header class="bar"><span class="brand">QR&nbsp;login</span><a id="lang-switch" class="lang" lang="${other}" href="${escapeHtml(switchTo.pathname + switchTo.search)}">${text(lang, 'lang.switch')}</a></header>
 <main data-state="oidc">
@@ -167,6 +174,8 @@ export interface DeviceConfirm {
   form: string
   /** Who would approve; none: the phone must sign in first. */
   user: { displayName: string } | undefined
+  /** The user holds a passkey: Confirm asks for it, as on a QR login. */
+  hasPasskey: boolean
   /** REQUIRE_PASSKEY: a device's sign-in cannot be approved with a tap. */
   passkeyOnly: boolean
 }
@@ -175,18 +184,23 @@ export function deviceConfirmPage(ctx: KoaContextWithOIDC, page: DeviceConfirm) 
   const lang = languageOf(ctx)
   const again = `/oidc/device?user_code=${encodeURIComponent(page.userCode)}`
   const cancel = `<button id="cancel" type="submit" form="op.deviceConfirmForm" class="choice" name="abort" value="yes">${text(lang, 'phone.cancel')}</button>`
-  const choices = page.passkeyOnly
-    ? `<p id="passkey-only" class="error" role="alert">${text(lang, 'oidc.device.passkeyOnly')}</p>
+  const confirm = page.hasPasskey
+    ? // device.js asks for the passkey, then submits the provider's form; the page works on with the prompt.
+      `<button id="confirm-passkey" type="button" class="choice primary" data-user-code="${escapeHtml(page.userCode)}" autofocus>${text(lang, 'phone.confirmWithPasskey')}</button>`
+    : `<button id="confirm" type="submit" form="op.deviceConfirmForm" class="choice primary" autofocus>${text(lang, 'phone.confirm')}</button>`
+  const choices = !page.user
+    ? `<p><a id="sign-in-first" class="primary button" href="/m?next=${encodeURIComponent(again)}">${text(lang, 'oidc.device.signInFirst')}</a></p>`
+    : page.passkeyOnly && !page.hasPasskey
+      ? `<p id="passkey-only" class="error" role="alert">${text(lang, 'oidc.device.passkeyOnly')}</p>
 ${page.form}
 <div class="choices">${cancel}</div>`
-    : page.user
-      ? `<p id="device-user">${markup(lang, 'oidc.device.as', { name: `<strong>${escapeHtml(page.user.displayName)}</strong>` })}</p>
+      : `<p id="device-user">${markup(lang, 'oidc.device.as', { name: `<strong>${escapeHtml(page.user.displayName)}</strong>` })}</p>
 ${page.form}
+<p id="passkey-problem" class="error" role="alert"></p>
 <div class="choices">
 ${cancel}
-<button id="confirm" type="submit" form="op.deviceConfirmForm" class="choice primary" autofocus>${text(lang, 'phone.confirm')}</button>
+${confirm}
 </div>`
-      : `<p><a id="sign-in-first" class="primary button" href="/m?next=${encodeURIComponent(again)}">${text(lang, 'oidc.device.signInFirst')}</a></p>`
   renderPage(
     ctx,
     lang,
@@ -200,6 +214,8 @@ ${cancel}
 </dl>
 <p class="warning" role="note">${text(lang, 'oidc.device.warning')}</p>
 ${choices}`,
+    undefined,
+    page.user && page.hasPasskey ? '/assets/device.js' : undefined,
   )
 }
 

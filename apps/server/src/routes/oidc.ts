@@ -9,6 +9,7 @@ import type { InteractionResults } from 'oidc-provider'
 import { isLoginError, isStoreUnavailable, type UserProfile, type ApprovalMethod } from '@qr-login/core'
 import { HttpError, toErrorBody } from '../errors.js'
 import { amrFor } from '../oidc/amr.js'
+import { describeUserAgent } from '../lib/user-agent.js'
 import { bearerToken } from '../lib/request-auth.js'
 import { phoneUser } from '../lib/phone-user.js'
 import { CreatedLogin, errors, maxLoginHintLength, security } from '../schemas.js'
@@ -126,10 +127,24 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
         throw error
       })
       if (!user) return reply.redirect(`/m?next=${encodeURIComponent(request.url)}`)
-      // The device confirm screen asks for no passkey: where one is required, a device cannot be approved.
-      const result: InteractionResults = config.passkeys.required
+      // The confirm screen's passkey prompt (routes/passkeys.ts) left its approval for this device and user.
+      const deviceId = String(interaction.details.deviceCode)
+      const method: ApprovalMethod = (await app.passkeys.takeApproval(`device:${deviceId}`, user)) ? 'passkey' : 'tap'
+      const refused = config.passkeys.required && method !== 'passkey'
+      const result: InteractionResults = refused
         ? { error: 'access_denied', error_description: 'This service approves sign-ins with a passkey only' }
-        : await finish(interaction, user, 'tap')
+        : await finish(interaction, user, method)
+      if (!refused) {
+        const code = await interaction.provider.DeviceCode.find(deviceId)
+        const info = (code?.deviceInfo ?? {}) as { ip?: string; ua?: string }
+        const { browser, os } = describeUserAgent(String(info.ua ?? ''))
+        await logins.recordDeviceApproval(user, {
+          id: deviceId,
+          app: interaction.name,
+          device: { ip: String(info.ip ?? ''), browser, os },
+          method,
+        })
+      }
       reply.hijack()
       await interaction.provider.interactionFinished(request.raw, reply.raw, result, { mergeWithLastSubmission: false })
     },

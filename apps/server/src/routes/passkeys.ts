@@ -1,10 +1,14 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { normalizeUserCode, userCodeAlphabet } from '@qr-login/core'
+import { HttpError } from '../errors.js'
 import { phoneUser } from '../lib/phone-user.js'
 import { relyingParty } from '../lib/relying-party.js'
 import { describeUserAgent } from '../lib/user-agent.js'
 import { userAgentOf } from './pc.js'
 import {
+  PasskeyAssertion,
   PasskeyAttestation,
   PasskeyEnvelope,
   PasskeyIdParams,
@@ -14,10 +18,73 @@ import {
   security,
 } from '../schemas.js'
 
+const DeviceCode = Type.String({ maxLength: 32, description: 'The code the device shows (its user_code)' })
+const DevicePasskeyOptionsBody = Type.Object({ userCode: DeviceCode })
+const DevicePasskeyBody = Type.Object({ userCode: DeviceCode, passkey: PasskeyAssertion })
+
 /** The phone user's passkeys (not in the v1 contract): add one in the settings, list them, remove one. */
 export default async function passkeyRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins, passkeys } = app
+
+  /**
+   * The device authorization waiting for this phone's decision, by the code its confirm screen shows. The
+   * same look-up limits as a typed code: these routes must not be a way to try device codes.
+   */
+  async function waitingDevice(request: FastifyRequest, userCode: string) {
+    const code = normalizeUserCode(userCode)
+    if (!code) throw new HttpError('VALIDATION_ERROR', `A code is 8 letters of ${userCodeAlphabet}, like BCDF-GHJK`)
+    await app.limits.checkCodeLookup(request)
+    const device = await app.oidc.waitingDevice(code)
+    if (device) return { ...device, subject: `device:${device.id}` }
+    await app.limits.recordCodeLookupFailure(request)
+    throw new HttpError('CODE_NOT_FOUND')
+  }
+
+  app.post(
+    '/api/mobile/device/passkey-options',
+    {
+      schema: {
+        tags: ['passkeys'],
+        summary: 'A passkey prompt for approving a device’s sign-in (the OpenID device grant)',
+        description:
+          'For the device confirm screen: answer it with @simplewebauthn/browser startAuthentication() and POST the result to /api/mobile/device/passkey, then submit the confirm form.',
+        security: security.phone,
+        body: DevicePasskeyOptionsBody,
+        response: { 200: PasskeyOptions, ...errors(400, 401, 403, 404, 409, 429, 503) },
+      },
+    },
+    async (request) => {
+      const user = await phoneUser(request, logins, config)
+      const device = await waitingDevice(request, request.body.userCode)
+      return passkeys.confirmOptions(device.subject, user, relyingParty(request, config), device.expiresAt)
+    },
+  )
+
+  app.post(
+    '/api/mobile/device/passkey',
+    {
+      schema: {
+        tags: ['passkeys'],
+        summary: 'Answer a device’s passkey prompt: its confirm then counts as approved with a passkey',
+        description:
+          'Spends the prompt. The approval is kept for this device and this user until the confirm form is submitted (or the device’s code ends); with REQUIRE_PASSKEY=1 a device confirm without one is refused.',
+        security: security.phone,
+        body: DevicePasskeyBody,
+        response: {
+          204: { type: 'null', description: 'Verified' },
+          ...errors(400, 401, 403, 404, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const user = await phoneUser(request, logins, config)
+      const device = await waitingDevice(request, request.body.userCode)
+      await passkeys.verifyConfirm(device.subject, user, request.body.passkey, relyingParty(request, config))
+      await passkeys.rememberApproval(device.subject, user, device.expiresAt)
+      return reply.code(204).send(null)
+    },
+  )
 
   app.get(
     '/api/mobile/passkeys',
