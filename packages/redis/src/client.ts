@@ -33,19 +33,36 @@ function clusterOptions(seeds: string[]): { nodes: { host: string; port: number 
 
 function cluster(seeds: string[], options: ClusterOptions & { redisOptions: RedisOptions }): Cluster {
   const { nodes, redisOptions } = clusterOptions(seeds)
-  return new Cluster(nodes, {
-    lazyConnect: true,
-    clusterRetryStrategy: backoff,
-    // While a replica takes over a failed master, the slot's commands are retried this often instead of failing.
-    retryDelayOnFailover: failoverRetries.delayMs,
-    retryDelayOnClusterDown: failoverRetries.delayMs,
-    maxRedirections: failoverRetries.times,
-    // Without an offline queue a command for a dead master fails at once until the slot map is read again; ioredis
-    // reads it every 5 s by default, or on a MOVED reply, which an instance that sends nothing to the slot never gets.
-    slotsRefreshInterval: 1000,
-    ...options,
-    redisOptions: { ...redisOptions, ...options.redisOptions },
-  })
+  return stopsRefreshingOnceEnded(
+    new Cluster(nodes, {
+      lazyConnect: true,
+      clusterRetryStrategy: backoff,
+      // While a replica takes over a failed master, the slot's commands are retried this often instead of failing.
+      retryDelayOnFailover: failoverRetries.delayMs,
+      retryDelayOnClusterDown: failoverRetries.delayMs,
+      maxRedirections: failoverRetries.times,
+      // Without an offline queue a command for a dead master fails at once until the slot map is read again; ioredis
+      // reads it every 5 s by default, or on a MOVED reply, which an instance that sends nothing to the slot never gets.
+      slotsRefreshInterval: 1000,
+      ...options,
+      redisOptions: { ...redisOptions, ...options.redisOptions },
+    }),
+  )
+}
+
+/**
+ * ioredis 5.11 arms its slotsRefreshInterval timer again when a slot-map read that was under way at
+ * disconnect() finishes (its failure calls back into the next round), so a closed cluster client reads
+ * the slot map every second for ever, and keeps the process alive. Once the client has ended, it reads
+ * nothing more: the round in flight is the last.
+ */
+function stopsRefreshingOnceEnded(client: Cluster): Cluster {
+  const refresh = client.refreshSlotsCache.bind(client)
+  client.refreshSlotsCache = (callback) => {
+    if (client.status === 'end') return
+    refresh(callback)
+  }
+  return client
 }
 
 /**
