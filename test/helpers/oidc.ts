@@ -13,8 +13,19 @@ import { publicApp } from './server.js'
  * A relying party's landing pages (its redirect_uri and post-logout page: a plain 200), and the
  * OIDC_CLIENTS_FILE registering it: a confidential web app, a public browser app and a public device client.
  */
+/** A 1×1 PNG: the test app's logo. */
+export const logoPng = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+)
+
 export async function relyingParty(t: Test) {
   const server = createServer((request, response) => {
+    if (request.url === '/logo.png') {
+      // Called something else on purpose: the provider goes by the bytes.
+      response.writeHead(200, { 'content-type': 'application/octet-stream' })
+      return response.end(logoPng)
+    }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
     response.end(`<!doctype html><title>Test App</title><p id="landed">${request.url}</p>`)
   })
@@ -26,6 +37,10 @@ export async function relyingParty(t: Test) {
       client_id: 'test-app',
       client_secret: 'test-app-secret',
       client_name: 'Test App',
+      logo_uri: `${base}/logo.png`,
+      client_uri: `${base}/`,
+      policy_uri: `${base}/privacy`,
+      tos_uri: `${base}/terms`,
       redirect_uris: [`${base}/callback`],
       post_logout_redirect_uris: [`${base}/signed-out`],
       grant_types: ['authorization_code', 'refresh_token'],
@@ -41,6 +56,7 @@ export async function relyingParty(t: Test) {
     {
       client_id: 'test-tv',
       client_name: 'Test TV',
+      logo_uri: `${base}/logo.png`,
       redirect_uris: [],
       response_types: [],
       grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
@@ -55,12 +71,14 @@ export async function relyingParty(t: Test) {
 /** The service with the test app registered, a browser with a PC page, and openid-client's view of the provider. */
 export async function providerWithApp(t: Test, env: Record<string, string> = {}, { clock }: { clock?: Clock } = {}) {
   const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...env }, { clock })
+  const { app, base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...env }, { clock })
+  // The apps' logos are fetched once at start: pages show them from then on.
+  await app.appLogos.ready
   const browser = await launchBrowser(t)
   const problems: string[] = []
   const pc = await newPage(browser, desktop, 'pc', problems)
   const config = await discover(`${base}/oidc`)
-  return { rp, base, browser, pc, problems, config }
+  return { app, rp, base, browser, pc, problems, config }
 }
 
 /** openid-client's view of the provider, as the test app (http: the tests run without TLS). */

@@ -31,6 +31,7 @@ import metricsRoute, { createMetrics } from './plugins/metrics.js'
 import { WatchStreams } from './lib/watch-stream.js'
 import { Passkeys } from './lib/passkeys.js'
 import { OidcService } from './oidc/service.js'
+import { AppLogos } from './oidc/logos.js'
 import oidcRoutes from './routes/oidc.js'
 import pcRoutes from './routes/pc.js'
 import { watchTransports, type WatchTransportName } from './transports/index.js'
@@ -49,6 +50,7 @@ declare module 'fastify' {
     watchStreams: WatchStreams
     passkeys: Passkeys
     oidc: OidcService
+    appLogos: AppLogos
   }
 }
 
@@ -161,7 +163,12 @@ export async function buildApp(
   app.decorate('metrics', metrics)
   const passkeys = new Passkeys({ store: backend.passkeys, clock, config: config.passkeys })
   app.decorate('passkeys', passkeys)
-  app.decorate('oidc', new OidcService({ config, logins, store: backend.oidc, keys: backend.keys, passkeys }))
+  const appLogos = new AppLogos(config.oidc.clients, app.log)
+  app.decorate('appLogos', appLogos)
+  app.decorate(
+    'oidc',
+    new OidcService({ config, logins, store: backend.oidc, keys: backend.keys, passkeys, logos: appLogos }),
+  )
 
   // Streams and long polls would keep close() waiting; end them first, telling clients to reconnect.
   app.addHook('preClose', async () => live.shutdown())

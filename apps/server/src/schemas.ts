@@ -74,7 +74,10 @@ export const ScanResult = Type.Object({
   requester: Requester,
   app: Type.Optional(
     Type.Object(
-      { name: Type.String() },
+      {
+        name: Type.String(),
+        logo: Type.Optional(Type.String({ description: 'The app’s logo (logo_uri), served by this service' })),
+      },
       { description: 'Not in the v1 contract: the application asking through the OpenID provider (client_name)' },
     ),
   ),

@@ -38,7 +38,16 @@ const autoRefreshDelayMs = 1500
 
 const client = new QrLoginClient()
 /** On the OpenID provider's sign-in page: the application asking, and the interaction the login answers. */
-const asking = readMeta<{ uid: string; name: string; loginHint?: string }>('qr-login-app')
+const asking = readMeta<{
+  uid: string
+  name: string
+  loginHint?: string
+  /** The app's logo on this service, and its pages (RFC 7591 client_uri, policy_uri, tos_uri). */
+  logo?: string
+  clientUri?: string
+  policyUri?: string
+  tosUri?: string
+}>('qr-login-app')
 /** login_hint: the account whose phone alone may approve, as the application asked or as ?login_hint= says. */
 const loginHint =
   (asking ? asking.loginHint : new URL(location.href).searchParams.get('login_hint')?.trim()) || undefined
@@ -332,6 +341,32 @@ async function attach(id: string): Promise<boolean> {
   }
 }
 
+/** The application asking: its logo, and links to its own pages, each opened outside this sign-in. */
+function showApp(app: NonNullable<typeof asking>) {
+  const logo = element<HTMLImageElement>('app-logo')
+  if (app.logo) {
+    logo.src = app.logo
+    logo.alt = t('app.logoAlt', { name: app.name })
+    logo.hidden = false
+  }
+  const links = [
+    [app.clientUri, t('app.home', { name: app.name })],
+    [app.policyUri, t('app.policy')],
+    [app.tosUri, t('app.terms')],
+  ].flatMap(([href, label]) => {
+    if (!href || !/^https?:\/\//.test(href)) return []
+    const link = document.createElement('a')
+    link.href = href
+    link.textContent = label!
+    link.target = '_blank'
+    link.rel = 'noopener noreferrer'
+    return [link]
+  })
+  const box = element('app-links')
+  box.replaceChildren(...links)
+  box.hidden = links.length === 0
+}
+
 function showLoginHint() {
   const hint = element('login-hint')
   hint.hidden = !loginHint
@@ -387,6 +422,7 @@ async function start() {
     back.hidden = false
     back.textContent = t('pc.appCancel', { name: asking.name })
     back.addEventListener('click', () => void continueToApp('abort'))
+    showApp(asking)
     return newLogin()
   }
   const user = signedInUser<UserProfile & { approvedWith?: ApprovalMethod }>()

@@ -119,6 +119,13 @@ function showRequest(scanned: ScannedLogin, withPasskey: boolean, problem = ''):
   const title = element('ask-title')
   title.textContent = app ? t('phone.appAsks', { name: app.name }) : t('phone.askTitle')
   title.dataset.app = app?.name ?? ''
+  // The app's logo, from this service (its logo_uri was fetched once): the cue that tells a real app from a lure.
+  const logo = element<HTMLImageElement>('ask-app-logo')
+  logo.hidden = !app?.logo
+  if (app?.logo) {
+    logo.src = app.logo
+    logo.alt = t('app.logoAlt', { name: app.name })
+  }
   element('req-browser').textContent = requester.browser
   element('req-os').textContent = requester.os
   element('req-ip').textContent = requester.ip

@@ -87,7 +87,7 @@ export interface LoginHandle {
 export interface ScannedLogin extends LoginStatusView {
   requester: Requester
   /** The application asking through the OpenID provider, when one is. */
-  app?: { name: string }
+  app?: { name: string; logo?: string }
   /** Where the phone is, next to the PC's address: warn when they are not one network. */
   network?: { phoneIp: string; sameNetwork: boolean }
   /** Number matching (MATCH_CODE=1): pass the one the computer shows to confirm(). */

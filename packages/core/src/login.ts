@@ -65,6 +65,8 @@ export interface AppRequest {
   name: string
   /** The provider's interaction this login answers: only that interaction may redeem it. */
   interaction: string
+  /** Where the phone finds the app's logo (a path on this service), when it has one. */
+  logo?: string
 }
 
 const terminalStatuses: ReadonlySet<LoginStatus> = new Set(['consumed', 'cancelled', 'expired'])

@@ -365,7 +365,7 @@ export class LoginService {
     return {
       status: toPhoneView(record),
       requester: { ...record.requester },
-      ...(record.app ? { app: { name: record.app.name } } : {}),
+      ...(record.app ? { app: { name: record.app.name, ...(record.app.logo ? { logo: record.app.logo } : {}) } } : {}),
       ...(record.match ? { matchChoices: [...record.match.choices] } : {}),
     }
   }

@@ -28,6 +28,24 @@ t.test('code + PKCE: the QR page signs the user in to the app; the ID token veri
   await pc.page.waitForSelector('main[data-state="pending"]')
   t.equal(await pc.page.locator('#title').textContent(), 'Sign in to Test App with your phone')
   t.equal(await pc.page.locator('#inspector, #transport').count(), 0, 'no developer tooling on an app’s QR page')
+  // The app's logo, served by the provider itself, named for the app; links to its own pages.
+  const logo = pc.page.locator('#app-logo')
+  t.equal(await logo.getAttribute('alt'), 'Test App logo')
+  t.match(await logo.getAttribute('src'), /^\/app-logos\/[\w-]{22}$/)
+  t.ok(await logo.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth === 1), 'and it loads')
+  t.same(
+    await pc.page
+      .locator('#app-links a')
+      .evaluateAll((links: HTMLAnchorElement[]) => links.map((a) => [a.textContent, a.href])),
+    [
+      ['About Test App', `${rp.base}/`],
+      ['Privacy policy', `${rp.base}/privacy`],
+      ['Terms of service', `${rp.base}/terms`],
+    ],
+  )
+  const served = await pc.context.request.get(`${base}${await logo.getAttribute('src')}`)
+  t.equal(served.headers()['content-type'], 'image/png')
+  t.match(served.headers()['content-security-policy'], /sandbox/)
   // The phone, in a context of its own, opens what the QR on the screen says.
   const scanUrl = await readQrFromPage(pc.page)
   t.match(scanUrl, new RegExp(`^${base}/m/[\\w-]{21}$`))
@@ -35,6 +53,12 @@ t.test('code + PKCE: the QR page signs the user in to the app; the ID token veri
   await phone.page.click('.pick[data-username="alice"]')
   await phone.page.waitForSelector('main[data-state="ask"]')
   t.equal(await phone.page.locator('#ask-title').textContent(), 'Test App wants you to sign in')
+  t.equal(
+    await phone.page.locator('#ask-app-logo').getAttribute('alt'),
+    'Test App logo',
+    'the phone shows the logo too',
+  )
+  t.ok(await phone.page.locator('#ask-app-logo').isVisible())
   await phone.page.click('#confirm')
   await pc.page.waitForURL(`${rp.redirectUri}?**`)
   const landed = new URL(pc.page.url())
@@ -76,7 +100,7 @@ t.test('the test kit plays the phone through the SDK: the phone is told which ap
   const { url, checks } = await authorizationRequest(config, rp.redirectUri)
   await pc.page.goto(url.href)
   const approval = await approveOnPhone(pc.page, { user: 'bob' })
-  t.same(approval.scanned.app, { name: 'Test App' })
+  t.match(approval.scanned.app, { name: 'Test App', logo: /^\/app-logos\/[\w-]{22}$/ })
   t.match(approval.url, `${rp.redirectUri}?code=`)
   t.equal((await client.authorizationCodeGrant(config, new URL(approval.url), checks)).claims()?.sub, 'bob')
 })

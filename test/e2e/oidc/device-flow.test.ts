@@ -35,7 +35,8 @@ async function confirmOnPhone(phone: Page, url: string, button: '#confirm' | '#c
 
 t.test('device grant: the phone opens verification_uri_complete, confirms, and the device gets tokens', async (t) => {
   const rp = await relyingParty(t)
-  const { base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...quick })
+  const { app, base } = await publicApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, ...quick })
+  await app.appLogos.ready
   const { config, response } = await deviceAuthorization(base)
   t.match(response, {
     device_code: /.{20,}/,
@@ -47,7 +48,10 @@ t.test('device grant: the phone opens verification_uri_complete, confirms, and t
   })
   const polling = client.pollDeviceAuthorizationGrant(config, response)
   const { phone, problems } = await signedInPhone(t, base)
-  await confirmOnPhone(phone, response.verification_uri_complete!, '#confirm')
+  await phone.goto(response.verification_uri_complete!)
+  await phone.waitForSelector('#ask-title')
+  t.equal(await phone.locator('#ask-app-logo').getAttribute('alt'), 'Test TV logo', 'the app’s logo on the confirm')
+  await phone.click('#confirm')
   await phone.waitForSelector('#result[data-state="done"]')
   t.equal(await phone.locator('#result').textContent(), 'You are signed in on Test TV. You can close this page.')
   const tokens = await polling

@@ -11,6 +11,11 @@ export interface OidcClient {
   grant_types?: string[]
   response_types?: string[]
   token_endpoint_auth_method?: string
+  /** RFC 7591 §2: the app's logo, home page, privacy policy and terms, shown to its users. */
+  logo_uri?: string
+  client_uri?: string
+  policy_uri?: string
+  tos_uri?: string
   [field: string]: unknown
 }
 
@@ -61,6 +66,15 @@ export function loadClients(file: string | undefined): OidcClient[] {
       throw new ConfigError(`${where}: client_id must be 1-128 letters, digits or _ . : -`)
     if (ids.has(id)) throw new ConfigError(`${where}: client_id "${id}" is listed twice`)
     ids.add(id)
+    // RFC 7591's pages about the app: shown to its users (the logo fetched once, oidc/logos.ts), so web URLs only.
+    for (const field of ['logo_uri', 'client_uri', 'policy_uri', 'tos_uri'] as const) {
+      const value = (client as OidcClient)[field]
+      if (
+        value !== undefined &&
+        (typeof value !== 'string' || !/^https?:\/\/[^\s]+$/.test(value) || !URL.canParse(value))
+      )
+        throw new ConfigError(`${where}: ${field} must be an http(s) URL`)
+    }
     for (const field of ['redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types'] as const) {
       const value = (client as OidcClient)[field]
       if (value !== undefined && (!Array.isArray(value) || value.some((each) => typeof each !== 'string')))

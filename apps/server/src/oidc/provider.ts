@@ -26,12 +26,14 @@ export interface OidcDeps {
   keys: ProviderKeys
   /** Whether a user holds a passkey: the device confirm then asks for it. */
   passkeys: { hasAny(user: UserProfile): Promise<boolean> }
+  /** Where an app's logo is served (oidc/logos.ts). */
+  logos: { pathOf(clientId: string): string | undefined }
 }
 
 export const interactionPath = (uid: string) => `/interaction/${uid}`
 
 /** The OpenID provider (panva's oidc-provider): its login page is the QR, its store ours. */
-export async function createProvider({ config, logins, store, keys, passkeys }: OidcDeps): Promise<Provider> {
+export async function createProvider({ config, logins, store, keys, passkeys, logos }: OidcDeps): Promise<Provider> {
   // Loaded on first use: a service nobody signs in to another app through pays nothing for it (Koa, its
   // routes, and the "Unsupported runtime" notice a Node without an LTS codename gets).
   const { default: Provider } = await import('oidc-provider')
@@ -117,6 +119,7 @@ export async function createProvider({ config, logins, store, keys, passkeys }: 
           const user = await phoneUser(ctx)
           deviceConfirmPage(ctx, {
             appName: client.clientName ?? client.clientId,
+            logo: logos.pathOf(client.clientId),
             browser,
             os,
             ip: deviceInfo?.ip as string | undefined,

@@ -18,14 +18,15 @@ export class OidcService {
       store: OidcArtefactStore
       keys: KeyStore
       passkeys: OidcDeps['passkeys']
+      logos: OidcDeps['logos']
     },
   ) {}
 
   provider(): Promise<Provider> {
     this.made ??= (async () => {
-      const { config, logins, store, passkeys } = this.deps
+      const { config, logins, store, passkeys, logos } = this.deps
       const keys = await providerKeys(config, this.deps.keys)
-      return createProvider({ config, logins, store, keys, passkeys })
+      return createProvider({ config, logins, store, keys, passkeys, logos })
     })().catch((error: unknown) => {
       this.made = undefined
       throw error

@@ -166,6 +166,8 @@ export function deviceCodePage(ctx: KoaContextWithOIDC, action: string, xsrf: st
 
 export interface DeviceConfirm {
   appName: string
+  /** The app's logo on this service (oidc/logos.ts), when it has one. */
+  logo?: string
   browser: string
   os: string
   ip: string | undefined
@@ -205,7 +207,7 @@ ${confirm}
     ctx,
     lang,
     text(lang, 'oidc.device.asks', { name: page.appName }),
-    `<h1 id="ask-title" data-app="${escapeHtml(page.appName)}">${text(lang, 'oidc.device.asks', { name: page.appName })}</h1>
+    `${page.logo ? `<img id="ask-app-logo" class="app-logo" width="64" height="64" src="${escapeHtml(page.logo)}" alt="${text(lang, 'app.logoAlt', { name: page.appName })}">\n` : ''}<h1 id="ask-title" data-app="${escapeHtml(page.appName)}">${text(lang, 'oidc.device.asks', { name: page.appName })}</h1>
 <dl class="requester">
 <dt>${text(lang, 'oidc.device.device')}</dt><dd id="req-browser">${escapeHtml(page.browser)}</dd>
 <dt>${text(lang, 'oidc.device.system')}</dt><dd id="req-os">${escapeHtml(page.os)}</dd>

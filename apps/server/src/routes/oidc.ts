@@ -71,8 +71,42 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
     // login_hint (OpenID Connect Core §3.1.2.1): only that account's phone may scan.
     const hint = details.params.login_hint
     const loginHint = typeof hint === 'string' && hint.trim() ? hint.trim() : undefined
-    return { provider, details, client, name: client.clientName ?? client.clientId, loginHint }
+    const registered = config.oidc.clients.find((each) => each.client_id === client.clientId)
+    const about = {
+      logo: app.appLogos.pathOf(client.clientId),
+      clientUri: registered?.client_uri,
+      policyUri: registered?.policy_uri,
+      tosUri: registered?.tos_uri,
+    }
+    return { provider, details, client, name: client.clientName ?? client.clientId, loginHint, about }
   }
+
+  app.get(
+    '/app-logos/:key',
+    {
+      schema: {
+        tags: ['oidc'],
+        summary: 'An application’s logo (its logo_uri, fetched once at start and checked to be an image)',
+        params: Type.Object({ key: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$' }) }),
+        produces: ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/svg+xml'],
+        response: { 200: { description: 'The image, as its bytes say it is' }, ...errors(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const logo = app.appLogos.byPath(request.params.key)
+      if (!logo) throw new HttpError('NOT_FOUND', 'No such logo')
+      return (
+        reply
+          .type(logo.contentType)
+          // Its name changes with its bytes, so it may be kept.
+          .header('cache-control', 'public, max-age=86400, immutable')
+          // An SVG opened on its own must not run script in this origin.
+          .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+          .header('x-content-type-options', 'nosniff')
+          .send(logo.body)
+      )
+    },
+  )
 
   /** Signs the user in at the provider and grants what the application asked for: the phone's confirm is the consent. */
   async function finish(
@@ -117,6 +151,7 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
               uid: interaction.details.uid,
               name: interaction.name,
               ...(interaction.loginHint ? { loginHint: interaction.loginHint } : {}),
+              ...interaction.about,
             },
           },
           { inspector: request.query.inspect === '1' },
@@ -164,11 +199,11 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      const { details, client, name, loginHint } = await interactionOf(request.params.uid, request, reply)
+      const { details, client, name, loginHint, about } = await interactionOf(request.params.uid, request, reply)
       if ((loginHint?.length ?? 0) > maxLoginHintLength)
         throw new HttpError('VALIDATION_ERROR', 'login_hint is too long')
       const created = await createLogin(app, request, reply, {
-        app: { clientId: client.clientId, name, interaction: details.uid },
+        app: { clientId: client.clientId, name, interaction: details.uid, ...(about.logo ? { logo: about.logo } : {}) },
         ...(loginHint ? { loginHint } : {}),
       })
       return reply.code(201).send(created)
