@@ -53,15 +53,32 @@ function cluster(seeds: string[], options: ClusterOptions & { redisOptions: Redi
 /**
  * ioredis 5.11 arms its slotsRefreshInterval timer again when a slot-map read that was under way at
  * disconnect() finishes (its failure calls back into the next round), so a closed cluster client reads
- * the slot map every second for ever, and keeps the process alive. Once the client has ended, it reads
- * nothing more: the round in flight is the last.
+ * the slot map every second for ever, and keeps the process alive. Its status may even stay
+ * "disconnecting": with no node connection left, nothing tells it the pool drained. So from a close
+ * asked for until the next connect(), the slot map is read no more: the round in flight is the last.
  */
 function stopsRefreshingOnceEnded(client: Cluster): Cluster {
+  let closed = false
   const refresh = client.refreshSlotsCache.bind(client)
   client.refreshSlotsCache = (callback) => {
-    if (client.status === 'end') return
+    if (closed) return
     refresh(callback)
   }
+  const connect = client.connect.bind(client)
+  client.connect = () => {
+    closed = false
+    return connect()
+  }
+  const disconnect = client.disconnect.bind(client)
+  client.disconnect = (reconnect?: boolean) => {
+    if (!reconnect) closed = true
+    disconnect(reconnect)
+  }
+  const quit = client.quit.bind(client)
+  client.quit = ((callback?: Parameters<Cluster['quit']>[0]) => {
+    closed = true
+    return quit(callback)
+  })
   return client
 }
 
