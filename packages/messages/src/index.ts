@@ -85,7 +85,8 @@ const en = {
   'phone.ago': '{age} ago',
   'phone.warning':
     'Only confirm a sign-in you started yourself, on a computer in front of you. If someone sent you this code or asked you to scan it, cancel.',
-  'phone.confirm': 'Confirm sign-in',
+  // A non-breaking hyphen (U+2011): WebKit broke the button's label after it, leaving "in" alone on a line.
+  'phone.confirm': 'Confirm sign‑in',
   'phone.cancel': 'Cancel',
   'phone.done': 'You are signed in on the computer.',
   'phone.cancelledDone': 'Sign-in cancelled. Nothing was shared.',
