@@ -75,10 +75,10 @@ function stopsRefreshingOnceEnded(client: Cluster): Cluster {
     disconnect(reconnect)
   }
   const quit = client.quit.bind(client)
-  client.quit = ((callback?: Parameters<Cluster['quit']>[0]) => {
+  client.quit = (callback?: Parameters<Cluster['quit']>[0]) => {
     closed = true
     return quit(callback)
-  })
+  }
   return client
 }
 
