@@ -1,6 +1,7 @@
-// Takes the README's screenshots of the pages in Debian's headless chromium.
+// Takes the README's screenshots of the pages in Debian's headless chromium, on the memory store (nothing kept).
 // Run: npm run screenshots   (Chinese text needs fonts-noto-cjk installed)
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { addPasskeyAuthenticator, readQrFromPage } from '@qr-login/testing'
@@ -14,7 +15,7 @@ mkdirSync(out, { recursive: true })
 const port = 3399
 const base = `http://127.0.0.1:${port}`
 const app = await buildApp(
-  loadConfig({ PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'warn', QR_TTL_SECONDS: '120' }),
+  loadConfig({ STORE: 'memory', PORT: String(port), PUBLIC_URL: base, LOG_LEVEL: 'warn', QR_TTL_SECONDS: '120' }),
 )
 await app.listen({ port, host: '127.0.0.1' })
 
@@ -63,6 +64,7 @@ try {
 
   const expiring = await buildApp(
     loadConfig({
+      STORE: 'memory',
       PORT: String(port + 1),
       PUBLIC_URL: `http://127.0.0.1:${port + 1}`,
       LOG_LEVEL: 'warn',
@@ -80,6 +82,7 @@ try {
   const matchPort = port + 2
   const matching = await buildApp(
     loadConfig({
+      STORE: 'memory',
       PORT: String(matchPort),
       PUBLIC_URL: `http://127.0.0.1:${matchPort}`,
       LOG_LEVEL: 'warn',
@@ -135,7 +138,7 @@ try {
   const passkeyPort = port + 3
   const passkeyBase = `http://localhost:${passkeyPort}`
   const passkeyApp = await buildApp(
-    loadConfig({ PORT: String(passkeyPort), PUBLIC_URL: passkeyBase, LOG_LEVEL: 'warn' }),
+    loadConfig({ STORE: 'memory', PORT: String(passkeyPort), PUBLIC_URL: passkeyBase, LOG_LEVEL: 'warn' }),
   )
   await passkeyApp.listen({ port: passkeyPort, host: '127.0.0.1' })
   try {
@@ -164,12 +167,40 @@ try {
   // Sign in to another app: Acme Notes (apps/example-app) through the OpenID provider.
   const examplePort = port + 5
   const exampleBase = `http://127.0.0.1:${examplePort}`
+  // The app's logo and pages, as its developer would register them; the provider fetches the logo at start.
+  const logoPort = port + 7
+  const logoServer = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'image/svg+xml' })
+    response.end(readFileSync('scripts/acme-notes-logo.svg'))
+  })
+  await new Promise<void>((resolve) => logoServer.listen(logoPort, '127.0.0.1', resolve))
   const clientsFile = join(mkdtempSync(join(tmpdir(), 'qr-shots-')), 'clients.json')
-  writeFileSync(clientsFile, JSON.stringify([acmeNotesClient(exampleBase)]))
+  writeFileSync(
+    clientsFile,
+    JSON.stringify([
+      {
+        ...acmeNotesClient(exampleBase),
+        logo_uri: `http://127.0.0.1:${logoPort}/logo.svg`,
+        client_uri: `${exampleBase}/`,
+        policy_uri: `${exampleBase}/privacy`,
+        tos_uri: `${exampleBase}/terms`,
+      },
+      {
+        client_id: 'acme-tv',
+        client_name: 'Acme Notes for TV',
+        logo_uri: `http://127.0.0.1:${logoPort}/logo.svg`,
+        redirect_uris: [],
+        response_types: [],
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code'],
+        token_endpoint_auth_method: 'none',
+      },
+    ]),
+  )
   const providerPort = port + 6
   const providerBase = `http://127.0.0.1:${providerPort}`
   const provider = await buildApp(
     loadConfig({
+      STORE: 'memory',
       PORT: String(providerPort),
       PUBLIC_URL: providerBase,
       LOG_LEVEL: 'warn',
@@ -177,6 +208,7 @@ try {
     }),
   )
   await provider.listen({ port: providerPort, host: '127.0.0.1' })
+  await provider.appLogos.ready
   const example = await buildExampleApp({
     issuer: `${providerBase}/oidc`,
     clientId: 'acme-notes',
@@ -199,9 +231,44 @@ try {
     await asked.click('#confirm')
     await acme.waitForSelector('#signed-in-as')
     await shot(acme, 'example-signed-in')
+
+    // The same QR page in Chinese, and at a phone's width.
+    const acmeZh = await (
+      await browser.newContext({
+        viewport: { width: 1100, height: 640 },
+        extraHTTPHeaders: { 'accept-language': 'zh-CN' },
+      })
+    ).newPage()
+    await acmeZh.goto(exampleBase)
+    await acmeZh.click('#sign-in')
+    await acmeZh.waitForSelector('main[data-state="pending"]')
+    await shot(acmeZh, 'example-qr-zh')
+
+    // A TV's sign-in confirmed on a phone that reads Chinese.
+    const tv = await fetch(`${providerBase}/oidc/device/auth`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'client_id=acme-tv&scope=openid',
+    }).then((response) => response.json() as Promise<{ verification_uri_complete: string }>)
+    const zhPhone = await (
+      await browser.newContext({
+        viewport: { width: 390, height: 700 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 2,
+        extraHTTPHeaders: { 'accept-language': 'zh-CN' },
+      })
+    ).newPage()
+    await zhPhone.goto(`${providerBase}/m`)
+    await zhPhone.click('.pick[data-username="alice"]')
+    await zhPhone.waitForSelector('main[data-state="home"]')
+    await zhPhone.goto(tv.verification_uri_complete)
+    await zhPhone.waitForSelector('#ask-title')
+    await shot(zhPhone, 'device-confirm-zh')
   } finally {
     await example.close()
     await provider.close()
+    logoServer.close()
   }
 
   const chinese = await (
