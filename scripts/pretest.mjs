@@ -1,5 +1,5 @@
 // Makes sure what the tests need is on this machine, so `npm test` works on a
-// fresh one: Debian's chromium (for browser tests) and a Redis server on
+// fresh one: Debian's chromium (for browser tests), firefox-esr (the layout test's second engine) and a Redis server on
 // 127.0.0.1:6379. Installs with apt-get only what is missing.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -75,8 +75,15 @@ function ensureChromium() {
   aptInstall(['chromium'])
 }
 
+/** Firefox ESR, driven over WebDriver BiDi by puppeteer-core, for the layout test in a second engine. */
+function ensureFirefox() {
+  if (existsSync('/usr/bin/firefox-esr')) return log('firefox-esr is installed')
+  aptInstall(['firefox-esr'])
+}
+
 try {
   ensureChromium()
+  ensureFirefox()
   await ensureRedis()
 } catch (error) {
   console.error(`[pretest] ${error.message}`)

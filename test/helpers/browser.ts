@@ -63,3 +63,23 @@ export async function decodeQrOnScreen(page: Page): Promise<string> {
   if (!found) throw new Error('no QR code found on the screen')
   return found.data
 }
+
+/**
+ * Debian's Firefox ESR over WebDriver BiDi (puppeteer-core), for what must hold in a second engine. Firefox
+ * reaches for its settings service at start: pointed at a closed port, it gives up at once.
+ */
+export async function launchFirefox(t: Test) {
+  const { default: puppeteer } = await import('puppeteer-core')
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: '/usr/bin/firefox-esr',
+    headless: true,
+    extraPrefsFirefox: {
+      'services.settings.server': 'http://127.0.0.1:9/',
+      'network.connectivity-service.enabled': false,
+      'app.update.enabled': false,
+    },
+  })
+  t.teardown(() => browser.close())
+  return browser
+}
