@@ -163,6 +163,7 @@ const en = {
   'oidc.error.title': 'Sign-in problem',
   'oidc.error.heading': 'This sign-in cannot go on',
   'oidc.error.again': 'Go back to the application and start again.',
+  'oidc.error.ended': 'This sign-in request has ended or expired.',
 } as const
 
 export type MessageKey = keyof typeof en
@@ -318,6 +319,7 @@ const zh: Record<MessageKey, string> = {
   'oidc.error.title': '登录出现问题',
   'oidc.error.heading': '这次登录无法继续',
   'oidc.error.again': '请回到应用，重新开始。',
+  'oidc.error.ended': '这次登录请求已结束或已过期。',
 }
 
 export const catalogs: Record<Lang, Record<MessageKey, string>> = { en, 'zh-CN': zh }

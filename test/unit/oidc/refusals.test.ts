@@ -23,20 +23,35 @@ t.test('requests the provider cannot take are 4xx, never 5xx', async (t) => {
   }
 })
 
-t.test('the QR sign-in of an interaction that is gone is 404 INTERACTION_NOT_FOUND', async (t) => {
-  const app = await testApp(t)
-  for (const [method, url] of [
-    ['GET', '/interaction/nope'],
-    ['POST', '/interaction/nope/qr'],
-    ['POST', '/interaction/nope/abort'],
-  ] as const) {
-    const response = await app.inject({ method, url })
-    t.equal(response.statusCode, 404, `${method} ${url}`)
-    t.equal(response.json().code, 'INTERACTION_NOT_FOUND')
-  }
-  const malformed = await app.inject({ method: 'POST', url: '/interaction/has%20space/finish', payload: { id: 'x' } })
-  t.equal(malformed.json().code, 'VALIDATION_ERROR')
-})
+t.test(
+  'the QR sign-in of an interaction that is gone is 404 INTERACTION_NOT_FOUND: a page for a person, the error body for the page’s calls',
+  async (t) => {
+    const app = await testApp(t)
+    // The page script's calls: the error body.
+    for (const [method, url] of [
+      ['POST', '/interaction/nope/qr'],
+      ['POST', '/interaction/nope/abort'],
+    ] as const) {
+      const response = await app.inject({ method, url })
+      t.equal(response.statusCode, 404, `${method} ${url}`)
+      t.equal(response.json().code, 'INTERACTION_NOT_FOUND')
+    }
+    // A person opening an ended sign-in again: a page, in their language.
+    for (const [acceptLanguage, lang, words] of [
+      ['en-GB', 'en', 'This sign-in request has ended or expired.'],
+      ['zh-CN', 'zh-CN', '这次登录请求已结束或已过期。'],
+    ] as const) {
+      const page = await app.inject({ url: '/interaction/nope', headers: { 'accept-language': acceptLanguage } })
+      t.equal(page.statusCode, 404)
+      t.match(page.headers['content-type'], /^text\/html/)
+      t.match(page.body, `<html lang="${lang}">`)
+      t.match(page.body, words)
+      t.match(page.headers['content-security-policy'], /script-src 'self'/)
+    }
+    const malformed = await app.inject({ method: 'POST', url: '/interaction/has%20space/finish', payload: { id: 'x' } })
+    t.equal(malformed.json().code, 'VALIDATION_ERROR')
+  },
+)
 
 t.test('a store that cannot be reached is 503 temporarily_unavailable at the provider too', async (t) => {
   const down = async () => {

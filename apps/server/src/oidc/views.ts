@@ -55,28 +55,22 @@ function text(lang: Lang, key: MessageKey, params: Record<string, string> = {}):
   return markup(lang, key, Object.fromEntries(Object.entries(params).map(([name, value]) => [name, escapeHtml(value)])))
 }
 
-function renderPage(
-  ctx: KoaContextWithOIDC,
-  lang: Lang,
-  title: string,
-  body: string,
-  status?: number,
-  script?: string,
-) {
-  if (status) ctx.status = status
-  ctx.type = 'html'
-  ctx.set('content-security-policy', pagePolicy)
-  ctx.set('cache-control', 'no-store')
-  ctx.set('referrer-policy', 'no-referrer')
-  ctx.set('x-content-type-options', 'nosniff')
-  ctx.set('content-language', lang)
-  ctx.set('vary', 'accept-language, cookie')
+/** The headers every one of these pages carries. */
+export const pageHeaders = (lang: Lang) => ({
+  'content-security-policy': pagePolicy,
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'content-language': lang,
+  vary: 'accept-language, cookie',
+})
+
+/** A whole page in the phone page's look; `asked` is the URL the browser asked for (the switch keeps it). */
+function pageHtml(lang: Lang, asked: string, title: string, body: string, script?: string): string {
   const other: Lang = lang === 'en' ? 'zh-CN' : 'en'
-  // The path the browser asked for: mounted at /oidc, the provider itself sees it without that prefix.
-  const asked = (ctx.req as { originalUrl?: string }).originalUrl ?? ctx.originalUrl
   const switchTo = new URL(asked, 'http://page.invalid')
   switchTo.searchParams.set('lang', other)
-  ctx.body = `<!doctype html>
+  return `<!doctype html>
 <html lang="${lang}">
 <head>
 <meta charset="utf-8">
@@ -93,6 +87,37 @@ ${body}
 </main>
 </body>
 </html>`
+}
+
+function renderPage(
+  ctx: KoaContextWithOIDC,
+  lang: Lang,
+  title: string,
+  body: string,
+  status?: number,
+  script?: string,
+) {
+  if (status) ctx.status = status
+  ctx.type = 'html'
+  for (const [name, value] of Object.entries(pageHeaders(lang))) ctx.set(name, value)
+  // The path the browser asked for: mounted at /oidc, the provider itself sees it without that prefix.
+  const asked = (ctx.req as { originalUrl?: string }).originalUrl ?? ctx.originalUrl
+  ctx.body = pageHtml(lang, asked, title, body, script)
+}
+
+/**
+ * The page for a sign-in request that has ended (its interaction expired or was finished), for the
+ * service's own routes under /interaction, which a browser may open again from its history.
+ */
+export function endedSignInPage(lang: Lang, asked: string): string {
+  return pageHtml(
+    lang,
+    asked,
+    text(lang, 'oidc.error.title'),
+    `<h1>${text(lang, 'oidc.error.heading')}</h1>
+<p class="error" role="alert" data-error="INTERACTION_NOT_FOUND">${text(lang, 'oidc.error.ended')}</p>
+<p>${text(lang, 'oidc.error.again')}</p>`,
+  )
 }
 
 export function errorPage(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }) {

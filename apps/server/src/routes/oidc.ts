@@ -9,6 +9,8 @@ import type { InteractionResults } from 'oidc-provider'
 import { isLoginError, isStoreUnavailable, type UserProfile, type ApprovalMethod } from '@qr-login/core'
 import { HttpError, toErrorBody } from '../errors.js'
 import { amrFor } from '../oidc/amr.js'
+import { endedSignInPage, pageHeaders } from '../oidc/views.js'
+import { pickLanguage } from '../lib/language.js'
 import { describeUserAgent } from '../lib/user-agent.js'
 import { bearerToken } from '../lib/request-auth.js'
 import { phoneUser } from '../lib/phone-user.js'
@@ -131,7 +133,18 @@ export default fp(async function oidcRoutes(fastify: FastifyInstance) {
     '/interaction/:uid',
     { schema: { hide: true, params: InteractionParams, querystring: AppPageQuery } },
     async (request, reply) => {
-      const interaction = await interactionOf(request.params.uid, request, reply)
+      const interaction = await interactionOf(request.params.uid, request, reply).catch((error: unknown) => {
+        if (!isLoginError(error, 'INTERACTION_NOT_FOUND')) throw error
+        // A person opened an ended sign-in (an old tab, the history): a page in their language, not JSON.
+        const lang = pickLanguage(request.query.lang, request.cookies.lang, request.headers['accept-language'])
+        void reply
+          .code(404)
+          .headers(pageHeaders(lang))
+          .type('text/html; charset=utf-8')
+          .send(endedSignInPage(lang, request.url))
+        return undefined
+      })
+      if (!interaction) return reply
       if ((interaction.loginHint?.length ?? 0) > maxLoginHintLength) {
         // As POST /api/qr refuses it: the application hears invalid_request at its redirect_uri.
         reply.hijack()
