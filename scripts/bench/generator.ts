@@ -8,7 +8,9 @@ import { performance } from 'node:perf_hooks'
 import * as hdr from 'hdr-histogram-js'
 import WebSocket from 'ws'
 import { io } from 'socket.io-client'
-import { delayFigures } from './outcomes.js'
+import { delayFigures, type Outcome } from './outcomes.js'
+
+export type { Outcome } from './outcomes.js'
 
 /** socket.io: its polling handshake upgraded to WebSocket; socket.io-ws: WebSocket only. */
 export type BenchTransport = 'sse' | 'ws' | 'long-poll' | 'poll' | 'socket.io' | 'socket.io-ws'
@@ -26,21 +28,6 @@ export interface Job {
   settleMs: number
   /** Scan each login right before confirming it (measured); otherwise it was scanned during set-up. */
   scanFirst: boolean
-}
-
-export interface Outcome {
-  watchers: number
-  opened: number
-  received: number
-  lost: number
-  errors: number
-  errorSamples: string[]
-  delayMs: { p50: number; p90: number; p99: number; max: number; mean: number }
-  bytesPerLogin: number
-  requestsPerLogin: number
-  confirmSeconds: number
-  /** The delays, as hdr-histogram's compressed encoding: outcomes of several generators merge exactly (not reported). */
-  histogram?: string
 }
 
 interface Watcher {

@@ -1,5 +1,19 @@
 import * as hdr from 'hdr-histogram-js'
-import type { Outcome } from './generator.js'
+
+export interface Outcome {
+  watchers: number
+  opened: number
+  received: number
+  lost: number
+  errors: number
+  errorSamples: string[]
+  delayMs: { p50: number; p90: number; p99: number; max: number; mean: number }
+  bytesPerLogin: number
+  requestsPerLogin: number
+  confirmSeconds: number
+  /** The delays, as hdr-histogram's compressed encoding: outcomes of several generators merge exactly (not reported). */
+  histogram?: string
+}
 
 /** A histogram of delays recorded in microseconds, as the figures reported in milliseconds. */
 export function delayFigures(histogram: hdr.Histogram): Outcome['delayMs'] {

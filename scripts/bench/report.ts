@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import type { ScenarioResult, SoakResult, ThroughputResult } from './index.js'
+import type { ScenarioResult, SoakResult, ThroughputResult } from './results.js'
 
 interface Report {
   date: string

@@ -1,11 +1,9 @@
 /** The QR login record, its states and the public status view every transport sends (its schema: status.ts). */
 
-import type { LoginStatusView } from './status.js'
+import type { LoginStatus, LoginStatusView } from './status.js'
 
-export type { LoginStatusView } from './status.js'
-
-export const loginStatuses = ['pending', 'scanned', 'confirmed', 'consumed', 'cancelled', 'expired'] as const
-export type LoginStatus = (typeof loginStatuses)[number]
+// The states are the status view's (status.ts): one module owns them, and this one only imports it.
+export { loginStatuses, type LoginStatus, type LoginStatusView } from './status.js'
 
 /** How the phone user approved a sign-in: one tap on a signed-in phone, or a passkey with user verification. */
 export const approvalMethods = ['tap', 'passkey'] as const

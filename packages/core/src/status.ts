@@ -1,5 +1,7 @@
 import { Type, type Static } from 'typebox'
-import { loginStatuses } from './login.js'
+
+export const loginStatuses = ['pending', 'scanned', 'confirmed', 'consumed', 'cancelled', 'expired'] as const
+export type LoginStatus = (typeof loginStatuses)[number]
 
 /**
  * The status object every transport sends, identical for the same version.

@@ -9,7 +9,7 @@ import {
   type TimerHandle,
   type Watch,
 } from '@qr-login/core'
-import type { WatchTransportName } from '../transports/index.js'
+import type { WatchTransportName } from '../transports/transport.js'
 import type { LiveConnection, LiveConnections } from './live-connections.js'
 import { presentedToken } from './request-auth.js'
 

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from 'jose'
 import type { KeyStore } from '@qr-login/core'
-import type { Config } from '../config.js'
 import { ConfigError } from '../config-error.js'
 
 /** The provider's private signing keys (a JWKS) and the keys that sign its cookies. */
@@ -49,8 +48,10 @@ function parseKeys(json: string, file: string): ProviderKeys {
  * file). A store that keeps none yet takes over the key file an earlier version wrote (.oidc/keys.json),
  * once, so apps' tokens keep verifying; failing that, the first instance to start makes them.
  */
-export async function providerKeys(config: Config, store: KeyStore): Promise<ProviderKeys> {
-  const { keysFile, operatorKeys } = config.oidc
+export async function providerKeys(
+  { keysFile, operatorKeys }: { keysFile: string; operatorKeys: boolean },
+  store: KeyStore,
+): Promise<ProviderKeys> {
   if (operatorKeys) return readKeyFile(keysFile)
   const kept = await store.read()
   if (kept) return parseKeys(kept, 'the kept signing keys')

@@ -25,7 +25,7 @@ export class OidcService {
   provider(): Promise<Provider> {
     this.made ??= (async () => {
       const { config, logins, store, passkeys, logos } = this.deps
-      const keys = await providerKeys(config, this.deps.keys)
+      const keys = await providerKeys(config.oidc, this.deps.keys)
       return createProvider({ config, logins, store, keys, passkeys, logos })
     })().catch((error: unknown) => {
       this.made = undefined
