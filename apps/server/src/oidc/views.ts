@@ -1,4 +1,5 @@
 import type { KoaContextWithOIDC } from 'oidc-provider'
+import escape from 'escape-html'
 import { catalogs, type Lang, type MessageKey } from '@qr-login/messages'
 import { languageCookie, pickLanguage } from '../lib/language.js'
 
@@ -8,11 +9,8 @@ import { languageCookie, pickLanguage } from '../lib/language.js'
  * choice of language (?lang=, its cookie, Accept-Language), a language switch, and <html lang> to match.
  */
 
-export const escapeHtml = (value: unknown) =>
-  String(value ?? '').replace(
-    /[&<>"']/g,
-    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!,
-  )
+/** Text for HTML, text and attributes alike (& < > " '): the kept escape-html, as the pages route uses. */
+const escapeHtml = (value: unknown) => escape(String(value ?? ''))
 
 /**
  * The site's policy, without form-action: a sign-out form ends in a redirect to the application's

@@ -4,14 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import fastifyStatic from '@fastify/static'
 import { Type } from 'typebox'
+import escapeHtml from 'escape-html'
 import { AvatarParams } from '../schemas.js'
 import { avatarSvg } from '../lib/avatar.js'
 import { webAssetsDir, webPublicDir } from '../paths.js'
 import { languageCookie, pickLanguage } from '../lib/language.js'
-
-function escapeAttribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
 
 const pageFiles = { pc: 'index.html', phone: 'phone.html' } as const
 export type PageName = keyof typeof pageFiles
@@ -54,7 +51,7 @@ export async function sendPage(
   const socketIo = page === 'pc' && app.config.workers > 1 ? { 'qr-login-socket-io-transports': ['websocket'] } : {}
   const meta = Object.entries({ 'qr-login-user': user, ...socketIo, ...extra })
     .filter(([, value]) => value !== undefined)
-    .map(([name, value]) => `<meta name="${name}" content="${escapeAttribute(JSON.stringify(value))}">\n`)
+    .map(([name, value]) => `<meta name="${name}" content="${escapeHtml(JSON.stringify(value))}">\n`)
     .join('')
   let html = pageSource(page).replace('<html lang="en">', `<html lang="${lang}">`).replace('</head>', `${meta}</head>`)
   // Developer tooling stays off pages an application's users see: the section is not sent at all.
