@@ -113,3 +113,26 @@ export async function authorizationRequest(
   })
   return { url, checks: { pkceCodeVerifier, expectedState, expectedNonce } }
 }
+
+/**
+ * A code-flow authorization request's query for the test app, as a browser would send it (PKCE with a fixed
+ * challenge): for tests that drive the provider with inject rather than openid-client.
+ */
+export function authorizationQuery(redirectUri: string): URLSearchParams {
+  return new URLSearchParams({
+    client_id: 'test-app',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: redirectUri,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  })
+}
+
+/** The cookies a response set, as the next request's Cookie header. */
+export function cookiesOf(response: { headers: Record<string, unknown> }): string {
+  return ([] as string[])
+    .concat((response.headers['set-cookie'] as string | string[] | undefined) ?? [])
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ')
+}

@@ -11,7 +11,7 @@ import {
   testApp,
 } from '../../helpers/server.js'
 import { switchableBackend } from '../../helpers/switchable-store.js'
-import { relyingParty } from '../../helpers/oidc.js'
+import { authorizationQuery, cookiesOf, relyingParty } from '../../helpers/oidc.js'
 
 t.test('an unreachable store gives 503 STORE_UNAVAILABLE, never 500, and loses nothing', async (t) => {
   const store = switchableBackend(memoryBackend({ clock: systemClock }))
@@ -108,20 +108,10 @@ t.test('every route that reads a store answers an outage with 503, never 404', a
   const login = await createLogin(app)
   const phoneCookie = { cookie: `m_session=${alice}` }
   // An application's sign-in waiting on its QR page, and a device waiting for its code.
-  const query = new URLSearchParams({
-    client_id: 'test-app',
-    response_type: 'code',
-    scope: 'openid',
-    redirect_uri: rp.redirectUri,
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  })
+  const query = authorizationQuery(rp.redirectUri)
   const authorize = await app.inject({ url: `/oidc/auth?${query}` })
   const interaction = String(authorize.headers.location)
-  const interactionCookies = ([] as string[])
-    .concat(authorize.headers['set-cookie'] ?? [])
-    .map((cookie) => cookie.split(';')[0])
-    .join('; ')
+  const interactionCookies = cookiesOf(authorize)
   const form = { 'content-type': 'application/x-www-form-urlencoded' }
   const device = (
     await app.inject({

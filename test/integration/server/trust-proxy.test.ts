@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { App } from '@qr-login/server'
-import { relyingParty } from '../../helpers/oidc.js'
+import { authorizationQuery, cookiesOf, relyingParty } from '../../helpers/oidc.js'
 import { bearer, listeningApp, phoneToken, testApp } from '../../helpers/server.js'
 import { openSocketIo } from '../../helpers/socket-io.js'
 
@@ -34,14 +34,6 @@ async function scannedRequester(app: App, id: string, phone: string) {
   return scan.json().requester.ip as string
 }
 
-function cookiesOf(response: { headers: Record<string, unknown> }): string {
-  const set = response.headers['set-cookie']
-  return ([] as string[])
-    .concat((set as string | string[] | undefined) ?? [])
-    .map((cookie) => cookie.split(';')[0])
-    .join('; ')
-}
-
 /** The API's POST /api/qr. */
 async function throughApi(app: App, peer: string, phone: string) {
   const { remoteAddress, headers } = sent(peer)
@@ -52,14 +44,7 @@ async function throughApi(app: App, peer: string, phone: string) {
 /** An application's QR page: the authorization request, then the page's POST /interaction/:uid/qr. */
 async function throughAppPage(app: App, peer: string, phone: string, redirectUri: string) {
   const { remoteAddress, headers } = sent(peer)
-  const query = new URLSearchParams({
-    client_id: 'test-app',
-    response_type: 'code',
-    scope: 'openid',
-    redirect_uri: redirectUri,
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  })
+  const query = authorizationQuery(redirectUri)
   const authorize = await app.inject({ method: 'GET', url: `/oidc/auth?${query}`, remoteAddress, headers })
   const interaction = String(authorize.headers.location)
   if (!interaction.includes('/interaction/')) throw new Error(`no interaction: ${authorize.statusCode}`)
@@ -163,7 +148,12 @@ t.test('socket.io counts watchers per address by the same rule', async (t) => {
     t.teardown(() => second.close())
     if (separate) {
       await second.connected
-      t.pass(`TRUST_PROXY=${trust}: two forwarded addresses are two clients`)
+      await second.until(() => second.statuses.length > 0)
+      t.match(
+        second.statuses[0],
+        { id: logins[1].id, status: 'pending' },
+        `TRUST_PROXY=${trust}: two forwarded addresses are two clients, and the second one watches`,
+      )
     } else {
       const refused = await second.refused
       t.equal(refused.message, 'RATE_LIMITED', `TRUST_PROXY=${trust}: a stranger's header is ignored, one client`)
@@ -181,14 +171,7 @@ t.test('a TRUST_PROXY entry that is not an address, a CIDR or a known name stops
 t.test('X-Forwarded-Proto is read only from a trusted proxy: by the API and by the provider alike', async (t) => {
   const rp = await relyingParty(t)
   const app = await testApp(t, { OIDC_CLIENTS_FILE: rp.clientsFile, TRUST_PROXY: '10.0.0.0/8' })
-  const query = new URLSearchParams({
-    client_id: 'test-app',
-    response_type: 'code',
-    scope: 'openid',
-    redirect_uri: rp.redirectUri,
-    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-    code_challenge_method: 'S256',
-  })
+  const query = authorizationQuery(rp.redirectUri)
   const secureFlags = (response: { headers: Record<string, unknown> }) =>
     ([] as string[])
       .concat((response.headers['set-cookie'] as string[] | string | undefined) ?? [])
