@@ -3,26 +3,16 @@ import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import WebSocket from 'ws'
 import type { Clock } from '@qr-login/core'
+import type { CreatedLogin } from '@qr-login/wire'
 import { buildApp, type App, type AppOverrides } from '@qr-login/server'
 import { loadConfig } from '../../apps/server/src/config.js'
 import { withOwnDataDir } from './data-dir.js'
+import { createParser } from 'eventsource-parser'
+
+export type { CreatedLogin }
 
 export const chromeOnWindows =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
-
-export interface CreatedLogin {
-  id: string
-  status: string
-  version: number
-  expiresAt: string
-  scanUrl: string
-  qrSvgUrl: string
-  pollIntervalMs: number
-  userCode: string
-  watchToken: string
-  /** MATCH_CODE=1 only */
-  matchCode?: string
-}
 
 /**
  * Builds the app (not listening) with test-friendly defaults, on the default store (SQLite) in a
@@ -110,11 +100,22 @@ export interface SseEvent {
   comments: string[]
 }
 
-/** A raw SSE reader over node:http, parsing the stream itself rather than trusting a client library. */
+/** A raw SSE reader over node:http (eventsource-parser reads the format), apart from the SDK the tests also check. */
 export function openSse(url: string, headers: Record<string, string> = {}) {
   const events: SseEvent[] = []
   const waiters: { predicate: () => boolean; resolve: () => void }[] = []
-  let raw = ''
+  // Comments (heartbeats, the shutdown notice) and retry are kept as entries of their own, in arrival order.
+  const parser = createParser({
+    onEvent: ({ event, id, data }) =>
+      events.push({
+        comments: [],
+        data,
+        ...(event !== undefined ? { event } : {}),
+        ...(id !== undefined ? { id } : {}),
+      }),
+    onComment: (comment) => events.push({ comments: [comment.trim()] }),
+    onRetry: (retry) => events.push({ comments: [], retry: String(retry) }),
+  })
   let statusCode = 0
   let responseHeaders: IncomingHttpHeaders = {}
   let body = ''
@@ -137,23 +138,7 @@ export function openSse(url: string, headers: Record<string, string> = {}) {
       res.on('data', (chunk: string) => {
         body += chunk
         if (statusCode !== 200) return
-        raw += chunk
-        let boundary: number
-        while ((boundary = raw.indexOf('\n\n')) >= 0) {
-          const block = raw.slice(0, boundary)
-          raw = raw.slice(boundary + 2)
-          const event: SseEvent = { comments: [] }
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) event.comments.push(line.slice(1).trim())
-            else {
-              const colon = line.indexOf(':')
-              const field = line.slice(0, colon) as 'event' | 'id' | 'data' | 'retry'
-              const value = line.slice(colon + 1).replace(/^ /, '')
-              event[field] = field === 'data' && event.data !== undefined ? `${event.data}\n${value}` : value
-            }
-          }
-          events.push(event)
-        }
+        parser.feed(chunk)
         notify()
       })
       res.on('end', () => {

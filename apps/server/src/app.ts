@@ -1,78 +1,34 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import cookie from '@fastify/cookie'
+import accepts from '@fastify/accepts'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import {
-  LoginService,
-  createDemoAccounts,
-  createFileAccounts,
-  cryptoSecrets,
-  systemClock,
-  type Backend,
-  type Clock,
-  type Secrets,
-  isLoginError,
-} from '@qr-login/core'
-import { inProcessRateLimits, openBackend, type BackendParts, type ServiceBackend } from './backend.js'
 import type { Config } from './config.js'
 import { deferredChildLogger } from './logging.js'
 import { HttpError, toErrorBody } from './errors.js'
-import { LiveConnections } from './lib/live-connections.js'
 import { tlsMaterial, type TlsMaterial } from './lib/tls.js'
+import { trustRule } from './lib/client-address.js'
+import services, { type AppOverrides } from './plugins/services.js'
 import errorHandling from './plugins/error-handling.js'
 import shutdown from './plugins/shutdown.js'
-import healthRoutes from './routes/health.js'
 import security from './plugins/security.js'
 import validation from './plugins/validation.js'
 import docs from './plugins/docs.js'
 import limits from './plugins/limits.js'
 import upgrades from './plugins/upgrades.js'
 import connections from './plugins/connections.js'
-import metricsRoute, { createMetrics } from './plugins/metrics.js'
-import { WatchStreams } from './lib/watch-stream.js'
-import { Passkeys } from './lib/passkeys.js'
-import { OidcService } from './oidc/service.js'
-import { AppLogos } from './oidc/logos.js'
-import oidcRoutes from './routes/oidc.js'
+import watchStreams from './plugins/watch-streams.js'
+import metricsRoute from './plugins/metrics.js'
+import healthRoutes from './routes/health.js'
 import pcRoutes from './routes/pc.js'
-import { watchTransports, type WatchTransportName } from './transports/index.js'
 import phoneRoutes from './routes/phone.js'
 import passkeyRoutes from './routes/passkeys.js'
 import pageRoutes from './routes/pages.js'
-import { trustRule } from './lib/client-address.js'
-import { networkTest } from './lib/network.js'
+import oidcRoutes from './routes/oidc.js'
+import { watchTransports } from './transports/index.js'
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    config: Config
-    backend: ServiceBackend
-    logins: LoginService
-    live: LiveConnections<WatchTransportName>
-    watchStreams: WatchStreams
-    passkeys: Passkeys
-    oidc: OidcService
-    appLogos: AppLogos
-  }
-}
-
-/** Ports a test or a deployment may replace; everything else comes from the config. */
-export interface AppOverrides {
-  /** Used instead of the one STORE names; the app closes it as its own. */
-  backend?: Backend
-  /** Parts of the backend swapped for these (a store a test holds up or takes away); the caller owns them. */
-  stores?: BackendParts
-  clock?: Clock
-  secrets?: Secrets
-}
+export type { AppOverrides } from './plugins/services.js'
 
 export type App = FastifyInstance
-
-/** The backend STORE names (or the one given), with any parts a test swapped in. */
-async function backendFor(app: FastifyInstance, config: Config, clock: Clock, overrides: AppOverrides) {
-  const opened: ServiceBackend = overrides.backend
-    ? { ...overrides.backend, rateLimits: inProcessRateLimits }
-    : await openBackend(config, clock, app.log)
-  return { ...opened, ...overrides.stores }
-}
 
 /** Options that Fastify only takes at construction; process concerns (logger) come from the caller. */
 export function serverOptions(
@@ -119,77 +75,15 @@ export async function buildApp(
   logger?: FastifyServerOptions['logger'],
 ): Promise<App> {
   const app = Fastify(serverOptions(config, logger, await tlsMaterial(config))).withTypeProvider<TypeBoxTypeProvider>()
-  const clock = overrides.clock ?? systemClock
   // A client that trickles its headers (slowloris) is cut off; Node's default waits a minute.
   app.server.headersTimeout = config.limits.headersTimeoutMs
-  const backend = await backendFor(app, config, clock, overrides)
-  const { feed } = backend
-  const live = new LiveConnections(
-    watchTransports.map(({ name, heartbeatMs }) => ({ kind: name, heartbeatMs: heartbeatMs?.(config) })),
-  )
-  const metrics = createMetrics(
-    () => Object.fromEntries(watchTransports.map(({ name }) => [name, live.count(name)])),
-    () => feed.stats().messages ?? 0,
-  )
-  const logins = new LoginService({
-    stores: backend,
-    feed,
-    clock,
-    secrets: overrides.secrets ?? cryptoSecrets,
-    accounts: config.users ? createFileAccounts(config.users) : createDemoAccounts(config.demoAccounts),
-    settings: {
-      qrTtlMs: config.qrTtlSeconds * 1000,
-      confirmWindowMs: config.confirmWindowSeconds * 1000,
-      exchangeWindowMs: config.exchangeWindowSeconds * 1000,
-      retentionMs: config.retentionSeconds * 1000,
-      sessionTtlMs: config.sessionTtlSeconds * 1000,
-      maxLiveLogins: config.limits.liveLogins,
-      matchCode: config.matchCode,
-      historyRetentionMs: config.historyRetentionSeconds * 1000,
-      requirePasskey: config.passkeys.required,
-      ...(config.network.requireSame ? { requireSameNetwork: networkTest(config.network) } : {}),
-    },
-    onBackgroundError: (error, context) => {
-      if (isLoginError(error, 'STORE_UNAVAILABLE')) metrics.storeError()
-      app.log.error({ err: error, context }, 'background task failed')
-    },
-    onTransition: (status) => metrics.transition(status),
-  })
-
-  app.decorate('config', config)
-  app.decorate('backend', backend)
-  app.decorate('logins', logins)
-  app.decorate('live', live)
-  app.decorate('metrics', metrics)
-  const passkeys = new Passkeys({ store: backend.passkeys, clock, config: config.passkeys })
-  app.decorate('passkeys', passkeys)
-  const appLogos = new AppLogos(config.oidc.clients, app.log)
-  app.decorate('appLogos', appLogos)
-  app.decorate(
-    'oidc',
-    new OidcService({ config, logins, store: backend.oidc, keys: backend.keys, passkeys, logos: appLogos }),
-  )
-
-  // Streams and long polls would keep close() waiting; end them first, telling clients to reconnect.
-  app.addHook('preClose', async () => live.shutdown())
-  app.addHook('onClose', async () => {
-    logins.close()
-    await backend.close()
-  })
-
-  await app.register(errorHandling)
-  await app.register(shutdown)
-  await app.register(validation)
-  await app.register(security)
-  await app.register(cookie)
-  await app.register(upgrades)
-  await app.register(connections)
-  await app.register(docs)
-  await app.register(limits, { storage: backend.rateLimits })
-  app.decorate(
-    'watchStreams',
-    new WatchStreams({ logins, live, clock, admit: app.limits.admitWatcher, delivered: metrics.delivered }),
-  )
+  // Each plugin names what it needs (fastify-plugin's dependencies and decorators): a list in the wrong
+  // order stops here, at start, naming the plugin, instead of a decorator being undefined on a request.
+  await app.register(services, { config, overrides })
+  for (const plugin of [errorHandling, shutdown, validation, security, cookie, accepts, upgrades, connections, docs])
+    await app.register(plugin)
+  await app.register(limits, { storage: app.backend.rateLimits })
+  await app.register(watchStreams)
   await app.register(metricsRoute)
   await app.register(healthRoutes)
   await app.register(pcRoutes)

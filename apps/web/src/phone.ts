@@ -2,7 +2,7 @@ import {
   QrLoginClient,
   QrLoginError,
   type PasskeyInfo,
-  type PasskeyResponseJSON,
+  type PasskeyAssertionJSON,
   type PhoneClient,
   type ScannedLogin,
   type UserProfile,
@@ -207,7 +207,7 @@ async function approve(id: string) {
         return showResult('cancelled', 'phone.cancelledDone')
       }
       try {
-        let passkey: PasskeyResponseJSON | undefined
+        let passkey: PasskeyAssertionJSON | undefined
         if (withPasskey) passkey = await startAuthentication({ optionsJSON: await phone.passkeyOptions(id) })
         await phone.confirm(id, { matchCode: picked.matchCode, passkey })
         return showResult('done', withPasskey ? 'phone.donePasskey' : 'phone.done')

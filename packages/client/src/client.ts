@@ -7,7 +7,8 @@ import type {
   LoginStatusView,
   PasskeyInfo,
   PasskeyOptionsJSON,
-  PasskeyResponseJSON,
+  PasskeyAssertionJSON,
+  PasskeyRegistrationJSON,
   PcSession,
   PcSignedIn,
   ScannedLogin,
@@ -173,7 +174,7 @@ export class PhoneClient {
   }
 
   /** Answers it: the device's confirm, submitted next, then counts as approved with a passkey. */
-  async approveDeviceWithPasskey(userCode: string, passkey: PasskeyResponseJSON): Promise<void> {
+  async approveDeviceWithPasskey(userCode: string, passkey: PasskeyAssertionJSON): Promise<void> {
     await sendJson(this.http, '/api/mobile/device/passkey', {
       method: 'POST',
       token: this.token,
@@ -192,7 +193,7 @@ export class PhoneClient {
     return sendJson(this.http, '/api/mobile/passkeys/options', { method: 'POST', token: this.token })
   }
 
-  async addPasskey(registration: PasskeyResponseJSON): Promise<PasskeyInfo> {
+  async addPasskey(registration: PasskeyRegistrationJSON): Promise<PasskeyInfo> {
     const { passkey } = await sendJson<{ passkey: PasskeyInfo }>(this.http, '/api/mobile/passkeys', {
       method: 'POST',
       token: this.token,

@@ -16,6 +16,8 @@ export {
   type PasskeyInfo,
   type PasskeyOptionsJSON,
   type PasskeyResponseJSON,
+  type PasskeyAssertionJSON,
+  type PasskeyRegistrationJSON,
   type PcSession,
   type PcSignedIn,
   type Requester,

@@ -9,6 +9,7 @@ import type {
   TransportName,
   WebSocketFactory,
 } from './types.js'
+import { createParser } from 'eventsource-parser'
 
 export interface TransportContext {
   http: HttpOptions
@@ -91,25 +92,18 @@ export const sse: Transport = async (ctx) => {
 
   const reader = response.body.getReader()
   const decoder = textDecoder()
-  let buffer = ''
+  // The event stream format (line endings, fields split across reads, comments) read by a kept parser.
+  const parser = createParser({
+    onEvent: ({ event, data }) => {
+      if (event === 'status' && data) ctx.deliver(JSON.parse(data) as LoginStatusView)
+    },
+  })
   try {
     for (;;) {
       const { value, done } = await reader.read()
       if (done) break
       ctx.traffic({ type: 'bytes', transport: 'sse', bytes: value.byteLength })
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n')
-      let boundary: number
-      while ((boundary = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, boundary)
-        buffer = buffer.slice(boundary + 2)
-        let event = 'message'
-        const data: string[] = []
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event:')) event = line.slice(6).trim()
-          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''))
-        }
-        if (event === 'status' && data.length > 0) ctx.deliver(JSON.parse(data.join('\n')) as LoginStatusView)
-      }
+      parser.feed(decoder.decode(value, { stream: true }))
     }
   } catch (error) {
     if ((error as Error)?.name === 'AbortError') throw error

@@ -1,47 +1,40 @@
-import type { ApprovalMethod, LoginStatus, LoginStatusView, PcSession, Requester, UserProfile } from '@qr-login/core'
+import type {
+  ApprovalMethod,
+  ConfirmBody,
+  CreatedLogin,
+  HistoryEntry,
+  LoginStatusView,
+  Passkey,
+  PasskeyAssertion,
+  PasskeyAttestation,
+  PasskeyOptions,
+  PcSession,
+  PcSignedIn,
+  Requester,
+  ScanResult,
+  User,
+} from '@qr-login/wire'
 
-export type { ApprovalMethod, LoginStatus, LoginStatusView, PcSession, Requester, UserProfile }
-
-/** The PC's session: its user, and how the phone approved it (a tap, or a passkey with user verification). */
-export interface PcSignedIn {
-  user: UserProfile
-  approvedWith: ApprovalMethod
-}
-
-/** WebAuthn options as the service makes them: give them to @simplewebauthn/browser as optionsJSON. */
-export interface PasskeyOptionsJSON {
-  challenge: string
-  [field: string]: unknown
-}
-
-/** What @simplewebauthn/browser's startRegistration() or startAuthentication() resolves to. */
-export interface PasskeyResponseJSON {
-  id: string
-  rawId: string
-  type: 'public-key'
-  response: object
-  clientExtensionResults: object
-  authenticatorAttachment?: string
-}
-
+// What the service sends and takes: the wire package's types, made from the schemas the server uses.
+export type { ApprovalMethod, CreatedLogin, LoginStatusView, PcSession, PcSignedIn, Requester }
+export type LoginStatus = LoginStatusView['status']
+export type UserProfile = User
+/** What a phone learns by scanning: who asks (browser, system, address), for which app, and the number choices. */
+export type ScannedLogin = ScanResult
 /** One of the phone user's passkeys, as listed. */
-export interface PasskeyInfo {
-  id: string
-  /** The browser and system it was added on. */
-  label: string
-  /** The host name it works on. */
-  rpId: string
-  backedUp: boolean
-  createdAt: string
-  lastUsedAt?: string
-}
-
-export interface ConfirmOptions {
-  /** Number matching: the number picked from ScannedLogin.matchChoices; a wrong one cancels the login. */
-  matchCode?: string
-  /** The answer to passkeyOptions(id), made with user verification: approves with a passkey. */
-  passkey?: PasskeyResponseJSON
-}
+export type PasskeyInfo = Passkey
+/** A sign-in request in its user's history, as the phone lists it. */
+export type HistoryItem = HistoryEntry
+/** WebAuthn options as the service makes them: give them to @simplewebauthn/browser as optionsJSON. */
+export type PasskeyOptionsJSON = PasskeyOptions & Record<string, unknown>
+/** What @simplewebauthn/browser's startAuthentication() resolves to: the answer to a passkey prompt. */
+export type PasskeyAssertionJSON = PasskeyAssertion
+/** What @simplewebauthn/browser's startRegistration() resolves to: a new passkey. */
+export type PasskeyRegistrationJSON = PasskeyAttestation
+/** Either of the two. */
+export type PasskeyResponseJSON = PasskeyAssertionJSON | PasskeyRegistrationJSON
+/** Number matching's pick, or a passkey's answer (made with user verification): how confirm() approves. */
+export type ConfirmOptions = NonNullable<ConfirmBody>
 
 export type TransportName = 'poll' | 'long-poll' | 'sse' | 'ws' | 'socket.io'
 export type TransportChoice = TransportName | 'auto'
@@ -52,46 +45,11 @@ export type TransportChoice = TransportName | 'auto'
  */
 export const autoOrder: readonly TransportName[] = ['ws', 'sse', 'long-poll', 'poll']
 
-export interface CreatedLogin extends LoginStatusView {
-  scanUrl: string
-  /** Can't scan? The code to type on the phone instead: BCDF-GHJK. */
-  userCode: string
-  qrSvgUrl: string
-  pollIntervalMs: number
-  watchToken: string
-  /** The account whose phone alone may scan it, when one was asked for (login_hint). */
-  loginHint?: string
-}
-
-/** A sign-in request in its user's history, as the phone lists it. */
-export interface HistoryItem {
-  loginId: string
-  outcome: 'approved' | 'cancelled' | 'expired' | 'wrong-number'
-  /** ISO 8601 */
-  at: string
-  ip: string
-  browser: string
-  os: string
-  app?: string
-  /** For an approval: how. */
-  method?: ApprovalMethod
-}
-
 /** What a watch needs to know of a login. */
 export interface LoginHandle {
   id: string
   watchToken?: string
   pollIntervalMs?: number
-}
-
-export interface ScannedLogin extends LoginStatusView {
-  requester: Requester
-  /** The application asking through the OpenID provider, when one is. */
-  app?: { name: string; logo?: string }
-  /** Where the phone is, next to the PC's address: warn when they are not one network. */
-  network?: { phoneIp: string; sameNetwork: boolean }
-  /** Number matching (MATCH_CODE=1): pass the one the computer shows to confirm(). */
-  matchChoices?: string[]
 }
 
 /** What each transport costs, reported as it happens (the pages' transport inspector listens to this). */

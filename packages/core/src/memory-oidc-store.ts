@@ -1,30 +1,32 @@
-import { grantBoundKinds, type Clock, type OidcArtefactStore, type OidcPayload, type TimerHandle } from './ports.js'
+import { ExpiringMap } from './expiring-map.js'
+import { grantBoundKinds, type Clock, type OidcArtefactStore, type OidcPayload } from './ports.js'
 
 interface Kept {
   payload: OidcPayload
   consumed?: number
-  drop?: TimerHandle
 }
 
-/** The embedded OIDC artefact store: a map with a forget-timer per artefact, and the three indexes. */
+/** An artefact upserted without a lifetime is kept until destroyed or revoked. */
+const forever = Number.MAX_SAFE_INTEGER
+
+/** The embedded OIDC artefact store: an ExpiringMap (one timer for every artefact), and the three indexes. */
 export class MemoryOidcArtefactStore implements OidcArtefactStore {
-  private readonly artefacts = new Map<string, Kept>()
+  private readonly artefacts: ExpiringMap<Kept>
   /** grantId → keys of its artefacts */
   private readonly byGrant = new Map<string, Set<string>>()
   /** "kind:userCode" or "kind:uid" → the artefact's key */
   private readonly byIndex = new Map<string, string>()
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    // A swept artefact takes its index entries with it.
+    this.artefacts = new ExpiringMap(clock, { onForget: (key, kept) => this.unindex(key, kept) })
+  }
 
   async upsert(kind: string, id: string, payload: OidcPayload, expiresInSeconds?: number): Promise<void> {
     const key = `${kind}:${id}`
     this.forget(key)
-    const kept: Kept = { payload: structuredClone(payload) }
-    if (expiresInSeconds !== undefined)
-      kept.drop = this.clock.setTimer(expiresInSeconds * 1000, () => {
-        if (this.artefacts.get(key) === kept) this.forget(key)
-      })
-    this.artefacts.set(key, kept)
+    const keepUntil = expiresInSeconds === undefined ? forever : this.clock.now() + expiresInSeconds * 1000
+    this.artefacts.set(key, { payload: structuredClone(payload) }, keepUntil)
     const grantId = payload.grantId
     if (typeof grantId === 'string' && grantBoundKinds.has(kind)) {
       const keys = this.byGrant.get(grantId) ?? new Set<string>()
@@ -64,13 +66,10 @@ export class MemoryOidcArtefactStore implements OidcArtefactStore {
   }
 
   stats() {
-    let timers = 0
-    for (const kept of this.artefacts.values()) if (kept.drop) timers++
-    return { artefacts: this.artefacts.size, timers }
+    return { artefacts: this.artefacts.size, timers: this.artefacts.timers }
   }
 
   async close(): Promise<void> {
-    for (const kept of this.artefacts.values()) kept.drop?.cancel()
     this.artefacts.clear()
     this.byGrant.clear()
     this.byIndex.clear()
@@ -84,10 +83,11 @@ export class MemoryOidcArtefactStore implements OidcArtefactStore {
   }
 
   private forget(key: string): void {
-    const kept = this.artefacts.get(key)
-    if (!kept) return
-    kept.drop?.cancel()
-    this.artefacts.delete(key)
+    const kept = this.artefacts.delete(key)
+    if (kept) this.unindex(key, kept)
+  }
+
+  private unindex(key: string, kept: Kept): void {
     const kind = key.slice(0, key.indexOf(':'))
     const { grantId, userCode, uid } = kept.payload
     if (typeof grantId === 'string') {

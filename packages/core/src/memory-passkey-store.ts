@@ -1,14 +1,17 @@
-import type { AddPasskeyResult, Clock, PasskeyStore, StoredPasskey, TimerHandle } from './ports.js'
+import { ExpiringMap } from './expiring-map.js'
+import type { AddPasskeyResult, Clock, PasskeyStore, StoredPasskey } from './ports.js'
 
-/** The embedded passkey store: passkeys in a map per user, challenges each with a forget-timer. */
+/** The embedded passkey store: passkeys in a map per user, challenges in an ExpiringMap (one timer for all). */
 export class MemoryPasskeyStore implements PasskeyStore {
   /** username → credential id → passkey */
   private readonly passkeys = new Map<string, Map<string, StoredPasskey>>()
   /** credential id → its owner, so an id is registered once across every user */
   private readonly owners = new Map<string, string>()
-  private readonly challenges = new Map<string, { challenge: string; drop: TimerHandle }>()
+  private readonly challenges: ExpiringMap<string>
 
-  constructor(private readonly clock: Clock) {}
+  constructor(clock: Clock) {
+    this.challenges = new ExpiringMap(clock)
+  }
 
   async addPasskey(username: string, passkey: StoredPasskey, maxPerUser: number): Promise<AddPasskeyResult> {
     if (this.owners.has(passkey.id)) return 'taken'
@@ -42,30 +45,20 @@ export class MemoryPasskeyStore implements PasskeyStore {
   }
 
   async putChallenge(key: string, challenge: string, keepUntil: number): Promise<void> {
-    this.challenges.get(key)?.drop.cancel()
-    const entry = {
-      challenge,
-      drop: this.clock.setTimer(keepUntil - this.clock.now(), () => {
-        if (this.challenges.get(key) === entry) this.challenges.delete(key)
-      }),
-    }
-    this.challenges.set(key, entry)
+    this.challenges.set(key, challenge, keepUntil)
   }
 
   async takeChallenge(key: string): Promise<string | undefined> {
-    const entry = this.challenges.get(key)
-    if (!entry) return undefined
-    entry.drop.cancel()
+    const challenge = this.challenges.get(key)
     this.challenges.delete(key)
-    return entry.challenge
+    return challenge
   }
 
   stats() {
-    return { passkeys: this.owners.size, challenges: this.challenges.size, timers: this.challenges.size }
+    return { passkeys: this.owners.size, challenges: this.challenges.size, timers: this.challenges.timers }
   }
 
   async close(): Promise<void> {
-    for (const entry of this.challenges.values()) entry.drop.cancel()
     this.challenges.clear()
     this.passkeys.clear()
     this.owners.clear()

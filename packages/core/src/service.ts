@@ -1,7 +1,6 @@
 import { LoginError, isLoginError } from './errors.js'
 import { ExpiryTimers } from './expiry.js'
 import {
-  endsWatch,
   formatUserCode,
   isTerminal,
   toPhoneView,
@@ -22,19 +21,13 @@ import type {
   LoginStore,
   LoginStores,
   Secrets,
-  SessionKind,
 } from './ports.js'
-import {
-  Sessions,
-  type MintedSession,
-  type PcDescription,
-  type PcSession,
-  type PcSessionHolder,
-  type SignedIn,
-} from './sessions.js'
+import { Sessions, type MintedSession, type PcDescription, type PcSessionHolder, type SignedIn } from './sessions.js'
 import { decide, expireIfDue, historyOutcome, type LoginAction } from './transitions.js'
+import { OpenWatch, type Watch, type WatchHost, type WatchOptions } from './watch.js'
 
 export type { PcDescription, PcSession, PcSessionHolder, SignedIn } from './sessions.js'
+export type { Watch, WatchOptions } from './watch.js'
 
 export interface LoginSettings {
   qrTtlMs: number
@@ -99,101 +92,6 @@ export interface ScannedLogin {
   matchChoices?: string[]
 }
 
-/** Held for the watch's life; onStatus is called as its method. */
-export interface WatchOptions {
-  /** The version the watcher already has: it is not sent again. */
-  since?: number
-  /**
-   * Called with the current status at once, then with every later one, in version order, never twice.
-   * `changedAt` (ms) comes with changes heard live, so a transport can measure its delivery delay.
-   */
-  onStatus(status: LoginStatusView, changedAt?: number): void
-  /** Aborting it closes the watch, as close() does. */
-  signal?: AbortSignal
-}
-
-export interface Watch {
-  readonly current: LoginStatusView
-  /** Idempotent. A watch also closes itself after delivering a status that ends watching. */
-  close(): void
-}
-
-interface WatchHost {
-  trackExpiry(status: LoginStatusView): void
-  closed(): void
-}
-
-/**
- * One open watch. A class rather than closures over local state: a server
- * holds thousands, and each closure was memory per watcher.
- */
-class OpenWatch implements Watch {
-  current!: LoginStatusView
-  private authorized = false
-  private closed = false
-  private lastDelivered = 0
-  /** The newest status heard before the token was checked, delivered after if it is newer than the read. */
-  private early: LoginStatusView | undefined
-  private unsubscribe: (() => void) | undefined
-  private readonly onAbort: (() => void) | undefined
-
-  constructor(
-    private readonly host: WatchHost,
-    private readonly options: WatchOptions,
-  ) {
-    if (options.signal) {
-      this.onAbort = () => this.close()
-      options.signal.addEventListener('abort', this.onAbort)
-    }
-  }
-
-  /** The feed's listener: the one function a watch needs. */
-  readonly deliver = (status: LoginStatusView, changedAt?: number): void => {
-    if (this.closed) return
-    if (!this.authorized) {
-      if (!this.early || status.version > this.early.version) this.early = status
-      return
-    }
-    if (status.version <= this.lastDelivered) return
-    this.lastDelivered = status.version
-    this.host.trackExpiry(status)
-    if (endsWatch(status.status)) this.close()
-    this.options.onStatus(status, changedAt)
-  }
-
-  subscribe(unsubscribe: () => void): void {
-    this.unsubscribe = unsubscribe
-  }
-
-  /** The token checked and `read` the stored status: from here on statuses are delivered. */
-  authorize(read: LoginStatusView): void {
-    const current = this.early && this.early.version > read.version ? this.early : read
-    this.current = current
-    this.early = undefined
-    this.authorized = true
-    if (this.options.since === current.version) {
-      this.lastDelivered = current.version
-      this.host.trackExpiry(current)
-      if (endsWatch(current.status)) this.close()
-      return
-    }
-    try {
-      this.deliver(current)
-    } catch (error) {
-      this.close()
-      throw error
-    }
-  }
-
-  close(): void {
-    if (this.closed) return
-    this.closed = true
-    this.unsubscribe?.()
-    if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort)
-    this.host.closed()
-  }
-}
-
 const backgroundRetryMs = 1000
 const defaultHistoryRetentionMs = 30 * 24 * 3600 * 1000
 
@@ -203,7 +101,8 @@ export class LoginService {
   private readonly feed: ChangeFeed
   private readonly clock: Clock
   private readonly secrets: Secrets
-  private readonly accounts: Accounts
+  /** Who may sign in: the phone's accounts, and the profiles a login's approver is shown with. */
+  readonly accounts: Accounts
   private readonly settings: LoginSettings
   private readonly reportBackgroundError: (error: unknown, context: string) => void
   private readonly onTransition: (status: LoginStatusView) => void
@@ -213,6 +112,7 @@ export class LoginService {
     trackExpiry: (status) => this.trackExpiry(status),
     closed: () => this.openWatches--,
   }
+  /** Phone and PC sessions; the exchange mints the PC's. */
   readonly sessions: Sessions
 
   constructor(deps: LoginServiceDeps) {
@@ -390,41 +290,7 @@ export class LoginService {
     return toPhoneView(await this.transition(id, { type: 'cancel', user }))
   }
 
-  // ---- Sessions (sessions.ts) ---------------------------------------------------
-
-  listAccounts(): UserProfile[] {
-    return this.accounts.list()
-  }
-
-  /** A person by user name (the OpenID provider's account look-up), or undefined. */
-  findAccount(username: string): UserProfile | undefined {
-    return this.accounts.find(username)
-  }
-
-  signInPhone(username: string, password: string): Promise<SignedIn> {
-    return this.sessions.signInPhone(username, password)
-  }
-
-  sessionUser(kind: SessionKind, token: string | undefined): Promise<UserProfile | undefined> {
-    return this.sessions.user(kind, token)
-  }
-
-  /** The PC session's user and how its login was approved (tap or passkey). */
-  pcSession(token: string | undefined): Promise<PcSessionHolder | undefined> {
-    return this.sessions.pc(token)
-  }
-
-  endSession(kind: SessionKind, token: string | undefined): Promise<void> {
-    return this.sessions.end(kind, token)
-  }
-
-  listPcSessions(user: UserProfile): Promise<PcSession[]> {
-    return this.sessions.listPc(user)
-  }
-
-  revokePcSession(user: UserProfile, sessionId: string): Promise<void> {
-    return this.sessions.revokePc(user, sessionId)
-  }
+  // ---- History -------------------------------------------------------------
 
   /**
    * A device's sign-in (the OpenID device grant) approved on this user's phone, in their history beside the

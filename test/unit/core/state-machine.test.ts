@@ -57,8 +57,8 @@ t.test('happy path: pending → scanned → confirmed → consumed, one version 
   const after = await service.read(status.id, watchToken)
   t.equal(after.status, 'consumed')
   t.equal(after.version, 4)
-  t.same(await service.sessionUser('pc', token), user, 'the exchange minted a PC session')
-  t.equal(await service.sessionUser('phone', token), undefined, 'a PC session is not a phone session')
+  t.same(await service.sessions.user('pc', token), user, 'the exchange minted a PC session')
+  t.equal(await service.sessions.user('phone', token), undefined, 'a PC session is not a phone session')
 })
 
 t.test('the timeline records when each version was written', async (t) => {
@@ -181,24 +181,24 @@ t.test('reads need the watch token; unknown ids are not found whatever the token
 
 t.test('phone sign-in checks the password and sessions can end', async (t) => {
   const { service } = coreFixture()
-  await rejectsWith(t, service.signInPhone('alice', 'wrong'), 'BAD_CREDENTIALS')
-  await rejectsWith(t, service.signInPhone('mallory', 'demo'), 'BAD_CREDENTIALS')
-  const { user, token } = await service.signInPhone('alice', 'demo')
+  await rejectsWith(t, service.sessions.signInPhone('alice', 'wrong'), 'BAD_CREDENTIALS')
+  await rejectsWith(t, service.sessions.signInPhone('mallory', 'demo'), 'BAD_CREDENTIALS')
+  const { user, token } = await service.sessions.signInPhone('alice', 'demo')
   t.equal(user.username, 'alice')
-  t.same(await service.sessionUser('phone', token), user)
-  await service.endSession('pc', token)
-  t.same(await service.sessionUser('phone', token), user, 'ending a PC session with a phone token does nothing')
-  await service.endSession('phone', token)
-  t.equal(await service.sessionUser('phone', token), undefined)
-  t.equal(await service.sessionUser('phone', undefined), undefined)
-  await service.endSession('phone', undefined)
+  t.same(await service.sessions.user('phone', token), user)
+  await service.sessions.end('pc', token)
+  t.same(await service.sessions.user('phone', token), user, 'ending a PC session with a phone token does nothing')
+  await service.sessions.end('phone', token)
+  t.equal(await service.sessions.user('phone', token), undefined)
+  t.equal(await service.sessions.user('phone', undefined), undefined)
+  await service.sessions.end('phone', undefined)
 })
 
 t.test('sessions expire after their lifetime', async (t) => {
   const { service, clock } = coreFixture()
-  const { token } = await service.signInPhone('bob', 'demo')
+  const { token } = await service.sessions.signInPhone('bob', 'demo')
   await clock.advance(settings.sessionTtlMs)
-  t.equal(await service.sessionUser('phone', token), undefined)
+  t.equal(await service.sessions.user('phone', token), undefined)
 })
 
 t.test('transitions.ts: every state × action, as a pure function of (record, action, time)', async (t) => {

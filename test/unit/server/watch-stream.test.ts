@@ -16,7 +16,7 @@ function fixture(options: { perLogin?: number; heartbeatMs?: number; gated?: boo
   const clock = new ManualClock()
   const gate = options.gated ? gatedStore(new MemoryLoginStore(clock)) : undefined
   const { service, alice } = coreFixture({ clock, ...(gate ? { store: gate.store } : {}) })
-  const live = new LiveConnections([
+  const live = new LiveConnections(clock, [
     { kind: 'long-poll' as const },
     { kind: 'sse' as const, heartbeatMs: options.heartbeatMs ?? 60_000 },
   ])
@@ -220,16 +220,21 @@ t.test('shutdown: restart instead of end, before or after the sink is attached',
   t.same(held(), nothingHeld)
 })
 
-t.test('heartbeats reach the sink through the shared ticker', async (t) => {
-  const { service, open, live } = fixture({ heartbeatMs: 50 })
+t.test('heartbeats reach the sink through the shared ticker, once per interval, by the injected clock', async (t) => {
+  const { service, clock, open, live } = fixture({ heartbeatMs: 1000 })
   t.teardown(() => live.shutdown())
   const login = await service.createLogin(pc)
   const stream = await open(login)
-  const pinged = new Promise<void>((resolve) => stream!.attach({ ...recordingSink().sink, ping: resolve }))
-  // The ticker is unref'd (it never holds a process open), so this guard keeps the test alive and bounds it.
-  const guard = setTimeout(() => t.fail('no heartbeat within 5 s'), 5000)
-  await pinged
-  clearTimeout(guard)
+  let pings = 0
+  stream!.attach({ ...recordingSink().sink, ping: () => pings++ })
+  await clock.advance(999)
+  t.ok(pings <= 1, 'at most one ping before an interval has passed')
+  await clock.advance(3001)
+  t.ok(pings >= 3 && pings <= 5, `one ping per interval (${pings} in 4 s of the clock)`)
   stream!.close()
+  await clock.advance(5000)
+  const after = pings
+  await clock.advance(5000)
+  t.equal(pings, after, 'a closed stream gets no more pings')
   t.equal(stream!.closed, true)
 })

@@ -1,3 +1,5 @@
+import type { Clock, TimerHandle } from '@qr-login/core'
+
 /**
  * Every open watch connection, so a graceful close can end them (they would
  * otherwise keep app.close() waiting), and a shared ticker per kind for
@@ -16,38 +18,59 @@ export interface ConnectionKindOptions<Kind extends string> {
   heartbeatMs?: number
 }
 
-/** Slices per interval: each tick visits one slice, so 10,000 heartbeats are never written in one go. */
-const slicesPerInterval = 50
+/**
+ * How often the ticker wakes: each tick visits one slice of the connections, so an interval's heartbeats are
+ * spread over it in small groups. With 50 slices a tick wrote 100 of 5,000 heartbeats at once, a millisecond
+ * that requests arriving meanwhile waited out (the p99 in docs/benchmarks.md); every 25 ms it is a handful.
+ */
+const tickMs = 25
+const slicesFor = (heartbeatMs: number) => Math.max(1, Math.round(heartbeatMs / tickMs))
+
+interface Heartbeat {
+  slices: Set<LiveConnection>[]
+  everyMs: number
+  /** The slice the next tick visits. */
+  current: number
+  /** Set while the kind holds connections: an idle server (or a test's clock jumping a week) never wakes for it. */
+  timer?: TimerHandle
+}
 
 interface KindState {
   /** Each connection, with the heartbeat slice it sits in. */
   connections: Map<LiveConnection, Set<LiveConnection> | undefined>
-  slices?: Set<LiveConnection>[]
+  heartbeat?: Heartbeat
   nextSlice: number
 }
 
 export class LiveConnections<Kind extends string = string> {
   private readonly kinds = new Map<Kind, KindState>()
-  private readonly tickers: NodeJS.Timeout[] = []
   private readonly observers = new Set<() => void>()
   private shuttingDown = false
 
-  constructor(kinds: readonly ConnectionKindOptions<Kind>[]) {
+  /** The clock's timers drive the heartbeats, so a test moves them with its clock; shutdown() cancels them. */
+  constructor(
+    private readonly clock: Clock,
+    kinds: readonly ConnectionKindOptions<Kind>[],
+  ) {
     for (const { kind, heartbeatMs } of kinds) {
       const state: KindState = { connections: new Map(), nextSlice: 0 }
       this.kinds.set(kind, state)
       if (heartbeatMs === undefined) continue
-      const slices = Array.from({ length: slicesPerInterval }, () => new Set<LiveConnection>())
-      state.slices = slices
-      let current = 0
-      // One slice per tick: every connection is visited once per interval, the work spread evenly across it.
-      const timer = setInterval(() => {
-        for (const connection of slices[current]) connection.tick?.()
-        current = (current + 1) % slicesPerInterval
-      }, heartbeatMs / slicesPerInterval)
-      timer.unref()
-      this.tickers.push(timer)
+      const slices = Array.from({ length: slicesFor(heartbeatMs) }, () => new Set<LiveConnection>())
+      state.heartbeat = { slices, everyMs: heartbeatMs / slices.length, current: 0 }
     }
+  }
+
+  /** One slice per tick: every connection is visited once per interval, the work spread evenly across it. */
+  private tick(state: KindState, heartbeat: Heartbeat): void {
+    heartbeat.timer = this.clock.setTimer(heartbeat.everyMs, () => {
+      heartbeat.timer = undefined
+      if (this.shuttingDown || state.connections.size === 0) return
+      const slice = heartbeat.slices[heartbeat.current]
+      heartbeat.current = (heartbeat.current + 1) % heartbeat.slices.length
+      this.tick(state, heartbeat)
+      for (const connection of slice) connection.tick?.()
+    })
   }
 
   /** Until remove(); no closure per connection: thousands are held at once. */
@@ -59,9 +82,11 @@ export class LiveConnections<Kind extends string = string> {
       return
     }
     const state = this.state(kind)
-    const slice = state.slices?.[state.nextSlice++ % slicesPerInterval]
+    const heartbeat = state.heartbeat
+    const slice = heartbeat?.slices[state.nextSlice++ % heartbeat.slices.length]
     slice?.add(connection)
     state.connections.set(connection, slice)
+    if (heartbeat && !heartbeat.timer) this.tick(state, heartbeat)
     this.changed()
   }
 
@@ -69,7 +94,12 @@ export class LiveConnections<Kind extends string = string> {
   remove(kind: Kind, connection: LiveConnection): void {
     const state = this.state(kind)
     state.connections.get(connection)?.delete(connection)
-    if (state.connections.delete(connection)) this.changed()
+    if (!state.connections.delete(connection)) return
+    if (state.connections.size === 0 && state.heartbeat?.timer) {
+      state.heartbeat.timer.cancel()
+      state.heartbeat.timer = undefined
+    }
+    this.changed()
   }
 
   /**
@@ -91,18 +121,19 @@ export class LiveConnections<Kind extends string = string> {
     let heartbeats = 0
     for (const state of this.kinds.values()) {
       connections += state.connections.size
-      for (const slice of state.slices ?? []) heartbeats += slice.size
+      for (const slice of state.heartbeat?.slices ?? []) heartbeats += slice.size
     }
     return { connections, heartbeats }
   }
 
   shutdown(): void {
     this.shuttingDown = true
-    for (const timer of this.tickers) clearInterval(timer)
     for (const state of this.kinds.values()) {
       for (const connection of [...state.connections.keys()]) connection.shutdown()
       state.connections.clear()
-      for (const slice of state.slices ?? []) slice.clear()
+      for (const slice of state.heartbeat?.slices ?? []) slice.clear()
+      state.heartbeat?.timer?.cancel()
+      if (state.heartbeat) state.heartbeat.timer = undefined
     }
     this.changed()
   }

@@ -13,7 +13,7 @@ import { COSEALG, decodeCredentialPublicKey, isoBase64URL } from '@simplewebauth
 import { LoginError, type Clock, type PasskeyStore, type StoredPasskey, type UserProfile } from '@qr-login/core'
 import type { PasskeyConfig } from '../config.js'
 import type { Static } from 'typebox'
-import type { Passkey } from '../schemas.js'
+import type { Passkey } from '@qr-login/wire'
 
 /** Where a WebAuthn ceremony runs: the page's origin, and the host name passkeys are bound to. */
 export interface RelyingParty {

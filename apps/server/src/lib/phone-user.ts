@@ -8,7 +8,7 @@ import { checkCookieOrigin, presentedToken } from './request-auth.js'
 export async function phoneUser(request: FastifyRequest, logins: LoginService, config: Config): Promise<UserProfile> {
   const { token, viaCookie } = presentedToken(request, 'm_session')
   if (request.method !== 'GET' && request.method !== 'HEAD') checkCookieOrigin(request, config, viaCookie)
-  const user = await logins.sessionUser('phone', token)
+  const user = await logins.sessions.user('phone', token)
   if (!user)
     throw new HttpError(
       'AUTH_REQUIRED',

@@ -1,6 +1,6 @@
 import fastJson from 'fast-json-stringify'
 import type { LoginStatusView } from '@qr-login/core'
-import { LoginStatusView as StatusSchema } from '../schemas.js'
+import { LoginStatusView as StatusSchema } from '@qr-login/wire'
 
 /**
  * The one serializer of the status object, compiled from the same TypeBox

@@ -1,4 +1,10 @@
+import type { FastifyRequest } from 'fastify'
 import Bowser from 'bowser'
+
+/** The request's User-Agent, cut to what is worth storing. */
+export function userAgentOf(request: FastifyRequest): string {
+  return (request.headers['user-agent'] ?? '').slice(0, 512)
+}
 
 /** Human-readable browser and OS names ("Chrome 131", "Windows 10") for the phone's "who is asking". */
 export function describeUserAgent(userAgent: string): { browser: string; os: string } {

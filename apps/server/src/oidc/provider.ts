@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type Provider from 'oidc-provider'
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider'
-import { isStoreUnavailable, type UserProfile, type LoginService, type OidcArtefactStore } from '@qr-login/core'
+import {
+  isStoreUnavailable,
+  type Clock,
+  type UserProfile,
+  type LoginService,
+  type OidcArtefactStore,
+} from '@qr-login/core'
 import type { Config } from '../config.js'
 import { clientAddress, plainAddress, trustRule, type TrustRule } from '../lib/client-address.js'
 import { describeUserAgent } from '../lib/user-agent.js'
@@ -21,6 +27,8 @@ import {
 
 export interface OidcDeps {
   config: Config
+  /** Our own reckoning (device polling's pace); oidc-provider keeps its tokens' times on the system clock. */
+  clock: Clock
   logins: LoginService
   store: OidcArtefactStore
   keys: ProviderKeys
@@ -33,13 +41,21 @@ export interface OidcDeps {
 export const interactionPath = (uid: string) => `/interaction/${uid}`
 
 /** The OpenID provider (panva's oidc-provider): its login page is the QR, its store ours. */
-export async function createProvider({ config, logins, store, keys, passkeys, logos }: OidcDeps): Promise<Provider> {
+export async function createProvider({
+  config,
+  clock,
+  logins,
+  store,
+  keys,
+  passkeys,
+  logos,
+}: OidcDeps): Promise<Provider> {
   // Loaded on first use: a service nobody signs in to another app through pays nothing for it (Koa, its
   // routes, and the "Unsupported runtime" notice a Node without an LTS codename gets).
   const { default: Provider } = await import('oidc-provider')
   const issuer = `${config.publicUrl}/oidc`
   const phoneUser = (ctx: KoaContextWithOIDC) =>
-    logins.sessionUser('phone', ctx.cookies.get('m_session', { signed: false }) || undefined)
+    logins.sessions.user('phone', ctx.cookies.get('m_session', { signed: false }) || undefined)
 
   const { ttl } = config.oidc
   const configuration: Configuration = {
@@ -48,7 +64,7 @@ export async function createProvider({ config, logins, store, keys, passkeys, lo
     jwks: keys.jwks,
     cookies: { keys: keys.cookieKeys },
     async findAccount(_ctx, id) {
-      const user = logins.findAccount(id)
+      const user = logins.accounts.find(id)
       if (!user) return undefined
       return {
         accountId: user.username,
@@ -142,7 +158,7 @@ export async function createProvider({ config, logins, store, keys, passkeys, lo
   const provider = new Provider(issuer, configuration)
   readClientByTheServiceRule(provider, trustRule(config.trustProxy))
   answerEveryRequest(provider)
-  devicePolling(provider, store, config.oidc.devicePollSeconds, config.oidc.deviceCodeTtlSeconds)
+  devicePolling(provider, { store, clock }, config.oidc.devicePollSeconds, config.oidc.deviceCodeTtlSeconds)
   return provider
 }
 
@@ -206,7 +222,12 @@ function answerEveryRequest(provider: Provider) {
  * `interval`, and a device that polls faster is told slow_down, its interval growing by 5 s for this
  * and every later poll.
  */
-function devicePolling(provider: Provider, store: OidcArtefactStore, intervalSeconds: number, keepSeconds: number) {
+function devicePolling(
+  provider: Provider,
+  { store, clock }: { store: OidcArtefactStore; clock: Clock },
+  intervalSeconds: number,
+  keepSeconds: number,
+) {
   provider.use(async (ctx, next) => {
     await next()
     if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200) {
@@ -218,7 +239,7 @@ function devicePolling(provider: Provider, store: OidcArtefactStore, intervalSec
     const body = ctx.body as { error?: string } | undefined
     if (body?.error !== 'authorization_pending') return
     const id = createHash('sha256').update(params.device_code).digest('base64url')
-    const now = Date.now()
+    const now = clock.now()
     const last = (await store.find('DevicePoll', id)) as { at: number; interval: number } | undefined
     let interval = last?.interval ?? intervalSeconds
     if (last && now - last.at < interval * 1000) {

@@ -14,6 +14,7 @@ export class OidcService {
   constructor(
     private readonly deps: {
       config: Config
+      clock: OidcDeps['clock']
       logins: LoginService
       store: OidcArtefactStore
       keys: KeyStore
@@ -24,9 +25,9 @@ export class OidcService {
 
   provider(): Promise<Provider> {
     this.made ??= (async () => {
-      const { config, logins, store, passkeys, logos } = this.deps
+      const { config, clock, logins, store, passkeys, logos } = this.deps
       const keys = await providerKeys(config.oidc, this.deps.keys)
-      return createProvider({ config, logins, store, keys, passkeys, logos })
+      return createProvider({ config, clock, logins, store, keys, passkeys, logos })
     })().catch((error: unknown) => {
       this.made = undefined
       throw error

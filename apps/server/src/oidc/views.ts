@@ -22,7 +22,7 @@ const pagePolicy =
 /** A page's language, remembered when the reader chose it with the switch. */
 function languageOf(ctx: KoaContextWithOIDC): Lang {
   const asked = typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined
-  const lang = pickLanguage(asked, ctx.cookies.get(languageCookie.name), ctx.get('accept-language') || undefined)
+  const lang = pickLanguage(asked, ctx.cookies.get(languageCookie.name), (offered) => ctx.acceptsLanguages(offered))
   if (asked)
     ctx.cookies.set(languageCookie.name, lang, {
       path: languageCookie.path,

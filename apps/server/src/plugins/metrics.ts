@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { LoginStatusView } from '@qr-login/core'
+import type { Clock, LoginStatusView } from '@qr-login/core'
 
 export interface Metrics {
   registry: Registry
@@ -12,18 +12,18 @@ export interface Metrics {
   refused(code: string): void
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    metrics: Metrics
-  }
-}
-
 /** Prometheus metrics at /metrics: logins by final state, watchers by transport, change → delivery delay, store errors, process. */
-export function createMetrics(
-  watchers: () => Record<string, number>,
+export function createMetrics({
+  clock,
+  watchers,
+  messagesHeard = () => 0,
+}: {
+  /** The service's clock: a change's time was read from it, so its delivery delay is too. */
+  clock: Clock
+  watchers: () => Record<string, number>
   /** Status messages this instance's change feed has heard from Redis (none on the embedded store). */
-  feedMessages: () => number = () => 0,
-): Metrics {
+  messagesHeard?: () => number
+}): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 })
   const created = new Counter({
@@ -57,7 +57,7 @@ export function createMetrics(
     help: 'Status-change messages this instance has received from Redis pub/sub since it started: with one Redis every instance hears every change, on a cluster only those watching the login',
     registers: [registry],
     collect() {
-      this.set(feedMessages())
+      this.set(messagesHeard())
     },
   })
   const delay = new Histogram({
@@ -86,7 +86,7 @@ export function createMetrics(
       if (changedAt === undefined) return
       let observer = delayOf.get(transport)
       if (!observer) delayOf.set(transport, (observer = delay.labels({ transport })))
-      observer.observe(Math.max(0, Date.now() - changedAt) / 1000)
+      observer.observe(Math.max(0, clock.now() - changedAt) / 1000)
     },
     transition(status) {
       if (status.version === 1) created.inc()
@@ -99,11 +99,15 @@ export function createMetrics(
   }
 }
 
-export default fp(async function metricsRoute(app) {
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    return reply
-      .type(app.metrics.registry.contentType)
-      .header('cache-control', 'no-store')
-      .send(await app.metrics.registry.metrics())
-  })
-})
+/** GET /metrics: the registry the services plugin made. */
+export default fp(
+  async function metricsRoute(app) {
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      return reply
+        .type(app.metrics.registry.contentType)
+        .header('cache-control', 'no-store')
+        .send(await app.metrics.registry.metrics())
+    })
+  },
+  { name: 'metrics-route', dependencies: ['services'] },
+)

@@ -42,21 +42,24 @@ export function pageHeaders(options: Readonly<HelmetOptions> = pagePolicy): [str
 }
 
 /** The contract's headers: a strict CSP (and helmet's other headers) on everything but the API; nothing under /api is ever cached. */
-export default fp(async function security(app) {
-  const forPages = pageHeaders()
-  // One synchronous hook for every request: an async one costs a promise and a turn of the microtask queue each.
-  app.addHook('onRequest', (request, reply, done) => {
-    const url = request.url
-    if (url.startsWith('/api/') || url === '/api' || url.startsWith('/api?')) {
-      reply.header('cache-control', 'no-store')
-      reply.header('x-content-type-options', 'nosniff')
-      reply.header('referrer-policy', 'no-referrer')
-    } else {
-      // On the raw response, as helmet does: the OpenID provider answers through it, not through Fastify.
-      const raw = reply.raw
-      for (const [name, value] of forPages) raw.setHeader(name, value)
-      raw.removeHeader('x-powered-by')
-    }
-    done()
-  })
-})
+export default fp(
+  async function security(app) {
+    const forPages = pageHeaders()
+    // One synchronous hook for every request: an async one costs a promise and a turn of the microtask queue each.
+    app.addHook('onRequest', (request, reply, done) => {
+      const url = request.url
+      if (url.startsWith('/api/') || url === '/api' || url.startsWith('/api?')) {
+        reply.header('cache-control', 'no-store')
+        reply.header('x-content-type-options', 'nosniff')
+        reply.header('referrer-policy', 'no-referrer')
+      } else {
+        // On the raw response, as helmet does: the OpenID provider answers through it, not through Fastify.
+        const raw = reply.raw
+        for (const [name, value] of forPages) raw.setHeader(name, value)
+        raw.removeHeader('x-powered-by')
+      }
+      done()
+    })
+  },
+  { name: 'security' },
+)

@@ -39,21 +39,24 @@ export function takeUpgrade(request: IncomingMessage, response: ServerResponse):
  * hook to other requests and keeps nothing of the request once a route took
  * the socket (measured: docs/benchmarks.md).
  */
-export default fp(async function upgrades(app) {
-  const server = app.server
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', destroyOnError)
-    pending.set(request, { socket, head })
-    const response = new ServerResponse(request)
-    response.assignSocket(socket as Socket)
-    // An answer instead of an upgrade (a refusal, 426, a page) is the last thing on this connection.
-    response.once('finish', () => {
-      if (pending.delete(request)) socket.destroy()
+export default fp(
+  async function upgrades(app) {
+    const server = app.server
+    const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', destroyOnError)
+      pending.set(request, { socket, head })
+      const response = new ServerResponse(request)
+      response.assignSocket(socket as Socket)
+      // An answer instead of an upgrade (a refusal, 426, a page) is the last thing on this connection.
+      response.once('finish', () => {
+        if (pending.delete(request)) socket.destroy()
+      })
+      app.routing(request, response)
+    }
+    server.on('upgrade', onUpgrade)
+    app.addHook('onClose', async () => {
+      server.off('upgrade', onUpgrade)
     })
-    app.routing(request, response)
-  }
-  server.on('upgrade', onUpgrade)
-  app.addHook('onClose', async () => {
-    server.off('upgrade', onUpgrade)
-  })
-})
+  },
+  { name: 'upgrades' },
+)

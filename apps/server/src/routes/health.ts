@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { HttpError } from '../errors.js'
-import { errors } from '../schemas.js'
+import { errors } from '../openapi.js'
+import fp from 'fastify-plugin'
 
 const Live = Type.Object({ status: Type.Literal('ok') })
 const Ready = Type.Object({ status: Type.Literal('ready') })
@@ -13,7 +14,7 @@ const Ready = Type.Object({ status: Type.Literal('ready') })
  * plugin answers 503 SHUTTING_DOWN to every request). No credentials, no rate limit, and no request
  * log line at info: a probe every few seconds would drown the log.
  */
-export default async function healthRoutes(fastify: FastifyInstance) {
+async function healthRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
 
   app.get(
@@ -51,3 +52,5 @@ export default async function healthRoutes(fastify: FastifyInstance) {
     },
   )
 }
+
+export default fp(healthRoutes, { name: 'health-routes', dependencies: ['services', 'shutdown'], encapsulate: true })

@@ -1,12 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { normalizeUserCode, userCodeAlphabet } from '@qr-login/core'
-import { HttpError } from '../errors.js'
 import { phoneUser } from '../lib/phone-user.js'
+import { lookUpTypedCode } from '../lib/code-lookup.js'
 import { relyingParty } from '../lib/relying-party.js'
-import { describeUserAgent } from '../lib/user-agent.js'
-import { userAgentOf } from './pc.js'
+import { describeUserAgent, userAgentOf } from '../lib/user-agent.js'
 import {
   PasskeyAssertion,
   PasskeyAttestation,
@@ -14,16 +12,16 @@ import {
   PasskeyIdParams,
   PasskeyList,
   PasskeyOptions,
-  errors,
-  security,
-} from '../schemas.js'
+} from '@qr-login/wire'
+import { errors, security } from '../openapi.js'
+import fp from 'fastify-plugin'
 
 const DeviceCode = Type.String({ maxLength: 32, description: 'The code the device shows (its user_code)' })
 const DevicePasskeyOptionsBody = Type.Object({ userCode: DeviceCode })
 const DevicePasskeyBody = Type.Object({ userCode: DeviceCode, passkey: PasskeyAssertion })
 
 /** The phone user's passkeys (not in the v1 contract): add one in the settings, list them, remove one. */
-export default async function passkeyRoutes(fastify: FastifyInstance) {
+async function passkeyRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins, passkeys } = app
 
@@ -31,15 +29,11 @@ export default async function passkeyRoutes(fastify: FastifyInstance) {
    * The device authorization waiting for this phone's decision, by the code its confirm screen shows. The
    * same look-up limits as a typed code: these routes must not be a way to try device codes.
    */
-  async function waitingDevice(request: FastifyRequest, userCode: string) {
-    const code = normalizeUserCode(userCode)
-    if (!code) throw new HttpError('VALIDATION_ERROR', `A code is 8 letters of ${userCodeAlphabet}, like BCDF-GHJK`)
-    await app.limits.checkCodeLookup(request)
-    const device = await app.oidc.waitingDevice(code)
-    if (device) return { ...device, subject: `device:${device.id}` }
-    await app.limits.recordCodeLookupFailure(request)
-    throw new HttpError('CODE_NOT_FOUND')
-  }
+  const waitingDevice = (request: FastifyRequest, userCode: string) =>
+    lookUpTypedCode(app.limits, request, userCode, async (code) => {
+      const device = await app.oidc.waitingDevice(code)
+      return device && { ...device, subject: `device:${device.id}` }
+    })
 
   app.post(
     '/api/mobile/device/passkey-options',
@@ -151,3 +145,9 @@ export default async function passkeyRoutes(fastify: FastifyInstance) {
     },
   )
 }
+
+export default fp(passkeyRoutes, {
+  name: 'passkey-routes',
+  dependencies: ['services', 'limits', '@fastify/cookie'],
+  encapsulate: true,
+})

@@ -1,52 +1,16 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { LoginRequest } from '@qr-login/core'
+import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import QRCode from 'qrcode'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { clientIp } from '../lib/client-address.js'
-import { describeUserAgent } from '../lib/user-agent.js'
-import { CreateBody, CreatedLogin, LoginIdParams, PcSignedIn, Timeline, errors, security } from '../schemas.js'
+import { describeUserAgent, userAgentOf } from '../lib/user-agent.js'
+import { createLogin } from '../lib/create-login.js'
+import { CreateBody, CreatedLogin, LoginIdParams, PcSignedIn, Timeline } from '@qr-login/wire'
+import { errors, security } from '../openapi.js'
+import fp from 'fastify-plugin'
 
-export function userAgentOf(request: FastifyRequest): string {
-  return (request.headers['user-agent'] ?? '').slice(0, 512)
-}
-
-/**
- * Creates a login for the browser asking, binding it with the qr_watch cookie; `asking` is the
- * application (OIDC client) on whose behalf, when there is one. The body of a 201.
- */
-export async function createLogin(
-  app: FastifyInstance,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  want: LoginRequest = {},
-) {
-  const { config, logins } = app
-  const userAgent = userAgentOf(request)
-  const { status, watchToken, userCode } = await logins.createLogin(
-    { ip: clientIp(request), userAgent, ...describeUserAgent(userAgent) },
-    want,
-  )
-  reply.setCookie('qr_watch', watchToken, {
-    path: `/api/qr/${status.id}`,
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: secureCookies(request),
-    maxAge: config.qrTtlSeconds + config.confirmWindowSeconds + config.exchangeWindowSeconds + config.retentionSeconds,
-  })
-  return {
-    ...status,
-    scanUrl: `${config.publicUrl}/m/${status.id}`,
-    qrSvgUrl: `/api/qr/${status.id}/qr.svg`,
-    pollIntervalMs: config.pollIntervalMs,
-    userCode,
-    watchToken,
-    ...(want.loginHint ? { loginHint: want.loginHint } : {}),
-  }
-}
-
-export default async function pcRoutes(fastify: FastifyInstance) {
+async function pcRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins } = app
 
@@ -157,7 +121,7 @@ export default async function pcRoutes(fastify: FastifyInstance) {
       },
     },
     async (request) => {
-      const session = await logins.pcSession(request.cookies.sid)
+      const session = await logins.sessions.pc(request.cookies.sid)
       if (!session) throw new HttpError('AUTH_REQUIRED', 'This browser is not signed in')
       return session
     },
@@ -176,9 +140,15 @@ export default async function pcRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const sessionId = request.cookies.sid
       checkCookieOrigin(request, config, Boolean(sessionId))
-      await logins.endSession('pc', sessionId)
+      await logins.sessions.end('pc', sessionId)
       reply.clearCookie('sid', { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(request) })
       return reply.code(204).send(null)
     },
   )
 }
+
+export default fp(pcRoutes, {
+  name: 'pc-routes',
+  dependencies: ['services', 'limits', '@fastify/cookie'],
+  encapsulate: true,
+})

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { isLoginError, normalizeUserCode, userCodeAlphabet } from '@qr-login/core'
+import { isLoginError } from '@qr-login/core'
 import { HttpError } from '../errors.js'
 import { checkCookieOrigin, presentedToken, secureCookies } from '../lib/request-auth.js'
 import { phoneUser as phoneUserOf } from '../lib/phone-user.js'
+import { lookUpTypedCode } from '../lib/code-lookup.js'
 import { relyingParty } from '../lib/relying-party.js'
 import { clientIp } from '../lib/client-address.js'
 import { networkTest } from '../lib/network.js'
@@ -22,12 +23,12 @@ import {
   UserCodeBody,
   UserCodeResult,
   UserEnvelope,
-  errors,
-  security,
-} from '../schemas.js'
+} from '@qr-login/wire'
+import { errors, security } from '../openapi.js'
 import { Type } from 'typebox'
+import fp from 'fastify-plugin'
 
-export default async function phoneRoutes(fastify: FastifyInstance) {
+async function phoneRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, logins } = app
   const onPcNetwork = networkTest(config.network)
@@ -53,7 +54,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
         response: { 200: Type.Array(User) },
       },
     },
-    async () => logins.listAccounts(),
+    async () => logins.accounts.list(),
   )
 
   app.post(
@@ -72,7 +73,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
         throw new HttpError('VALIDATION_ERROR', 'body must be a JSON object with username and password')
       // Only failures count, and a client that used them up is refused before its password is even checked.
       await app.limits.checkSignIn(request)
-      const { user, token } = await logins
+      const { user, token } = await logins.sessions
         .signInPhone(request.body.username, request.body.password)
         .catch(async (error: unknown) => {
           if (isLoginError(error, 'BAD_CREDENTIALS')) await app.limits.recordSignInFailure(request)
@@ -123,21 +124,16 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     async (request) => {
       await phoneUser(request)
       if (!request.body) throw new HttpError('VALIDATION_ERROR', 'body must be a JSON object with code')
-      const code = normalizeUserCode(request.body.code)
-      if (!code) throw new HttpError('VALIDATION_ERROR', `A code is 8 letters of ${userCodeAlphabet}, like BCDF-GHJK`)
-      // Only failures count, and a phone that used them up is refused before the code is looked up.
-      await app.limits.checkCodeLookup(request)
-      const id = await logins.resolveUserCode(code).catch(async (error: unknown) => {
-        if (!isLoginError(error, 'CODE_NOT_FOUND')) throw error
-        return undefined
-      })
-      if (id) return { id, scanUrl: `${config.publicUrl}/m/${id}` }
       // Not a QR login's: perhaps a device's (the OpenID provider's device flow), which the phone confirms there.
-      // A store that cannot answer is a 503 from either look-up: only a code nobody holds counts as a failure.
-      const deviceUrl = await app.oidc.deviceConfirmUrl(code)
-      if (deviceUrl) return { scanUrl: deviceUrl }
-      await app.limits.recordCodeLookupFailure(request)
-      throw new HttpError('CODE_NOT_FOUND')
+      return lookUpTypedCode(app.limits, request, request.body.code, async (code) => {
+        const id = await logins.resolveUserCode(code).catch((error: unknown) => {
+          if (isLoginError(error, 'CODE_NOT_FOUND')) return undefined
+          throw error
+        })
+        if (id) return { id, scanUrl: `${config.publicUrl}/m/${id}` }
+        const deviceUrl = await app.oidc.deviceConfirmUrl(code)
+        return deviceUrl ? { scanUrl: deviceUrl } : undefined
+      })
     },
   )
 
@@ -167,7 +163,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     async (request, reply) => {
       const { token, viaCookie } = presentedToken(request, 'm_session')
       checkCookieOrigin(request, config, viaCookie)
-      await logins.endSession('phone', token)
+      await logins.sessions.end('phone', token)
       reply.clearCookie('m_session', { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies(request) })
       return reply.code(204).send(null)
     },
@@ -184,7 +180,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
         response: { 200: PcSessionList, ...errors(401, 503) },
       },
     },
-    async (request) => ({ sessions: await logins.listPcSessions(await phoneUser(request)) }),
+    async (request) => ({ sessions: await logins.sessions.listPc(await phoneUser(request)) }),
   )
 
   app.delete(
@@ -200,7 +196,7 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
       },
     },
     async (request, reply) => {
-      await logins.revokePcSession(await phoneUser(request), request.params.sessionId)
+      await logins.sessions.revokePc(await phoneUser(request), request.params.sessionId)
       return reply.code(204).send(null)
     },
   )
@@ -277,3 +273,9 @@ export default async function phoneRoutes(fastify: FastifyInstance) {
     async (request) => logins.cancel(request.params.id, await phoneUser(request)),
   )
 }
+
+export default fp(phoneRoutes, {
+  name: 'phone-routes',
+  dependencies: ['services', 'limits', '@fastify/cookie'],
+  encapsulate: true,
+})

@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { LoginStatusView as Status } from '@qr-login/core'
 import { presentedToken } from '../lib/request-auth.js'
-import { LoginIdParams, LoginStatusView, StatusQuery, errors, security } from '../schemas.js'
+import { LoginIdParams, LoginStatusView, StatusQuery } from '@qr-login/wire'
+import { errors, security } from '../openapi.js'
 import { defineTransport } from './transport.js'
+import fp from 'fastify-plugin'
 
 const defaultLongPollWaitSeconds = 25
 
@@ -61,4 +63,7 @@ async function pollRoutes(fastify: FastifyInstance) {
   )
 }
 
-export default defineTransport({ name: 'long-poll', plugin: pollRoutes })
+export default defineTransport({
+  name: 'long-poll',
+  plugin: fp(pollRoutes, { name: 'long-poll-transport', dependencies: ['watch-streams', 'limits'], encapsulate: true }),
+})

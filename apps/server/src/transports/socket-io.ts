@@ -61,78 +61,81 @@ function refusal(error: unknown): Error & { data: unknown } {
  * the handshake is checked here: Origin, auth, then the same watch lifecycle
  * as every other transport.
  */
-const socketIoTransport = fp(async function socketIoTransport(app) {
-  const { config } = app
-  const trust = trustRule(config.trustProxy)
-  const io = new Server({
-    path: socketIoPath,
-    serveClient: false,
-    // Clients have nothing to say after the handshake.
-    maxHttpBufferSize: 4096,
-    // Under WORKERS each request may reach another process, and a polling session lives in the one that opened
-    // it: WebSocket only, refused at the first polling request so a client moves to WebSocket (tryAllTransports).
-    ...(config.workers > 1 ? { transports: ['websocket' as const] } : {}),
-  })
-  // plugins/upgrades.ts routes every upgrade through Fastify, which would answer socket.io's with a 404;
-  // engine.io's own listener must see them alone, and must leave every other upgrade to Fastify.
-  const server = app.server
-  const fastifyUpgrades = server.listeners('upgrade') as ((...args: unknown[]) => void)[]
-  server.removeAllListeners('upgrade')
-  io.attach(server, { destroyUpgrade: false })
-  for (const listener of fastifyUpgrades) {
-    server.on('upgrade', (request: IncomingMessage, ...rest: unknown[]) => {
-      if (!request.url?.startsWith(socketIoPath)) listener.call(server, request, ...rest)
+const socketIoTransport = fp(
+  async function socketIoTransport(app) {
+    const { config } = app
+    const trust = trustRule(config.trustProxy)
+    const io = new Server({
+      path: socketIoPath,
+      serveClient: false,
+      // Clients have nothing to say after the handshake.
+      maxHttpBufferSize: 4096,
+      // Under WORKERS each request may reach another process, and a polling session lives in the one that opened
+      // it: WebSocket only, refused at the first polling request so a client moves to WebSocket (tryAllTransports).
+      ...(config.workers > 1 ? { transports: ['websocket' as const] } : {}),
     })
-  }
-
-  const namespace = io.of('/qr')
-  const streams = new WeakMap<Socket, WatchStream>()
-  namespace.use((socket, next) => {
-    const open = async () => {
-      const origin = socket.handshake.headers.origin
-      if (origin !== undefined && !isAllowedOrigin(origin, ownOrigin(socket), config))
-        throw new HttpError('ORIGIN_REJECTED')
-      const { id, watchToken, since } = parseAuth(socket.handshake.auth)
-      const stream = await app.watchStreams.open({
-        transport: 'socket.io',
-        loginId: id,
-        token: watchToken,
-        ip: clientAddress(socket.request, trust),
-        since,
-        client: socketClient(socket),
+    // plugins/upgrades.ts routes every upgrade through Fastify, which would answer socket.io's with a 404;
+    // engine.io's own listener must see them alone, and must leave every other upgrade to Fastify.
+    const server = app.server
+    const fastifyUpgrades = server.listeners('upgrade') as ((...args: unknown[]) => void)[]
+    server.removeAllListeners('upgrade')
+    io.attach(server, { destroyUpgrade: false })
+    for (const listener of fastifyUpgrades) {
+      server.on('upgrade', (request: IncomingMessage, ...rest: unknown[]) => {
+        if (!request.url?.startsWith(socketIoPath)) listener.call(server, request, ...rest)
       })
-      if (stream) streams.set(socket, stream)
     }
-    open().then(
-      () => next(),
-      (error: unknown) => {
-        const body = toErrorBody(error)
-        if (body.statusCode >= 500) app.log.error({ err: error }, 'socket.io watch failed')
-        else app.metrics.refused(body.code)
-        next(refusal(error))
-      },
-    )
-  })
-  namespace.on('connection', (socket) => {
-    const stream = streams.get(socket)
-    if (!stream) return socket.disconnect(true)
-    stream.attach({
-      send: (status) => socket.emit('status', statusObject(status)),
-      // From the server's side: the client does not reconnect after "io server disconnect".
-      end: () => socket.disconnect(true),
-      // Closing the connection under it ("transport close") makes the client reconnect, to another instance if this one is gone.
-      restart: () => socket.conn.close(),
-    })
-  })
 
-  // Live watches are told to reconnect by the lifecycle's shutdown; this ends every other engine.io
-  // connection (a handshake still under way, a client with no namespace), which would keep close() waiting.
-  app.addHook('preClose', async () => {
-    io.engine.close()
-  })
-  app.addHook('onClose', async () => {
-    namespace.removeAllListeners()
-  })
-})
+    const namespace = io.of('/qr')
+    const streams = new WeakMap<Socket, WatchStream>()
+    namespace.use((socket, next) => {
+      const open = async () => {
+        const origin = socket.handshake.headers.origin
+        if (origin !== undefined && !isAllowedOrigin(origin, ownOrigin(socket), config))
+          throw new HttpError('ORIGIN_REJECTED')
+        const { id, watchToken, since } = parseAuth(socket.handshake.auth)
+        const stream = await app.watchStreams.open({
+          transport: 'socket.io',
+          loginId: id,
+          token: watchToken,
+          ip: clientAddress(socket.request, trust),
+          since,
+          client: socketClient(socket),
+        })
+        if (stream) streams.set(socket, stream)
+      }
+      open().then(
+        () => next(),
+        (error: unknown) => {
+          const body = toErrorBody(error)
+          if (body.statusCode >= 500) app.log.error({ err: error }, 'socket.io watch failed')
+          else app.metrics.refused(body.code)
+          next(refusal(error))
+        },
+      )
+    })
+    namespace.on('connection', (socket) => {
+      const stream = streams.get(socket)
+      if (!stream) return socket.disconnect(true)
+      stream.attach({
+        send: (status) => socket.emit('status', statusObject(status)),
+        // From the server's side: the client does not reconnect after "io server disconnect".
+        end: () => socket.disconnect(true),
+        // Closing the connection under it ("transport close") makes the client reconnect, to another instance if this one is gone.
+        restart: () => socket.conn.close(),
+      })
+    })
+
+    // Live watches are told to reconnect by the lifecycle's shutdown; this ends every other engine.io
+    // connection (a handshake still under way, a client with no namespace), which would keep close() waiting.
+    app.addHook('preClose', async () => {
+      io.engine.close()
+    })
+    app.addHook('onClose', async () => {
+      namespace.removeAllListeners()
+    })
+  },
+  { name: 'socket.io-transport', dependencies: ['watch-streams', 'upgrades', 'services'] },
+)
 
 export default defineTransport({ name: 'socket.io', plugin: socketIoTransport })

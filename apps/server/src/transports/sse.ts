@@ -5,8 +5,10 @@ import { Type } from 'typebox'
 import type { EventMessage } from 'fastify-sse-v2'
 import { serializeSSEEvent } from 'fastify-sse-v2/lib/sse.js'
 import { serializeStatus } from '../lib/status.js'
-import { LoginIdParams, errors, security } from '../schemas.js'
+import { LoginIdParams } from '@qr-login/wire'
+import { errors, security } from '../openapi.js'
 import { defineTransport } from './transport.js'
+import fp from 'fastify-plugin'
 
 const reconnectDelayMs = 1000
 
@@ -86,4 +88,8 @@ async function sseRoutes(fastify: FastifyInstance) {
   )
 }
 
-export default defineTransport({ name: 'sse', heartbeatMs: (config) => config.sseHeartbeatMs, plugin: sseRoutes })
+export default defineTransport({
+  name: 'sse',
+  heartbeatMs: (config) => config.sseHeartbeatMs,
+  plugin: fp(sseRoutes, { name: 'sse-transport', dependencies: ['watch-streams'], encapsulate: true }),
+})

@@ -7,8 +7,10 @@ import { serializeStatusFrame } from '../lib/status.js'
 import { connectionClient, type WatchSink, type WatchStream } from '../lib/watch-stream.js'
 import type { LoginStatusView } from '@qr-login/core'
 import { takeUpgrade } from '../plugins/upgrades.js'
-import { LoginIdParams, errors, security } from '../schemas.js'
+import { LoginIdParams } from '@qr-login/wire'
+import { errors, security } from '../openapi.js'
 import { defineTransport } from './transport.js'
+import fp from 'fastify-plugin'
 
 /** RFC 6455 close codes */
 const normalClosure = 1000
@@ -126,4 +128,8 @@ async function wsRoutes(fastify: FastifyInstance) {
   })
 }
 
-export default defineTransport({ name: 'ws', heartbeatMs: (config) => config.wsPingMs, plugin: wsRoutes })
+export default defineTransport({
+  name: 'ws',
+  heartbeatMs: (config) => config.wsPingMs,
+  plugin: fp(wsRoutes, { name: 'ws-transport', dependencies: ['watch-streams', 'upgrades'], encapsulate: true }),
+})

@@ -7,7 +7,12 @@ import {
   type WireErrorCode,
 } from '@qr-login/core'
 
-/** The single source of request validation, response serialization and the OpenAPI description. */
+/**
+ * The HTTP API's shapes (../shared/api-contract.md), each defined once: the server validates requests,
+ * serializes answers and writes its OpenAPI description with these schemas; the SDK, the CLI and the
+ * tests type what they send and receive with the Static<> types beside them. A field added here is
+ * added everywhere, or the type check says where it is not.
+ */
 
 export const LoginIdParams = Type.Object({
   id: Type.String({ pattern: loginIdPattern, description: 'A 21-character nanoid' }),
@@ -17,8 +22,9 @@ export const AvatarParams = Type.Object({
   file: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}\\.svg$' }),
 })
 
-/** The status object: defined once, in the core (its type is derived from it). */
+/** The status object: defined once, in the core (the domain makes it; its type is derived from it). */
 export const LoginStatusView = LoginStatusViewSchema
+export type LoginStatusView = Static<typeof LoginStatusView>
 
 /** login_hint as a person types a user name: any name is taken (none is looked up), but not a page of text. */
 export const maxLoginHintLength = 64
@@ -246,16 +252,28 @@ export const ErrorBody = Type.Object({
 })
 
 export type LoginIdParams = Static<typeof LoginIdParams>
-
-type SecurityRequirement = Record<string, string[]>
-/** OpenAPI security requirements: which credentials a route takes. */
-export const security = {
-  watch: [{ watchToken: [] }, { bearer: [] }] as SecurityRequirement[],
-  phone: [{ phoneSession: [] }, { bearer: [] }] as SecurityRequirement[],
-  pc: [{ pcSession: [] }] as SecurityRequirement[],
-}
-
-/** Error responses every route may give, for the OpenAPI description. */
-export function errors(...statusCodes: number[]) {
-  return Object.fromEntries(statusCodes.map((statusCode) => [statusCode, ErrorBody]))
-}
+export type CreateBody = Static<typeof CreateBody>
+export type CreatedLogin = Static<typeof CreatedLogin>
+export type Timeline = Static<typeof Timeline>
+export type Requester = Static<typeof Requester>
+export type Network = Static<typeof Network>
+export type ScanResult = Static<typeof ScanResult>
+export type PasskeyAssertion = Static<typeof PasskeyAssertion>
+export type PasskeyAttestation = Static<typeof PasskeyAttestation>
+export type ConfirmBody = Static<typeof ConfirmBody>
+export type PasskeyOptions = Static<typeof PasskeyOptions>
+export type Passkey = Static<typeof Passkey>
+export type PasskeyList = Static<typeof PasskeyList>
+export type ApprovalMethod = Static<typeof ApprovalMethod>
+export type UserCodeBody = Static<typeof UserCodeBody>
+export type UserCodeResult = Static<typeof UserCodeResult>
+export type User = Static<typeof User>
+export type PcSignedIn = Static<typeof PcSignedIn>
+export type PhoneSignIn = Static<typeof PhoneSignIn>
+export type PhoneSession = Static<typeof PhoneSession>
+export type PcSession = Static<typeof PcSession>
+export type PcSessionList = Static<typeof PcSessionList>
+export type HistoryEntry = Static<typeof HistoryEntry>
+export type History = Static<typeof History>
+export type StatusQuery = Static<typeof StatusQuery>
+export type ErrorBody = Static<typeof ErrorBody>
