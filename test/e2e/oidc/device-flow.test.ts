@@ -56,6 +56,11 @@ t.test('device grant: the phone opens verification_uri_complete, confirms, and t
   t.equal(await phone.locator('#result').textContent(), 'You are signed in on Test TV. You can close this page.')
   const tokens = await polling
   t.match(tokens.claims(), { sub: 'alice', aud: 'test-tv', name: 'Alice', amr: ['swk'] })
+  // Not bound to the provider session the phone's browser held while approving: a poll racing that
+  // transient session's end was told invalid_grant, and the device's tokens would end with it.
+  const stored = await app.backend.oidc.find('AccessToken', tokens.access_token)
+  t.match(stored, { accountId: 'alice', clientId: 'test-tv' }, 'the access token is stored')
+  t.notOk(stored?.expiresWithSession, 'a device’s tokens do not expire with the phone’s browser session')
   t.same(await client.fetchUserInfo(config, tokens.access_token, 'alice'), {
     sub: 'alice',
     name: 'Alice',

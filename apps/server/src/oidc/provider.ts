@@ -96,6 +96,11 @@ export async function createProvider({
     // RFC 9700 §4.14.2: a public client's refresh token is replaced on every use, DPoP-bound or not (the
     // library's default skips bound ones), and a used one that comes back revokes its whole grant (the
     // library does that for any consumed refresh token). A confidential client's rotates near its end.
+    // A device's sign-in is its own: it does not end with the provider session the phone's browser held
+    // while approving (a transient one, rotated and ended as the approval completes). Bound to it, a poll
+    // that landed between that session's end and its replacement was told invalid_grant (seen under load).
+    // Browser flows keep the library's rule: without offline_access, tokens end with the session.
+    expiresWithSession: async (_ctx, token) => token.kind !== 'DeviceCode' && !token.scopes.has('offline_access'),
     rotateRefreshToken(ctx) {
       const { RefreshToken: refreshToken, Client: client } = ctx.oidc.entities
       if (client?.clientAuthMethod === 'none') return true
