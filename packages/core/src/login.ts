@@ -78,24 +78,35 @@ export function endsWatch(status: LoginStatus): boolean {
   return status === 'confirmed' || isTerminal(status)
 }
 
-export function toStatusView(record: LoginRecord): LoginStatusView {
+/** The last instant written as text: one transition views the same record two or three times (commit, feed, answer). */
+let lastInstant = NaN
+let lastInstantText = ''
+function isoInstant(ms: number): string {
+  if (ms !== lastInstant) {
+    lastInstant = ms
+    lastInstantText = new Date(ms).toISOString()
+  }
+  return lastInstantText
+}
+
+export function toStatusView(record: LoginRecord, forPhone = false): LoginStatusView {
   const view: LoginStatusView = {
     id: record.id,
     status: record.status,
     version: record.version,
-    expiresAt: new Date(record.expiresAt).toISOString(),
+    expiresAt: isoInstant(record.expiresAt),
   }
   if (record.scannedBy) {
     view.scannedBy = { displayName: record.scannedBy.displayName, avatarUrl: record.scannedBy.avatarUrl }
   }
-  if (record.match && (record.status === 'pending' || record.status === 'scanned')) view.matchCode = record.match.code
+  if (!forPhone && record.match && (record.status === 'pending' || record.status === 'scanned'))
+    view.matchCode = record.match.code
   return view
 }
 
 /** The status as the phone may see it: without the code it must find on the PC's screen. */
 export function toPhoneView(record: LoginRecord): LoginStatusView {
-  const { matchCode: _hidden, ...view } = toStatusView(record)
-  return view
+  return toStatusView(record, true)
 }
 
 export const loginIdPattern = '^[A-Za-z0-9_-]{21}$'

@@ -135,9 +135,16 @@ interface KeptHistoryEntry {
   keepUntil: number
 }
 
-/** Each user's history in this process: newest first; the list lives as long as its newest entry. */
+interface KeptHistory {
+  /** Oldest first, so a sign-in is a push; up to twice the limit before the oldest are cut, so cuts are rare. */
+  entries: KeptHistoryEntry[]
+  /** The latest keepUntil of any entry: the list lives as long as that. */
+  keepUntil: number
+}
+
+/** Each user's history in this process, listed newest first; the list lives as long as its newest entry. */
 export class MemoryHistoryStore implements HistoryStore {
-  private readonly history: ExpiringMap<KeptHistoryEntry[]>
+  private readonly history: ExpiringMap<KeptHistory>
 
   constructor(private readonly clock: Clock) {
     this.history = new ExpiringMap(clock)
@@ -146,20 +153,25 @@ export class MemoryHistoryStore implements HistoryStore {
   async addHistory(username: string, entry: HistoryEntry, keepUntil: number): Promise<void> {
     const kept = this.history.get(username)
     if (!kept) {
-      this.history.set(username, [{ entry, keepUntil }], keepUntil)
+      this.history.set(username, { entries: [{ entry, keepUntil }], keepUntil }, keepUntil)
       return
     }
-    // In place: a copy of the whole list on every sign-in would outlive the request each time.
-    kept.unshift({ entry, keepUntil })
-    if (kept.length > historyLimit) kept.length = historyLimit
-    let newest = keepUntil
-    for (const each of kept) newest = Math.max(newest, each.keepUntil)
-    this.history.set(username, kept, newest)
+    // In place, O(1) per sign-in: copying or shifting the list on every sign-in showed in the profile.
+    kept.entries.push({ entry, keepUntil })
+    if (kept.entries.length >= 2 * historyLimit) kept.entries.splice(0, kept.entries.length - historyLimit)
+    if (keepUntil > kept.keepUntil) {
+      kept.keepUntil = keepUntil
+      this.history.set(username, kept, keepUntil)
+    }
   }
 
   async listHistory(username: string): Promise<HistoryEntry[]> {
     const now = this.clock.now()
-    return (this.history.get(username) ?? []).filter((each) => each.keepUntil > now).map((each) => each.entry)
+    const entries = this.history.get(username)?.entries ?? []
+    const listed: HistoryEntry[] = []
+    for (let i = entries.length - 1; i >= 0 && listed.length < historyLimit; i--)
+      if (entries[i].keepUntil > now) listed.push(entries[i].entry)
+    return listed
   }
 
   stats() {
