@@ -410,15 +410,18 @@ export class LoginService {
 
   private async commit(record: LoginRecord, proposed: LoginRecord): Promise<boolean> {
     const next = { ...proposed, changeTimes: [...record.changeTimes, this.clock.now()] }
-    if (!(await this.store.compareAndSet(next, record.version, this.keepUntil(next)))) return false
+    const written = this.store.compareAndSet(next, record.version, this.keepUntil(next))
     // The code typed on the phone finds only a login waiting to be scanned: past that, its reservation
-    // would only hold memory until the QR's own lifetime ran out.
-    if (record.status === 'pending' && record.userCode)
+    // would only hold memory until the QR's own lifetime ran out. Released whether this write wins or
+    // not (every transition leaves pending, so the winner's would release it too), and asked for in the
+    // same turn, so the embedded database commits both in one transaction, one fsync.
+    if (record.status === 'pending' && next.status !== 'pending' && record.userCode)
       void this.store
         .releaseUserCode(record.userCode, record.id)
         .catch((error: unknown) => this.reportBackgroundError(error, 'user code'))
+    if (!(await written)) return false
     const status = toStatusView(next)
-    this.trackExpiry(status)
+    this.trackExpiry(status, next.expiresAt)
     this.onTransition(status)
     await this.feed
       .publish(status, next.changeTimes.at(-1)!)
@@ -426,9 +429,10 @@ export class LoginService {
     return true
   }
 
-  private trackExpiry(status: LoginStatusView): void {
+  /** `expiresAt` in ms when the caller has it; a status heard from the feed has only its text. */
+  private trackExpiry(status: LoginStatusView, expiresAt = Date.parse(status.expiresAt)): void {
     if (isTerminal(status.status)) this.expiry.disarm(status.id)
-    else this.expiry.arm(status.id, Date.parse(status.expiresAt))
+    else this.expiry.arm(status.id, expiresAt)
   }
 
   private async expireIfDue(id: string): Promise<void> {

@@ -20,7 +20,7 @@ import { storeContract } from '../../helpers/contracts/store-contract.js'
 import { keyStoreContract } from '../../helpers/contracts/key-store-contract.js'
 import { passkeyStoreContract } from '../../helpers/contracts/passkey-store-contract.js'
 import { oidcStoreContract } from '../../helpers/contracts/oidc-store-contract.js'
-import { pendingRecord } from '../../helpers/core.js'
+import { coreFixture, pc, pendingRecord } from '../../helpers/core.js'
 
 const freshPath = () => join(mkdtempSync(join(tmpdir(), 'qr-sqlite-')), 'qr-login.db')
 
@@ -268,4 +268,19 @@ t.test('closing the database commits the writes already asked for', async (t) =>
   await t.resolves(written)
   const reopened = database(t, clock, path)
   t.equal((await new SqliteSessionStore(reopened, clock).getSession('at-close'))?.username, 'bob')
+})
+
+t.test('a scan writes its transition and releases its typed code in one commit, one fsync', async (t) => {
+  const clock = new ManualClock()
+  const opened = database(t, clock)
+  const { service, alice } = coreFixture({ clock, store: new SqliteLoginStore(opened, clock) })
+  t.teardown(() => service.close())
+  const login = await service.createLogin(pc)
+  t.equal(await service.resolveUserCode(login.userCode.replace('-', '')), login.status.id, 'the code finds it')
+  const before = opened.writeStats
+  await service.scan(login.status.id, alice)
+  const after = opened.writeStats
+  t.equal(after.writes - before.writes, 2, 'the transition and the release')
+  t.equal(after.commits - before.commits, 1, 'asked for in one turn: one commit')
+  await t.rejects(service.resolveUserCode(login.userCode.replace('-', '')), { code: 'CODE_NOT_FOUND' })
 })
