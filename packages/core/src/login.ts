@@ -78,23 +78,12 @@ export function endsWatch(status: LoginStatus): boolean {
   return status === 'confirmed' || isTerminal(status)
 }
 
-/** The last instant written as text: one transition views the same record two or three times (commit, feed, answer). */
-let lastInstant = NaN
-let lastInstantText = ''
-function isoInstant(ms: number): string {
-  if (ms !== lastInstant) {
-    lastInstant = ms
-    lastInstantText = new Date(ms).toISOString()
-  }
-  return lastInstantText
-}
-
 export function toStatusView(record: LoginRecord, forPhone = false): LoginStatusView {
   const view: LoginStatusView = {
     id: record.id,
     status: record.status,
     version: record.version,
-    expiresAt: isoInstant(record.expiresAt),
+    expiresAt: new Date(record.expiresAt).toISOString(),
   }
   if (record.scannedBy) {
     view.scannedBy = { displayName: record.scannedBy.displayName, avatarUrl: record.scannedBy.avatarUrl }

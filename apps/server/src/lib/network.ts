@@ -12,13 +12,27 @@ export const defaultNetworkRule: NetworkRule = { ipv4Prefix: 24, ipv6Prefix: 64,
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6
 
+/**
+ * Addresses parsed lately: every scan compares the PC's address with the phone's, and the same few
+ * addresses come back again and again (parsing was 1 % of a scan's CPU). Emptied when full, so it
+ * holds at most this many.
+ */
+const recentlyParsed = new Map<string, Address | null>()
+const recentlyParsedLimit = 1024
+
 function parsed(address: string): Address | undefined {
+  const known = recentlyParsed.get(address)
+  if (known !== undefined) return known ?? undefined
+  let result: Address | null
   try {
     // process(): an IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) is the IPv4 address it carries.
-    return ipaddr.process(address)
+    result = ipaddr.process(address)
   } catch {
-    return undefined
+    result = null
   }
+  if (recentlyParsed.size >= recentlyParsedLimit) recentlyParsed.clear()
+  recentlyParsed.set(address, result)
+  return result ?? undefined
 }
 
 /** Throws with ipaddr.js's message for a range that is not a CIDR. */
@@ -35,6 +49,7 @@ export function checkRanges(ranges: string[]): void {
 export function networkTest(rule: NetworkRule): (a: string, b: string) => boolean {
   const ranges = rule.ranges.map((range) => ipaddr.parseCIDR(range))
   return (a, b) => {
+    if (a === b) return parsed(a) !== undefined
     const left = parsed(a)
     const right = parsed(b)
     if (!left || !right || left.kind() !== right.kind()) return false
