@@ -77,7 +77,7 @@ export async function buildApp(
   const app = Fastify(serverOptions(config, logger, await tlsMaterial(config))).withTypeProvider<TypeBoxTypeProvider>()
   // A client that trickles its headers (slowloris) is cut off; Node's default waits a minute.
   app.server.headersTimeout = config.limits.headersTimeoutMs
-  // Each plugin names what it needs (fastify-plugin's dependencies and decorators): a list in the wrong
+  // Each plugin names what it needs (fastify-plugin's dependencies): a list in the wrong
   // order stops here, at start, naming the plugin, instead of a decorator being undefined on a request.
   await app.register(services, { config, overrides })
   for (const plugin of [errorHandling, shutdown, validation, security, cookie, accepts, upgrades, connections, docs])

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'
-import ipaddr from 'ipaddr.js'
+import { parseAddress } from './network.js'
 
 /** TRUST_PROXY as configured: off, every hop, the nearest n hops, or the proxies' addresses and CIDRs. */
 export type TrustProxySetting = boolean | number | string[]
@@ -36,22 +36,12 @@ export function clientAddress(request: IncomingMessage, trust: TrustRule): strin
   return proxyAddr(request, trust)
 }
 
-const octet = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
-const canonicalIPv4 = new RegExp(`^(?:${octet}\\.){3}${octet}$`)
-
 /**
  * An address as a person reads it and as it is compared: an IPv4 peer of a dual-stack socket without
  * its ::ffff: prefix, IPv6 in its short form (RFC 5952). Anything unparsable is kept as it came.
  */
 export function plainAddress(address: string): string {
-  // Most peers already are: a dotted IPv4 address without leading zeros is its own short form, and
-  // parsing it again (ipaddr.js tries IPv6 first) was a visible part of every request (docs/benchmarks.md).
-  if (canonicalIPv4.test(address)) return address
-  try {
-    return ipaddr.process(address).toString()
-  } catch {
-    return address
-  }
+  return parseAddress(address)?.plain ?? address
 }
 
 /** The client's address by the rule, as a person reads it: what the phone is shown, what limits count. */

@@ -62,15 +62,19 @@ export class LiveConnections<Kind extends string = string> {
   }
 
   /** One slice per tick: every connection is visited once per interval, the work spread evenly across it. */
-  private tick(state: KindState, heartbeat: Heartbeat): void {
+  private tick(heartbeat: Heartbeat): void {
+    // Cancelled when the kind's last connection goes and at shutdown, so a tick always has connections to visit.
     heartbeat.timer = this.clock.setTimer(heartbeat.everyMs, () => {
-      heartbeat.timer = undefined
-      if (this.shuttingDown || state.connections.size === 0) return
       const slice = heartbeat.slices[heartbeat.current]
       heartbeat.current = (heartbeat.current + 1) % heartbeat.slices.length
-      this.tick(state, heartbeat)
+      this.tick(heartbeat)
       for (const connection of slice) connection.tick?.()
     })
+  }
+
+  private stopTicking(heartbeat: Heartbeat | undefined): void {
+    heartbeat?.timer?.cancel()
+    if (heartbeat) heartbeat.timer = undefined
   }
 
   /** Until remove(); no closure per connection: thousands are held at once. */
@@ -86,7 +90,7 @@ export class LiveConnections<Kind extends string = string> {
     const slice = heartbeat?.slices[state.nextSlice++ % heartbeat.slices.length]
     slice?.add(connection)
     state.connections.set(connection, slice)
-    if (heartbeat && !heartbeat.timer) this.tick(state, heartbeat)
+    if (heartbeat && !heartbeat.timer) this.tick(heartbeat)
     this.changed()
   }
 
@@ -95,10 +99,7 @@ export class LiveConnections<Kind extends string = string> {
     const state = this.state(kind)
     state.connections.get(connection)?.delete(connection)
     if (!state.connections.delete(connection)) return
-    if (state.connections.size === 0 && state.heartbeat?.timer) {
-      state.heartbeat.timer.cancel()
-      state.heartbeat.timer = undefined
-    }
+    if (state.connections.size === 0) this.stopTicking(state.heartbeat)
     this.changed()
   }
 
@@ -132,8 +133,7 @@ export class LiveConnections<Kind extends string = string> {
       for (const connection of [...state.connections.keys()]) connection.shutdown()
       state.connections.clear()
       for (const slice of state.heartbeat?.slices ?? []) slice.clear()
-      state.heartbeat?.timer?.cancel()
-      if (state.heartbeat) state.heartbeat.timer = undefined
+      this.stopTicking(state.heartbeat)
     }
     this.changed()
   }

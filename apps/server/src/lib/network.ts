@@ -12,27 +12,36 @@ export const defaultNetworkRule: NetworkRule = { ipv4Prefix: 24, ipv6Prefix: 64,
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6
 
+/** An address as ipaddr.js reads it, and as a person reads it (IPv4 without ::ffff:, IPv6 in its short form). */
+export interface ParsedAddress {
+  address: Address
+  plain: string
+}
+
 /**
- * Addresses parsed lately: every scan compares the PC's address with the phone's, and the same few
- * addresses come back again and again (parsing was 1 % of a scan's CPU). Emptied when full, so it
- * holds at most this many.
+ * Addresses parsed lately. Every request's peer is written in its plain form, and every scan compares
+ * the PC's address with the phone's: the same few addresses come back again and again, and parsing them
+ * each time (ipaddr.js tries the IPv6 pattern first) was 2.4 % of the server's CPU (docs/benchmarks.md).
+ * Emptied when full, so it holds at most this many.
  */
-const recentlyParsed = new Map<string, Address | null>()
+const recentlyParsed = new Map<string, ParsedAddress | null>()
 const recentlyParsedLimit = 1024
 
-function parsed(address: string): Address | undefined {
-  const known = recentlyParsed.get(address)
+/** The address in `text`, or undefined when it is not one. */
+export function parseAddress(text: string): ParsedAddress | undefined {
+  const known = recentlyParsed.get(text)
   if (known !== undefined) return known ?? undefined
-  let result: Address | null
+  let parsed: ParsedAddress | null
   try {
     // process(): an IPv4 peer of a dual-stack socket (::ffff:a.b.c.d) is the IPv4 address it carries.
-    result = ipaddr.process(address)
+    const address = ipaddr.process(text)
+    parsed = { address, plain: address.toString() }
   } catch {
-    result = null
+    parsed = null
   }
   if (recentlyParsed.size >= recentlyParsedLimit) recentlyParsed.clear()
-  recentlyParsed.set(address, result)
-  return result ?? undefined
+  recentlyParsed.set(text, parsed)
+  return parsed ?? undefined
 }
 
 /** Throws with ipaddr.js's message for a range that is not a CIDR. */
@@ -49,11 +58,13 @@ export function checkRanges(ranges: string[]): void {
 export function networkTest(rule: NetworkRule): (a: string, b: string) => boolean {
   const ranges = rule.ranges.map((range) => ipaddr.parseCIDR(range))
   return (a, b) => {
-    if (a === b) return parsed(a) !== undefined
-    const left = parsed(a)
-    const right = parsed(b)
-    if (!left || !right || left.kind() !== right.kind()) return false
-    if (left.toString() === right.toString()) return true
+    const parsedA = parseAddress(a)
+    const parsedB = parseAddress(b)
+    if (!parsedA || !parsedB) return false
+    if (parsedA.plain === parsedB.plain) return true
+    const left = parsedA.address
+    const right = parsedB.address
+    if (left.kind() !== right.kind()) return false
     const prefix = left.kind() === 'ipv4' ? rule.ipv4Prefix : rule.ipv6Prefix
     if (left.match(right, prefix)) return true
     return ranges.some((range) => range[0].kind() === left.kind() && left.match(range) && right.match(range))
